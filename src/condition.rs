@@ -1,0 +1,644 @@
+//! The `Condition` element: operators, typed values and their evaluation.
+//!
+//! Policy values are read in the operator's type when the policy is loaded,
+//! so a bad CIDR or date is a load error at its line, never a silent
+//! non-match at request time (semantics §3). Request values are read at
+//! evaluation; one that cannot be read in the operator's type resolves
+//! toward denial: an Allow does not match, a Deny does.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use ipnet::IpNet;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::json::Span;
+use crate::request::Context;
+use crate::wildcard::{Case, Wildcard};
+
+/// RAM's 21 documented operators, plus `Null` (accepted with a lint warning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operator {
+    StringEquals,
+    StringNotEquals,
+    StringEqualsIgnoreCase,
+    StringNotEqualsIgnoreCase,
+    StringLike,
+    StringNotLike,
+    NumericEquals,
+    NumericNotEquals,
+    NumericLessThan,
+    NumericLessThanEquals,
+    NumericGreaterThan,
+    NumericGreaterThanEquals,
+    DateEquals,
+    DateNotEquals,
+    DateLessThan,
+    DateLessThanEquals,
+    DateGreaterThan,
+    DateGreaterThanEquals,
+    Bool,
+    IpAddress,
+    NotIpAddress,
+    Null,
+}
+
+/// The type an operator reads its values in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    String,
+    Number,
+    Date,
+    Boolean,
+    Ip,
+    /// `Null` takes `true` (key absent) or `false` (key present).
+    Presence,
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValueType::String => "string",
+            ValueType::Number => "number",
+            ValueType::Date => "RFC 3339 date-time",
+            ValueType::Boolean => "boolean (true or false)",
+            ValueType::Ip => "IP address or CIDR block",
+            ValueType::Presence => "boolean (true or false)",
+        })
+    }
+}
+
+impl Operator {
+    pub const ALL: [Operator; 22] = [
+        Operator::StringEquals,
+        Operator::StringNotEquals,
+        Operator::StringEqualsIgnoreCase,
+        Operator::StringNotEqualsIgnoreCase,
+        Operator::StringLike,
+        Operator::StringNotLike,
+        Operator::NumericEquals,
+        Operator::NumericNotEquals,
+        Operator::NumericLessThan,
+        Operator::NumericLessThanEquals,
+        Operator::NumericGreaterThan,
+        Operator::NumericGreaterThanEquals,
+        Operator::DateEquals,
+        Operator::DateNotEquals,
+        Operator::DateLessThan,
+        Operator::DateLessThanEquals,
+        Operator::DateGreaterThan,
+        Operator::DateGreaterThanEquals,
+        Operator::Bool,
+        Operator::IpAddress,
+        Operator::NotIpAddress,
+        Operator::Null,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Operator::StringEquals => "StringEquals",
+            Operator::StringNotEquals => "StringNotEquals",
+            Operator::StringEqualsIgnoreCase => "StringEqualsIgnoreCase",
+            Operator::StringNotEqualsIgnoreCase => "StringNotEqualsIgnoreCase",
+            Operator::StringLike => "StringLike",
+            Operator::StringNotLike => "StringNotLike",
+            Operator::NumericEquals => "NumericEquals",
+            Operator::NumericNotEquals => "NumericNotEquals",
+            Operator::NumericLessThan => "NumericLessThan",
+            Operator::NumericLessThanEquals => "NumericLessThanEquals",
+            Operator::NumericGreaterThan => "NumericGreaterThan",
+            Operator::NumericGreaterThanEquals => "NumericGreaterThanEquals",
+            Operator::DateEquals => "DateEquals",
+            Operator::DateNotEquals => "DateNotEquals",
+            Operator::DateLessThan => "DateLessThan",
+            Operator::DateLessThanEquals => "DateLessThanEquals",
+            Operator::DateGreaterThan => "DateGreaterThan",
+            Operator::DateGreaterThanEquals => "DateGreaterThanEquals",
+            Operator::Bool => "Bool",
+            Operator::IpAddress => "IpAddress",
+            Operator::NotIpAddress => "NotIpAddress",
+            Operator::Null => "Null",
+        }
+    }
+
+    /// Operator names are case-sensitive (semantics §3).
+    pub fn from_name(name: &str) -> Option<Operator> {
+        Operator::ALL.into_iter().find(|op| op.name() == name)
+    }
+
+    pub fn value_type(self) -> ValueType {
+        use Operator::*;
+        match self {
+            StringEquals
+            | StringNotEquals
+            | StringEqualsIgnoreCase
+            | StringNotEqualsIgnoreCase
+            | StringLike
+            | StringNotLike => ValueType::String,
+            NumericEquals
+            | NumericNotEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
+            | NumericGreaterThanEquals => ValueType::Number,
+            DateEquals
+            | DateNotEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
+            | DateGreaterThanEquals => ValueType::Date,
+            Bool => ValueType::Boolean,
+            IpAddress | NotIpAddress => ValueType::Ip,
+            Null => ValueType::Presence,
+        }
+    }
+
+    /// Negated operators hold when no request value matches any policy
+    /// value, and on a missing key (semantics §3, decided as AWS does).
+    pub fn is_negated(self) -> bool {
+        use Operator::*;
+        matches!(
+            self,
+            StringNotEquals
+                | StringNotEqualsIgnoreCase
+                | StringNotLike
+                | NumericNotEquals
+                | DateNotEquals
+                | NotIpAddress
+        )
+    }
+
+    /// True for the 21 operators RAM documents.
+    pub fn is_documented(self) -> bool {
+        self != Operator::Null
+    }
+}
+
+/// `ForAnyValue:` / `ForAllValues:` (AWS-compatible; RAM does not document them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetQualifier {
+    ForAnyValue,
+    ForAllValues,
+}
+
+impl SetQualifier {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            SetQualifier::ForAnyValue => "ForAnyValue:",
+            SetQualifier::ForAllValues => "ForAllValues:",
+        }
+    }
+}
+
+/// An operator as written: `[ForAnyValue:|ForAllValues:]Operator[IfExists]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OperatorSpec {
+    pub qualifier: Option<SetQualifier>,
+    pub operator: Operator,
+    pub if_exists: bool,
+}
+
+impl OperatorSpec {
+    /// Reads an operator name; `None` for anything not in the grammar,
+    /// including `Null` with a qualifier or `IfExists`, which has no meaning.
+    pub fn parse(name: &str) -> Option<OperatorSpec> {
+        let (qualifier, rest) = if let Some(rest) = name.strip_prefix("ForAnyValue:") {
+            (Some(SetQualifier::ForAnyValue), rest)
+        } else if let Some(rest) = name.strip_prefix("ForAllValues:") {
+            (Some(SetQualifier::ForAllValues), rest)
+        } else {
+            (None, name)
+        };
+        let (if_exists, base) = match rest.strip_suffix("IfExists") {
+            Some(base) => (true, base),
+            None => (false, rest),
+        };
+        let operator = Operator::from_name(base)?;
+        if operator == Operator::Null && (qualifier.is_some() || if_exists) {
+            return None;
+        }
+        Some(OperatorSpec {
+            qualifier,
+            operator,
+            if_exists,
+        })
+    }
+
+    /// True when any part of the spelling is outside RAM's documented grammar.
+    pub fn is_documented(&self) -> bool {
+        self.qualifier.is_none() && !self.if_exists && self.operator.is_documented()
+    }
+
+    /// Every valid operator spelling, for did-you-mean suggestions.
+    pub fn all_names() -> Vec<String> {
+        let mut names = Vec::new();
+        for op in Operator::ALL {
+            names.push(op.name().to_string());
+            if op != Operator::Null {
+                names.push(format!("{}IfExists", op.name()));
+                for q in [SetQualifier::ForAnyValue, SetQualifier::ForAllValues] {
+                    names.push(format!("{}{}", q.prefix(), op.name()));
+                }
+            }
+        }
+        names
+    }
+}
+
+impl fmt::Display for OperatorSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(q) = self.qualifier {
+            f.write_str(q.prefix())?;
+        }
+        f.write_str(self.operator.name())?;
+        if self.if_exists {
+            f.write_str("IfExists")?;
+        }
+        Ok(())
+    }
+}
+
+/// An exact decimal number, so that `NumericEquals` on large integers or
+/// long fractions never suffers binary floating-point rounding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decimal {
+    negative: bool,
+    /// Integer digits without leading zeros.
+    int: String,
+    /// Fraction digits without trailing zeros.
+    frac: String,
+}
+
+impl FromStr for Decimal {
+    type Err = &'static str;
+
+    /// Accepts `-?digits(.digits)?`: RAM documents integers and decimals.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (negative, body) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (int, frac) = match body.split_once('.') {
+            Some((i, f)) => (i, f),
+            None => (body, ""),
+        };
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(int) || (body.contains('.') && !digits(frac)) {
+            return Err("expected an integer or decimal number such as 42 or -1.5");
+        }
+        let int = int.trim_start_matches('0').to_string();
+        let frac = frac.trim_end_matches('0').to_string();
+        let zero = int.is_empty() && frac.is_empty();
+        Ok(Decimal {
+            negative: negative && !zero,
+            int,
+            frac,
+        })
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let magnitude = self
+            .int
+            .len()
+            .cmp(&other.int.len())
+            .then_with(|| self.int.cmp(&other.int))
+            .then_with(|| self.frac.cmp(&other.frac));
+        match (self.negative, other.negative) {
+            (false, false) => magnitude,
+            (true, true) => magnitude.reverse(),
+            (false, true) => Ordering::Greater,
+            (true, false) => Ordering::Less,
+        }
+    }
+}
+
+impl PartialOrd for Decimal {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Reads an RFC 3339 date-time (with `Z` or an offset) as an instant.
+pub fn parse_date(s: &str) -> Result<OffsetDateTime, &'static str> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(
+        |_| "expected an RFC 3339 date-time with Z or an offset, such as 2019-08-12T17:00:00+08:00",
+    )
+}
+
+/// Reads a bool the way RAM writes it: `true` or `false`.
+pub fn parse_bool(s: &str) -> Result<bool, &'static str> {
+    match s {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err("expected true or false"),
+    }
+}
+
+/// Reads an address or CIDR block; a bare address is a /32 or /128.
+pub fn parse_network(s: &str) -> Result<IpNet, &'static str> {
+    if let Ok(net) = IpNet::from_str(s) {
+        // `192.0.2.1/24` has host bits set; RAM reads it as its block.
+        return Ok(net.trunc());
+    }
+    IpAddr::from_str(s)
+        .map(IpNet::from)
+        .map_err(|_| "expected an IPv4 or IPv6 address or CIDR block such as 192.0.2.0/24")
+}
+
+/// Policy values, read once in the operator's type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    Strings(Vec<String>),
+    Patterns(Vec<Wildcard>),
+    Numbers(Vec<Decimal>),
+    Dates(Vec<OffsetDateTime>),
+    Bools(Vec<bool>),
+    Networks(Vec<IpNet>),
+}
+
+impl Values {
+    /// Reads raw policy values for `operator`; on failure, the index of the
+    /// bad value and why.
+    pub fn parse(operator: Operator, raw: &[String]) -> Result<Values, (usize, &'static str)> {
+        fn all<T>(
+            raw: &[String],
+            f: impl Fn(&str) -> Result<T, &'static str>,
+        ) -> Result<Vec<T>, (usize, &'static str)> {
+            raw.iter()
+                .enumerate()
+                .map(|(i, s)| f(s).map_err(|e| (i, e)))
+                .collect()
+        }
+        Ok(match operator.value_type() {
+            ValueType::String => match operator {
+                Operator::StringLike | Operator::StringNotLike => Values::Patterns(
+                    raw.iter()
+                        .map(|s| Wildcard::new(s, Case::Sensitive))
+                        .collect(),
+                ),
+                _ => Values::Strings(raw.to_vec()),
+            },
+            ValueType::Number => Values::Numbers(all(raw, |s| s.parse())?),
+            ValueType::Date => Values::Dates(all(raw, parse_date)?),
+            ValueType::Boolean | ValueType::Presence => Values::Bools(all(raw, parse_bool)?),
+            ValueType::Ip => Values::Networks(all(raw, parse_network)?),
+        })
+    }
+}
+
+/// One key under one operator, e.g. `"acs:SourceIp": ["192.0.2.0/24"]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConditionEntry {
+    /// The key as written.
+    pub key: String,
+    pub key_span: Span,
+    pub pointer: String,
+    /// The values as written, for explanations and lint.
+    pub raw_values: Vec<String>,
+    pub value_spans: Vec<Span>,
+    pub values: Values,
+}
+
+/// One operator block, e.g. `"IpAddress": {...}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConditionClause {
+    pub operator: OperatorSpec,
+    pub operator_span: Span,
+    pub entries: Vec<ConditionEntry>,
+}
+
+/// The whole `Condition` element: every clause and entry must hold (AND).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub clauses: Vec<ConditionClause>,
+    pub span: Span,
+}
+
+/// Why a condition did not hold, for explanations.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConditionFailure {
+    pub key: String,
+    pub operator: String,
+    /// Set when the request value could not be read in the operator's type.
+    pub unreadable_value: Option<String>,
+}
+
+/// The outcome of a condition for a statement of a given effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConditionOutcome {
+    Holds {
+        /// Keys whose unreadable request values were taken as matching,
+        /// which happens only in Deny statements.
+        unreadable: Vec<ConditionFailure>,
+    },
+    Fails(ConditionFailure),
+}
+
+enum EntryResult {
+    True,
+    False,
+    /// The request value at hand cannot be read in the operator's type.
+    Unreadable(String),
+}
+
+impl Condition {
+    /// Evaluates every clause against `context`. An unreadable request value
+    /// counts as holding when `unreadable_holds` (a Deny statement) and as
+    /// failing otherwise (semantics §3, decided: toward denial).
+    pub fn evaluate(&self, context: &Context, unreadable_holds: bool) -> ConditionOutcome {
+        let mut unreadable = Vec::new();
+        for clause in &self.clauses {
+            for entry in &clause.entries {
+                let failure = |value| ConditionFailure {
+                    key: entry.key.clone(),
+                    operator: clause.operator.to_string(),
+                    unreadable_value: value,
+                };
+                match evaluate_entry(&clause.operator, entry, context) {
+                    EntryResult::True => {}
+                    EntryResult::False => return ConditionOutcome::Fails(failure(None)),
+                    EntryResult::Unreadable(value) => {
+                        if unreadable_holds {
+                            unreadable.push(failure(Some(value)));
+                        } else {
+                            return ConditionOutcome::Fails(failure(Some(value)));
+                        }
+                    }
+                }
+            }
+        }
+        ConditionOutcome::Holds { unreadable }
+    }
+}
+
+fn evaluate_entry(spec: &OperatorSpec, entry: &ConditionEntry, context: &Context) -> EntryResult {
+    let request = context.get(&entry.key);
+    let to_result = |b: bool| {
+        if b {
+            EntryResult::True
+        } else {
+            EntryResult::False
+        }
+    };
+    if spec.operator == Operator::Null {
+        let Values::Bools(expect_absent) = &entry.values else {
+            return EntryResult::False;
+        };
+        // Several values are ORed like any other operator's.
+        return to_result(
+            expect_absent
+                .iter()
+                .any(|&absent| absent == request.is_empty()),
+        );
+    }
+    if request.is_empty() {
+        return to_result(if spec.if_exists {
+            true
+        } else {
+            match spec.qualifier {
+                Some(SetQualifier::ForAllValues) => true,
+                Some(SetQualifier::ForAnyValue) => false,
+                None => spec.operator.is_negated(),
+            }
+        });
+    }
+    // The positive form of the operator for one request value: does it
+    // match any policy value? Negation is applied after, per semantics §3:
+    // a negated operator holds when the request value matches none.
+    let mut per_value = Vec::with_capacity(request.len());
+    for value in request {
+        match positive_match(spec.operator, &entry.values, value) {
+            Some(m) => per_value.push(m != spec.operator.is_negated()),
+            None => return EntryResult::Unreadable(value.clone()),
+        }
+    }
+    to_result(match spec.qualifier {
+        Some(SetQualifier::ForAllValues) => per_value.iter().all(|&b| b),
+        Some(SetQualifier::ForAnyValue) => per_value.iter().any(|&b| b),
+        // Unqualified on a multi-valued key: positive holds if any request
+        // value matches; negated holds if no request value matches.
+        None if spec.operator.is_negated() => per_value.iter().all(|&b| b),
+        None => per_value.iter().any(|&b| b),
+    })
+}
+
+/// Whether `value` matches any policy value under the positive form of
+/// `operator`; `None` when `value` cannot be read in the operator's type.
+fn positive_match(operator: Operator, values: &Values, value: &str) -> Option<bool> {
+    use Operator::*;
+    Some(match values {
+        Values::Strings(list) => match operator {
+            StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => {
+                list.iter().any(|v| eq_ignore_case(v, value))
+            }
+            _ => list.iter().any(|v| v == value),
+        },
+        Values::Patterns(list) => list.iter().any(|p| p.matches(value)),
+        Values::Numbers(list) => {
+            let n: Decimal = value.parse().ok()?;
+            list.iter().any(|v| compare(operator, n.cmp(v)))
+        }
+        Values::Dates(list) => {
+            let d = parse_date(value).ok()?;
+            list.iter().any(|v| compare(operator, d.cmp(v)))
+        }
+        Values::Bools(list) => {
+            let b = parse_bool(value).ok()?;
+            list.contains(&b)
+        }
+        Values::Networks(list) => {
+            let ip = IpAddr::from_str(value).ok()?;
+            list.iter().any(|net| net.contains(&ip))
+        }
+    })
+}
+
+/// `ordering` is request value compared with policy value.
+fn compare(operator: Operator, ordering: Ordering) -> bool {
+    use Operator::*;
+    match operator {
+        NumericEquals | NumericNotEquals | DateEquals | DateNotEquals => ordering.is_eq(),
+        NumericLessThan | DateLessThan => ordering.is_lt(),
+        NumericLessThanEquals | DateLessThanEquals => ordering.is_le(),
+        NumericGreaterThan | DateGreaterThan => ordering.is_gt(),
+        NumericGreaterThanEquals | DateGreaterThanEquals => ordering.is_ge(),
+        _ => false,
+    }
+}
+
+fn eq_ignore_case(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operator_spellings() {
+        assert_eq!(
+            Operator::ALL.iter().filter(|o| o.is_documented()).count(),
+            21
+        );
+        let spec = OperatorSpec::parse("ForAllValues:StringLikeIfExists").unwrap();
+        assert_eq!(spec.qualifier, Some(SetQualifier::ForAllValues));
+        assert_eq!(spec.operator, Operator::StringLike);
+        assert!(spec.if_exists);
+        assert_eq!(spec.to_string(), "ForAllValues:StringLikeIfExists");
+        assert!(OperatorSpec::parse("stringequals").is_none());
+        assert!(OperatorSpec::parse("NullIfExists").is_none());
+        assert!(OperatorSpec::parse("ForAnyValue:Null").is_none());
+        assert!(OperatorSpec::parse("StringEqualsIfExistsIfExists").is_none());
+        for name in OperatorSpec::all_names() {
+            assert!(OperatorSpec::parse(&name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn decimals_compare_exactly() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(d("10"), d("010.000"));
+        assert_eq!(d("-0"), d("0.0"));
+        assert!(d("9007199254740993") > d("9007199254740992"));
+        assert!(d("-2") < d("-1.5"));
+        assert!(d("0.10001") > d("0.1"));
+        assert!(d("-0.5") < d("0"));
+        for bad in ["", "-", "1.", ".5", "1e3", "ten", "+1", "1,5"] {
+            assert!(bad.parse::<Decimal>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_are_instants() {
+        let a = parse_date("2019-08-12T17:00:00+08:00").unwrap();
+        let b = parse_date("2019-08-12T09:00:00Z").unwrap();
+        assert_eq!(a, b);
+        assert!(parse_date("2019-08-12").is_err());
+        assert!(parse_date("yesterday").is_err());
+    }
+
+    #[test]
+    fn networks() {
+        assert!(parse_network("192.0.2.0/24").is_ok());
+        assert!(
+            parse_network("192.0.2.7")
+                .unwrap()
+                .contains(&"192.0.2.7".parse::<IpAddr>().unwrap())
+        );
+        assert!(parse_network("2001:db8::/32").is_ok());
+        assert!(parse_network("192.0.2.0/33").is_err());
+        assert!(parse_network("abc").is_err());
+        assert!(
+            parse_network("192.0.2.9/24")
+                .unwrap()
+                .contains(&"192.0.2.200".parse::<IpAddr>().unwrap())
+        );
+    }
+}

@@ -1,0 +1,696 @@
+//! Strict RFC 8259 JSON with a source span on every key and value.
+//!
+//! `serde_json` can neither report where a value sits nor notice that an
+//! object names the same key twice, and both matter here: a policy finding
+//! must point at its line, and a duplicate key must be refused because two
+//! readers that keep different copies would grant different access
+//! (semantics page §1, decided). Lexical pieces (whitespace, numbers) are nom
+//! parsers; the recursive structure is driven by hand so that every error
+//! carries the exact position of the offending byte.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use nom::branch::alt;
+use nom::bytes::complete::{take_while, take_while_m_n};
+use nom::character::complete::{char, digit0, digit1, one_of};
+use nom::combinator::{opt, recognize};
+use nom::{IResult, Parser};
+
+/// Documents nested deeper than this are refused rather than recursed into,
+/// so hostile input cannot overflow the stack. Real policies nest five deep.
+pub const MAX_DEPTH: usize = 128;
+
+/// A point in the source: `line` and `column` count from 1 (columns in
+/// characters), `offset` counts bytes from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+pub struct Position {
+    pub line: u32,
+    pub column: u32,
+    pub offset: usize,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// The source range of a node: `end` is the position just past its last byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+pub struct Span {
+    pub start: Position,
+    pub end: Position,
+}
+
+/// A JSON value together with where it was written and its JSON pointer
+/// (RFC 6901), e.g. `/Statement/0/Effect`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+    pub pointer: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    /// The number exactly as written; callers decide how to read it.
+    Number(String),
+    String(String),
+    Array(Vec<Node>),
+    /// Members in source order; keys are unique (duplicates are an error).
+    Object(Vec<Member>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Node,
+}
+
+impl Value {
+    /// The JSON type name used in error messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        }
+    }
+}
+
+impl Node {
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&[Member]> {
+        match &self.value {
+            Value::Object(members) => Some(members),
+            _ => None,
+        }
+    }
+
+    /// The member named `key`, compared exactly.
+    pub fn get(&self, key: &str) -> Option<&Member> {
+        self.as_object()?.iter().find(|m| m.key == key)
+    }
+}
+
+/// Why a document is not strict JSON.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonErrorKind {
+    #[error("unexpected end of input, expected {expected}")]
+    UnexpectedEnd { expected: &'static str },
+    #[error("unexpected {found}, expected {expected}")]
+    UnexpectedChar {
+        found: String,
+        expected: &'static str,
+    },
+    #[error("trailing comma: strict JSON allows no comma before `{closer}`")]
+    TrailingComma { closer: char },
+    #[error("comments are not allowed in JSON")]
+    Comment,
+    #[error("duplicate key {key:?} (first at line {first_line}, column {first_column})")]
+    DuplicateKey {
+        key: String,
+        first_line: u32,
+        first_column: u32,
+    },
+    #[error("invalid escape sequence in string")]
+    InvalidEscape,
+    #[error("invalid \\u escape: {0}")]
+    InvalidUnicodeEscape(&'static str),
+    #[error("unescaped control character U+{0:04X} in string")]
+    ControlCharacter(u32),
+    #[error("invalid number: {0}")]
+    InvalidNumber(&'static str),
+    #[error("nesting deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("unexpected content after the JSON value")]
+    TrailingContent,
+    #[error("a byte order mark is not allowed at the start of a JSON text")]
+    ByteOrderMark,
+    #[error("input is not valid UTF-8")]
+    InvalidUtf8,
+}
+
+/// A JSON syntax error and the position of the first offending character.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{position}: {kind}")]
+pub struct JsonError {
+    pub kind: JsonErrorKind,
+    pub position: Position,
+}
+
+/// Maps byte offsets to line and column.
+#[derive(Debug, Clone)]
+pub struct LineIndex<'a> {
+    src: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(src: &'a str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { src, line_starts }
+    }
+
+    pub fn position(&self, offset: usize) -> Position {
+        let offset = offset.min(self.src.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        // `offset` may fall inside a multi-byte character only for errors
+        // raised on raw bytes; count the characters that begin before it.
+        let column = self.src.as_bytes()[start..offset]
+            .iter()
+            .filter(|&&b| (b as i8) >= -0x40)
+            .count();
+        Position {
+            line: line as u32 + 1,
+            column: column as u32 + 1,
+            offset,
+        }
+    }
+}
+
+/// Parses raw bytes, reporting invalid UTF-8 at the first bad byte.
+pub fn parse_bytes(bytes: &[u8]) -> Result<Node, JsonError> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(text),
+        Err(e) => {
+            let valid = &bytes[..e.valid_up_to()];
+            // The prefix is valid UTF-8 by construction.
+            let text = std::str::from_utf8(valid).unwrap_or_default();
+            Err(JsonError {
+                kind: JsonErrorKind::InvalidUtf8,
+                position: LineIndex::new(text).position(text.len()),
+            })
+        }
+    }
+}
+
+/// Parses one strict JSON text.
+pub fn parse(src: &str) -> Result<Node, JsonError> {
+    let reader = Reader {
+        src,
+        lines: LineIndex::new(src),
+    };
+    if src.starts_with('\u{feff}') {
+        return Err(reader.error_at(0, JsonErrorKind::ByteOrderMark));
+    }
+    let rest = reader.skip_ws(src)?;
+    let mut pointer = String::new();
+    let (rest, node) = reader.value(rest, &mut pointer, 0)?;
+    let rest = reader.skip_ws(rest)?;
+    if !rest.is_empty() {
+        return Err(reader.error_at(reader.offset(rest), JsonErrorKind::TrailingContent));
+    }
+    Ok(node)
+}
+
+/// Escapes one JSON-pointer reference token (RFC 6901 §3).
+pub fn escape_pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+struct Reader<'a> {
+    src: &'a str,
+    lines: LineIndex<'a>,
+}
+
+fn ws(input: &str) -> IResult<&str, &str> {
+    // RFC 8259 whitespace is exactly these four characters.
+    take_while(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))(input)
+}
+
+fn number(input: &str) -> IResult<&str, &str> {
+    recognize((
+        opt(char('-')),
+        alt((
+            recognize(char('0')),
+            recognize((one_of("123456789"), digit0)),
+        )),
+        opt((char('.'), digit1)),
+        opt((one_of("eE"), opt(one_of("+-")), digit1)),
+    ))
+    .parse(input)
+}
+
+impl<'a> Reader<'a> {
+    fn offset(&self, rest: &str) -> usize {
+        self.src.len() - rest.len()
+    }
+
+    fn error_at(&self, offset: usize, kind: JsonErrorKind) -> JsonError {
+        JsonError {
+            kind,
+            position: self.lines.position(offset),
+        }
+    }
+
+    fn unexpected(&self, rest: &str, expected: &'static str) -> JsonError {
+        let offset = self.offset(rest);
+        match rest.chars().next() {
+            None => self.error_at(offset, JsonErrorKind::UnexpectedEnd { expected }),
+            Some('/') if rest.starts_with("//") || rest.starts_with("/*") => {
+                self.error_at(offset, JsonErrorKind::Comment)
+            }
+            Some(c) => self.error_at(
+                offset,
+                JsonErrorKind::UnexpectedChar {
+                    found: describe_char(c),
+                    expected,
+                },
+            ),
+        }
+    }
+
+    fn skip_ws(&self, input: &'a str) -> Result<&'a str, JsonError> {
+        let (rest, _) = ws(input).map_err(|_| self.unexpected(input, "whitespace"))?;
+        if rest.starts_with("//") || rest.starts_with("/*") || rest.starts_with('#') {
+            return Err(self.error_at(self.offset(rest), JsonErrorKind::Comment));
+        }
+        Ok(rest)
+    }
+
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span {
+            start: self.lines.position(start),
+            end: self.lines.position(end),
+        }
+    }
+
+    fn value(
+        &self,
+        input: &'a str,
+        pointer: &mut String,
+        depth: usize,
+    ) -> Result<(&'a str, Node), JsonError> {
+        let start = self.offset(input);
+        let Some(first) = input.chars().next() else {
+            return Err(self.unexpected(input, "a JSON value"));
+        };
+        let (rest, value) = match first {
+            '{' => self.object(input, pointer, depth + 1)?,
+            '[' => self.array(input, pointer, depth + 1)?,
+            '"' => {
+                let (rest, s) = self.string(input)?;
+                (rest, Value::String(s))
+            }
+            '-' | '0'..='9' => self.number(input)?,
+            _ => {
+                if let Some(rest) = input.strip_prefix("true") {
+                    (rest, Value::Bool(true))
+                } else if let Some(rest) = input.strip_prefix("false") {
+                    (rest, Value::Bool(false))
+                } else if let Some(rest) = input.strip_prefix("null") {
+                    (rest, Value::Null)
+                } else {
+                    return Err(self.unexpected(input, "a JSON value"));
+                }
+            }
+        };
+        let node = Node {
+            value,
+            span: self.span(start, self.offset(rest)),
+            pointer: pointer.clone(),
+        };
+        Ok((rest, node))
+    }
+
+    fn number(&self, input: &'a str) -> Result<(&'a str, Value), JsonError> {
+        match number(input) {
+            Ok((rest, text)) => {
+                // `01` or `1.` would otherwise parse as `0` then junk.
+                if let Some(c) = rest.chars().next() {
+                    if c.is_ascii_digit() {
+                        return Err(self.error_at(
+                            self.offset(rest),
+                            JsonErrorKind::InvalidNumber("leading zeros are not allowed"),
+                        ));
+                    }
+                    if c == '.' || c == 'e' || c == 'E' {
+                        return Err(self.error_at(
+                            self.offset(rest),
+                            JsonErrorKind::InvalidNumber("a digit must follow"),
+                        ));
+                    }
+                }
+                Ok((rest, Value::Number(text.to_string())))
+            }
+            Err(_) => Err(self.error_at(
+                self.offset(input),
+                JsonErrorKind::InvalidNumber("expected a digit"),
+            )),
+        }
+    }
+
+    fn enter(&self, input: &str, depth: usize) -> Result<(), JsonError> {
+        if depth > MAX_DEPTH {
+            Err(self.error_at(self.offset(input), JsonErrorKind::TooDeep))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn array(
+        &self,
+        input: &'a str,
+        pointer: &mut String,
+        depth: usize,
+    ) -> Result<(&'a str, Value), JsonError> {
+        self.enter(input, depth)?;
+        let mut rest = self.skip_ws(&input[1..])?;
+        let mut items = Vec::new();
+        if let Some(after) = rest.strip_prefix(']') {
+            return Ok((after, Value::Array(items)));
+        }
+        loop {
+            let len = pointer.len();
+            pointer.push('/');
+            pointer.push_str(&items.len().to_string());
+            let (after, node) = self.value(rest, pointer, depth)?;
+            pointer.truncate(len);
+            items.push(node);
+            rest = self.skip_ws(after)?;
+            if let Some(after) = rest.strip_prefix(']') {
+                return Ok((after, Value::Array(items)));
+            }
+            let Some(after) = rest.strip_prefix(',') else {
+                return Err(self.unexpected(rest, "`,` or `]`"));
+            };
+            let comma = self.offset(rest);
+            rest = self.skip_ws(after)?;
+            if rest.starts_with(']') {
+                return Err(self.error_at(comma, JsonErrorKind::TrailingComma { closer: ']' }));
+            }
+        }
+    }
+
+    fn object(
+        &self,
+        input: &'a str,
+        pointer: &mut String,
+        depth: usize,
+    ) -> Result<(&'a str, Value), JsonError> {
+        self.enter(input, depth)?;
+        let mut rest = self.skip_ws(&input[1..])?;
+        let mut members: Vec<Member> = Vec::new();
+        let mut seen: HashMap<String, Position> = HashMap::new();
+        if let Some(after) = rest.strip_prefix('}') {
+            return Ok((after, Value::Object(members)));
+        }
+        loop {
+            if !rest.starts_with('"') {
+                return Err(self.unexpected(rest, "a string key"));
+            }
+            let key_start = self.offset(rest);
+            let (after, key) = self.string(rest)?;
+            let key_span = self.span(key_start, self.offset(after));
+            if let Some(first) = seen.get(&key) {
+                return Err(self.error_at(
+                    key_start,
+                    JsonErrorKind::DuplicateKey {
+                        key,
+                        first_line: first.line,
+                        first_column: first.column,
+                    },
+                ));
+            }
+            seen.insert(key.clone(), key_span.start);
+            rest = self.skip_ws(after)?;
+            let Some(after) = rest.strip_prefix(':') else {
+                return Err(self.unexpected(rest, "`:`"));
+            };
+            rest = self.skip_ws(after)?;
+            let len = pointer.len();
+            pointer.push('/');
+            pointer.push_str(&escape_pointer_token(&key));
+            let (after, value) = self.value(rest, pointer, depth)?;
+            pointer.truncate(len);
+            members.push(Member {
+                key,
+                key_span,
+                value,
+            });
+            rest = self.skip_ws(after)?;
+            if let Some(after) = rest.strip_prefix('}') {
+                return Ok((after, Value::Object(members)));
+            }
+            let Some(after) = rest.strip_prefix(',') else {
+                return Err(self.unexpected(rest, "`,` or `}`"));
+            };
+            let comma = self.offset(rest);
+            rest = self.skip_ws(after)?;
+            if rest.starts_with('}') {
+                return Err(self.error_at(comma, JsonErrorKind::TrailingComma { closer: '}' }));
+            }
+        }
+    }
+
+    /// Reads a string starting at its opening quote.
+    fn string(&self, input: &'a str) -> Result<(&'a str, String), JsonError> {
+        let mut out = String::new();
+        let mut rest = &input[1..];
+        loop {
+            // Copy the longest run that needs no attention in one go.
+            let plain = rest
+                .find(|c: char| c == '"' || c == '\\' || (c as u32) < 0x20)
+                .unwrap_or(rest.len());
+            out.push_str(&rest[..plain]);
+            rest = &rest[plain..];
+            let Some(c) = rest.chars().next() else {
+                return Err(self.unexpected(rest, "`\"` to close the string"));
+            };
+            match c {
+                '"' => return Ok((&rest[1..], out)),
+                '\\' => {
+                    let (after, ch) = self.escape(rest)?;
+                    out.push(ch);
+                    rest = after;
+                }
+                _ => {
+                    return Err(
+                        self.error_at(self.offset(rest), JsonErrorKind::ControlCharacter(c as u32))
+                    );
+                }
+            }
+        }
+    }
+
+    /// Reads one escape sequence starting at its backslash.
+    fn escape(&self, input: &'a str) -> Result<(&'a str, char), JsonError> {
+        let at = self.offset(input);
+        let rest = &input[1..];
+        let simple = |c| -> Option<char> {
+            Some(match c {
+                '"' => '"',
+                '\\' => '\\',
+                '/' => '/',
+                'b' => '\u{8}',
+                'f' => '\u{c}',
+                'n' => '\n',
+                'r' => '\r',
+                't' => '\t',
+                _ => return None,
+            })
+        };
+        match rest.chars().next() {
+            Some('u') => {
+                let (rest, high) = self.hex4(&rest[1..], at)?;
+                match high {
+                    0xD800..=0xDBFF => {
+                        let Some(low_input) = rest.strip_prefix("\\u") else {
+                            return Err(self.error_at(
+                                at,
+                                JsonErrorKind::InvalidUnicodeEscape("unpaired high surrogate"),
+                            ));
+                        };
+                        let (rest, low) = self.hex4(low_input, at)?;
+                        if !(0xDC00..=0xDFFF).contains(&low) {
+                            return Err(self.error_at(
+                                at,
+                                JsonErrorKind::InvalidUnicodeEscape("unpaired high surrogate"),
+                            ));
+                        }
+                        let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                        let ch = char::from_u32(code).ok_or_else(|| {
+                            self.error_at(at, JsonErrorKind::InvalidUnicodeEscape("not a scalar"))
+                        })?;
+                        Ok((rest, ch))
+                    }
+                    0xDC00..=0xDFFF => Err(self.error_at(
+                        at,
+                        JsonErrorKind::InvalidUnicodeEscape("unpaired low surrogate"),
+                    )),
+                    _ => {
+                        let ch = char::from_u32(high).ok_or_else(|| {
+                            self.error_at(at, JsonErrorKind::InvalidUnicodeEscape("not a scalar"))
+                        })?;
+                        Ok((rest, ch))
+                    }
+                }
+            }
+            Some(c) => match simple(c) {
+                Some(ch) => Ok((&rest[c.len_utf8()..], ch)),
+                None => Err(self.error_at(at, JsonErrorKind::InvalidEscape)),
+            },
+            None => Err(self.unexpected(rest, "an escape character")),
+        }
+    }
+
+    fn hex4(&self, input: &'a str, at: usize) -> Result<(&'a str, u32), JsonError> {
+        let parsed: IResult<&str, &str> =
+            take_while_m_n(4, 4, |c: char| c.is_ascii_hexdigit()).parse(input);
+        match parsed {
+            Ok((rest, digits)) => {
+                let code = u32::from_str_radix(digits, 16).map_err(|_| {
+                    self.error_at(at, JsonErrorKind::InvalidUnicodeEscape("four hex digits"))
+                })?;
+                Ok((rest, code))
+            }
+            Err(_) => Err(self.error_at(
+                at,
+                JsonErrorKind::InvalidUnicodeEscape("expected four hex digits"),
+            )),
+        }
+    }
+}
+
+fn describe_char(c: char) -> String {
+    if c.is_control() || c.is_whitespace() {
+        format!("character U+{:04X}", c as u32)
+    } else {
+        format!("`{c}`")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(src: &str) -> JsonError {
+        parse(src).expect_err(src)
+    }
+
+    #[test]
+    fn spans_and_pointers() {
+        let src = "{\n  \"Statement\": [\n    {\"Effect\": \"Allow\"}\n  ]\n}";
+        let root = parse(src).unwrap();
+        let stmt = &root.get("Statement").unwrap().value;
+        let Value::Array(items) = &stmt.value else {
+            panic!()
+        };
+        let effect = items[0].get("Effect").unwrap();
+        assert_eq!(effect.value.pointer, "/Statement/0/Effect");
+        assert_eq!(effect.key_span.start.line, 3);
+        assert_eq!(effect.key_span.start.column, 6);
+        assert_eq!(effect.value.span.start.column, 16);
+        assert_eq!(effect.value.span.end.column, 23);
+        assert_eq!(
+            &src[effect.value.span.start.offset..effect.value.span.end.offset],
+            "\"Allow\""
+        );
+    }
+
+    #[test]
+    fn columns_count_characters() {
+        let root = parse("{\"é\": \"ü\", \"b\": 1}").unwrap();
+        let b = root.get("b").unwrap();
+        assert_eq!(b.key_span.start.column, 12);
+        assert_eq!(b.key_span.start.offset, 13);
+    }
+
+    #[test]
+    fn duplicate_keys_are_rejected_with_both_positions() {
+        let e = err("{\"a\": 1,\n \"a\": 2}");
+        assert_eq!(
+            e.kind,
+            JsonErrorKind::DuplicateKey {
+                key: "a".into(),
+                first_line: 1,
+                first_column: 2
+            }
+        );
+        assert_eq!((e.position.line, e.position.column), (2, 2));
+        // Escaped spellings of the same key are the same key.
+        assert!(matches!(
+            err(r#"{"a": 1, "\u0061": 2}"#).kind,
+            JsonErrorKind::DuplicateKey { .. }
+        ));
+    }
+
+    #[test]
+    fn strictness() {
+        assert!(matches!(
+            err("[1,]").kind,
+            JsonErrorKind::TrailingComma { closer: ']' }
+        ));
+        assert_eq!(err("{\"a\":1 , }").position.column, 8);
+        assert_eq!(err("{\"a\":1} // c").kind, JsonErrorKind::Comment);
+        assert_eq!(err("/* c */ {}").kind, JsonErrorKind::Comment);
+        assert_eq!(err("{\"a\": /*x*/ 1}").kind, JsonErrorKind::Comment);
+        assert!(matches!(err("01").kind, JsonErrorKind::InvalidNumber(_)));
+        assert!(matches!(err("1.").kind, JsonErrorKind::InvalidNumber(_)));
+        assert!(matches!(err("-").kind, JsonErrorKind::InvalidNumber(_)));
+        assert!(matches!(
+            err("'a'").kind,
+            JsonErrorKind::UnexpectedChar { .. }
+        ));
+        assert_eq!(err("\"a\tb\"").kind, JsonErrorKind::ControlCharacter(9));
+        assert_eq!(err("\"\\x\"").kind, JsonErrorKind::InvalidEscape);
+        assert!(matches!(
+            err("\"\\ud800\"").kind,
+            JsonErrorKind::InvalidUnicodeEscape(_)
+        ));
+        assert_eq!(err("{} {}").kind, JsonErrorKind::TrailingContent);
+        assert_eq!(err("\u{feff}{}").kind, JsonErrorKind::ByteOrderMark);
+        assert!(matches!(err("").kind, JsonErrorKind::UnexpectedEnd { .. }));
+        assert!(matches!(
+            err("{\"a\" 1}").kind,
+            JsonErrorKind::UnexpectedChar { .. }
+        ));
+        assert!(matches!(
+            err("tru").kind,
+            JsonErrorKind::UnexpectedChar { .. }
+        ));
+        assert_eq!(err(&"[".repeat(10_000)).kind, JsonErrorKind::TooDeep);
+    }
+
+    #[test]
+    fn values() {
+        let root = parse(r#"[true, false, null, -1.5e3, "a\"\u00e9\ud83d\ude00"]"#).unwrap();
+        let Value::Array(items) = root.value else {
+            panic!()
+        };
+        assert_eq!(items[0].value, Value::Bool(true));
+        assert_eq!(items[2].value, Value::Null);
+        assert_eq!(items[3].value, Value::Number("-1.5e3".into()));
+        assert_eq!(items[4].value, Value::String("a\"é😀".into()));
+        assert_eq!(items[4].pointer, "/4");
+    }
+
+    #[test]
+    fn invalid_utf8_position() {
+        let e = parse_bytes(b"{\"a\":\n \"\xff\"}").unwrap_err();
+        assert_eq!(e.kind, JsonErrorKind::InvalidUtf8);
+        assert_eq!((e.position.line, e.position.column), (2, 3));
+    }
+
+    #[test]
+    fn pointer_tokens_are_escaped() {
+        let root = parse(r#"{"a/b~c": 1}"#).unwrap();
+        assert_eq!(root.as_object().unwrap()[0].value.pointer, "/a~1b~0c");
+    }
+}

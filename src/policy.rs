@@ -1,0 +1,1181 @@
+//! The policy model and its strict parser.
+//!
+//! A [`Policy`] is built from the spanned JSON of [`crate::json`]; every
+//! element keeps its span so that errors, explanations and lint findings
+//! point at the exact place. Anything the grammar of semantics §1 does not
+//! allow is an error: a policy that does not parse is never evaluated.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::condition::{Condition, ConditionClause, ConditionEntry, OperatorSpec, Values};
+use crate::json::{self, JsonErrorKind, Member, Node, Span, Value};
+use crate::suggest::did_you_mean;
+use crate::wildcard::{Case, Wildcard};
+
+/// Where a policy is used. It decides which elements a statement may carry
+/// and which size limit applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyKind {
+    /// Attached to a user, group or role.
+    Identity,
+    /// Passed when a role session is created.
+    Session,
+    /// A Resource Directory control policy.
+    Control,
+    /// A role's trust policy (`AssumeRolePolicyDocument`): `Principal`, no `Resource`.
+    Trust,
+    /// A resource-based policy such as an OSS bucket policy: `Principal`,
+    /// `Resource` optional.
+    Resource,
+}
+
+impl PolicyKind {
+    /// Resource-based kinds name who may act; the others must not.
+    pub fn has_principal(self) -> bool {
+        matches!(self, PolicyKind::Trust | PolicyKind::Resource)
+    }
+
+    /// RAM's document size limit in characters ("Limits" page).
+    pub fn size_limit(self) -> usize {
+        match self {
+            PolicyKind::Session => 2048,
+            PolicyKind::Control => 4096,
+            _ => 6144,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyKind::Identity => "identity",
+            PolicyKind::Session => "session",
+            PolicyKind::Control => "control",
+            PolicyKind::Trust => "trust",
+            PolicyKind::Resource => "resource",
+        }
+    }
+}
+
+impl fmt::Display for PolicyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+impl fmt::Display for Effect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        })
+    }
+}
+
+/// An entry of `Action`/`NotAction`: `<ram-code>:<action-name>` or `*`,
+/// matched case-insensitively.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionPattern {
+    pub wildcard: Wildcard,
+    pub span: Span,
+}
+
+/// An entry of `Resource`/`NotResource`: an ARN pattern or `*`, matched
+/// case-sensitively.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourcePattern {
+    pub wildcard: Wildcard,
+    pub span: Span,
+}
+
+/// `Action` or `NotAction`, `Resource` or `NotResource`: a list of patterns,
+/// possibly negated (the complement of the list).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatternList<P> {
+    pub negated: bool,
+    pub patterns: Vec<P>,
+    /// Span of the element's key, e.g. `"Action"`.
+    pub key_span: Span,
+    /// True when written as a bare string rather than an array.
+    pub single_string: bool,
+}
+
+impl PatternList<ActionPattern> {
+    pub fn matches(&self, action: &str) -> bool {
+        self.patterns.iter().any(|p| p.wildcard.matches(action)) != self.negated
+    }
+}
+
+impl PatternList<ResourcePattern> {
+    pub fn matches(&self, resource: &str) -> bool {
+        self.patterns.iter().any(|p| p.wildcard.matches(resource)) != self.negated
+    }
+}
+
+/// Who a resource-based statement applies to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrincipalBlock {
+    /// `RAM` entries, and the entries of the flat bucket-policy form.
+    pub ram: Vec<PrincipalEntry>,
+    pub service: Vec<PrincipalEntry>,
+    pub federated: Vec<PrincipalEntry>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrincipalEntry {
+    pub value: String,
+    pub span: Span,
+    /// For `RAM` entries that are ARNs: matched against the caller's ARN.
+    pub pattern: Wildcard,
+}
+
+/// One element of `Statement`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// Position in the `Statement` array, from 0.
+    pub index: usize,
+    pub span: Span,
+    pub pointer: String,
+    pub sid: Option<(String, Span)>,
+    pub effect: Effect,
+    pub effect_span: Span,
+    pub action: PatternList<ActionPattern>,
+    /// `None` only in resource-based policies, where the statement covers
+    /// the resource the policy is attached to.
+    pub resource: Option<PatternList<ResourcePattern>>,
+    pub principal: Option<PrincipalBlock>,
+    pub condition: Option<Condition>,
+}
+
+/// A parsed policy document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// The policy name (store policies, system policies) or the file name.
+    pub name: String,
+    /// Where the text came from, for messages: a path, or `builtin:<name>`.
+    pub origin: String,
+    pub kind: PolicyKind,
+    pub version_span: Span,
+    pub statements: Vec<Statement>,
+    /// True when `Statement` was a single object rather than an array
+    /// (accepted as a one-element array, semantics §1, decided).
+    pub statement_is_object: bool,
+    /// Size in characters as written.
+    pub size: usize,
+}
+
+/// A shared, immutable policy; policy sets hold these.
+pub type PolicyRef = Arc<Policy>;
+
+/// Why a document is not a valid policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyErrorKind {
+    #[error("invalid JSON: {0}")]
+    Json(JsonErrorKind),
+    #[error("{element} must be {expected}, found {found}")]
+    WrongType {
+        element: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+    #[error("missing required element `{0}`")]
+    MissingElement(&'static str),
+    #[error("unknown element `{name}`{}", suggestion_text(.suggestion))]
+    UnknownElement {
+        name: String,
+        suggestion: Option<&'static str>,
+    },
+    #[error("`Version` must be the string \"1\", found {found}")]
+    InvalidVersion { found: String },
+    #[error("`Effect` must be \"Allow\" or \"Deny\" (case-sensitive), found {found:?}{}", suggestion_text(.suggestion))]
+    InvalidEffect {
+        found: String,
+        suggestion: Option<&'static str>,
+    },
+    #[error("a statement may have `{first}` or `{second}`, not both")]
+    Conflicting {
+        first: &'static str,
+        second: &'static str,
+    },
+    #[error("a statement needs `{0}` or `Not{0}`")]
+    MissingEither(&'static str),
+    #[error("`{0}` must not be empty")]
+    Empty(String),
+    #[error("invalid action {value:?}: {reason}")]
+    InvalidAction { value: String, reason: &'static str },
+    #[error("invalid resource {value:?}: {reason}")]
+    InvalidResource { value: String, reason: &'static str },
+    #[error("unknown condition operator `{name}`{}", suggestion_text(.suggestion))]
+    UnknownOperator {
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("invalid value {value:?} for {operator}: {reason}")]
+    InvalidConditionValue {
+        operator: String,
+        value: String,
+        reason: &'static str,
+    },
+    #[error("`Principal` is not allowed in a{} {kind} policy", if matches!(.kind, PolicyKind::Identity) { "n" } else { "" })]
+    PrincipalNotAllowed { kind: PolicyKind },
+    #[error("a {kind} policy statement needs `Principal`")]
+    MissingPrincipal { kind: PolicyKind },
+    #[error(
+        "`{element}` is not allowed in a trust policy; it applies to the role it is attached to"
+    )]
+    ResourceInTrustPolicy { element: &'static str },
+    #[error("unknown principal type `{name}`: expected `RAM`, `Service` or `Federated`{}", suggestion_text(.suggestion))]
+    UnknownPrincipalType {
+        name: String,
+        suggestion: Option<&'static str>,
+    },
+}
+
+fn suggestion_text<S: fmt::Display>(suggestion: &Option<S>) -> String {
+    match suggestion {
+        Some(s) => format!(" (did you mean `{s}`?)"),
+        None => String::new(),
+    }
+}
+
+/// A policy error with the place it refers to. `origin` names the file or
+/// policy; `Display` renders `origin:line:column: message`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{origin}:{}:{}: {kind}", .span.start.line, .span.start.column)]
+pub struct PolicyError {
+    pub origin: String,
+    pub kind: PolicyErrorKind,
+    pub span: Span,
+    /// JSON pointer of the offending node, e.g. `/Statement/0/Effect`.
+    pub pointer: String,
+}
+
+const DOCUMENT_ELEMENTS: &[&str] = &["Version", "Statement"];
+const STATEMENT_ELEMENTS: &[&str] = &[
+    "Sid",
+    "Effect",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Principal",
+    "Condition",
+];
+const PRINCIPAL_TYPES: &[&str] = &["RAM", "Service", "Federated"];
+
+impl Policy {
+    /// Parses a policy document. `name` is the policy's name, `origin` the
+    /// file or label used in messages.
+    pub fn parse(
+        text: &str,
+        name: &str,
+        origin: &str,
+        kind: PolicyKind,
+    ) -> Result<Policy, PolicyError> {
+        let root = json::parse(text).map_err(|e| PolicyError {
+            origin: origin.to_string(),
+            kind: PolicyErrorKind::Json(e.kind),
+            span: Span {
+                start: e.position,
+                end: e.position,
+            },
+            pointer: String::new(),
+        })?;
+        Parser { origin, kind }.policy(&root, name, text.chars().count())
+    }
+
+    /// A statement by index.
+    pub fn statement(&self, index: usize) -> Option<&Statement> {
+        self.statements.get(index)
+    }
+}
+
+struct Parser<'a> {
+    origin: &'a str,
+    kind: PolicyKind,
+}
+
+impl Parser<'_> {
+    fn error(&self, node_span: Span, pointer: &str, kind: PolicyErrorKind) -> PolicyError {
+        PolicyError {
+            origin: self.origin.to_string(),
+            kind,
+            span: node_span,
+            pointer: pointer.to_string(),
+        }
+    }
+
+    fn wrong_type(&self, node: &Node, element: &str, expected: &'static str) -> PolicyError {
+        self.error(
+            node.span,
+            &node.pointer,
+            PolicyErrorKind::WrongType {
+                element: element.to_string(),
+                expected,
+                found: node.value.type_name(),
+            },
+        )
+    }
+
+    /// The members of an object, refusing any key outside `allowed`.
+    fn object<'n>(
+        &self,
+        node: &'n Node,
+        element: &str,
+        allowed: &'static [&'static str],
+    ) -> Result<&'n [Member], PolicyError> {
+        let members = node
+            .as_object()
+            .ok_or_else(|| self.wrong_type(node, element, "an object"))?;
+        for m in members {
+            if !allowed.contains(&m.key.as_str()) {
+                return Err(self.error(
+                    m.key_span,
+                    &m.value.pointer,
+                    PolicyErrorKind::UnknownElement {
+                        name: m.key.clone(),
+                        suggestion: did_you_mean(&m.key, allowed.iter().copied()),
+                    },
+                ));
+            }
+        }
+        Ok(members)
+    }
+
+    fn policy(&self, root: &Node, name: &str, size: usize) -> Result<Policy, PolicyError> {
+        let members = self.object(root, "the policy document", DOCUMENT_ELEMENTS)?;
+        let find = |k: &str| members.iter().find(|m| m.key == k);
+        let version = find("Version")
+            .ok_or_else(|| self.error(root.span, "", PolicyErrorKind::MissingElement("Version")))?;
+        match &version.value.value {
+            Value::String(v) if v == "1" => {}
+            Value::String(v) => {
+                return Err(self.error(
+                    version.value.span,
+                    &version.value.pointer,
+                    PolicyErrorKind::InvalidVersion {
+                        found: format!("{v:?}"),
+                    },
+                ));
+            }
+            other => {
+                return Err(self.error(
+                    version.value.span,
+                    &version.value.pointer,
+                    PolicyErrorKind::InvalidVersion {
+                        found: other.type_name().to_string(),
+                    },
+                ));
+            }
+        }
+        let statement = find("Statement").ok_or_else(|| {
+            self.error(root.span, "", PolicyErrorKind::MissingElement("Statement"))
+        })?;
+        let (items, statement_is_object) = match &statement.value.value {
+            Value::Array(items) => (items.iter().collect::<Vec<_>>(), false),
+            Value::Object(_) => (vec![&statement.value], true),
+            _ => {
+                return Err(self.wrong_type(
+                    &statement.value,
+                    "`Statement`",
+                    "an array of objects",
+                ));
+            }
+        };
+        let statements = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, node)| self.statement(i, node))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Policy {
+            name: name.to_string(),
+            origin: self.origin.to_string(),
+            kind: self.kind,
+            version_span: version.value.span,
+            statements,
+            statement_is_object,
+            size,
+        })
+    }
+
+    fn statement(&self, index: usize, node: &Node) -> Result<Statement, PolicyError> {
+        let members = self.object(node, "a statement", STATEMENT_ELEMENTS)?;
+        let find = |k: &str| members.iter().find(|m| m.key == k);
+
+        let sid = match find("Sid") {
+            Some(m) => match m.value.as_str() {
+                Some(s) => Some((s.to_string(), m.value.span)),
+                None => return Err(self.wrong_type(&m.value, "`Sid`", "a string")),
+            },
+            None => None,
+        };
+
+        let effect_member = find("Effect").ok_or_else(|| {
+            self.error(
+                node.span,
+                &node.pointer,
+                PolicyErrorKind::MissingElement("Effect"),
+            )
+        })?;
+        let effect = match effect_member.value.as_str() {
+            Some("Allow") => Effect::Allow,
+            Some("Deny") => Effect::Deny,
+            Some(other) => {
+                return Err(self.error(
+                    effect_member.value.span,
+                    &effect_member.value.pointer,
+                    PolicyErrorKind::InvalidEffect {
+                        found: other.to_string(),
+                        suggestion: did_you_mean(other, ["Allow", "Deny"]),
+                    },
+                ));
+            }
+            None => return Err(self.wrong_type(&effect_member.value, "`Effect`", "a string")),
+        };
+
+        let action = match (find("Action"), find("NotAction")) {
+            (Some(_), Some(m)) => {
+                return Err(self.error(
+                    m.key_span,
+                    &m.value.pointer,
+                    PolicyErrorKind::Conflicting {
+                        first: "Action",
+                        second: "NotAction",
+                    },
+                ));
+            }
+            (Some(m), None) => self.actions(m, false)?,
+            (None, Some(m)) => self.actions(m, true)?,
+            (None, None) => {
+                return Err(self.error(
+                    node.span,
+                    &node.pointer,
+                    PolicyErrorKind::MissingEither("Action"),
+                ));
+            }
+        };
+
+        let resource_member = match (find("Resource"), find("NotResource")) {
+            (Some(_), Some(m)) => {
+                return Err(self.error(
+                    m.key_span,
+                    &m.value.pointer,
+                    PolicyErrorKind::Conflicting {
+                        first: "Resource",
+                        second: "NotResource",
+                    },
+                ));
+            }
+            (Some(m), None) => Some((m, false)),
+            (None, Some(m)) => Some((m, true)),
+            (None, None) => None,
+        };
+        let resource = match resource_member {
+            Some((m, _)) if self.kind == PolicyKind::Trust => {
+                return Err(self.error(
+                    m.key_span,
+                    &m.value.pointer,
+                    PolicyErrorKind::ResourceInTrustPolicy {
+                        element: if m.key == "Resource" {
+                            "Resource"
+                        } else {
+                            "NotResource"
+                        },
+                    },
+                ));
+            }
+            Some((m, negated)) => Some(self.resources(m, negated)?),
+            None if self.kind.has_principal() => None,
+            None => {
+                return Err(self.error(
+                    node.span,
+                    &node.pointer,
+                    PolicyErrorKind::MissingEither("Resource"),
+                ));
+            }
+        };
+
+        let principal = match find("Principal") {
+            Some(m) if !self.kind.has_principal() => {
+                return Err(self.error(
+                    m.key_span,
+                    &m.value.pointer,
+                    PolicyErrorKind::PrincipalNotAllowed { kind: self.kind },
+                ));
+            }
+            Some(m) => Some(self.principal(&m.value)?),
+            None if self.kind.has_principal() => {
+                return Err(self.error(
+                    node.span,
+                    &node.pointer,
+                    PolicyErrorKind::MissingPrincipal { kind: self.kind },
+                ));
+            }
+            None => None,
+        };
+
+        let condition = match find("Condition") {
+            Some(m) => Some(self.condition(&m.value)?),
+            None => None,
+        };
+
+        Ok(Statement {
+            index,
+            span: node.span,
+            pointer: node.pointer.clone(),
+            sid,
+            effect,
+            effect_span: effect_member.value.span,
+            action,
+            resource,
+            principal,
+            condition,
+        })
+    }
+
+    /// A string, or a non-empty array of strings.
+    fn strings<'n>(&self, node: &'n Node, element: &str) -> Result<Vec<&'n Node>, PolicyError> {
+        match &node.value {
+            Value::String(_) => Ok(vec![node]),
+            Value::Array(items) if items.is_empty() => Err(self.error(
+                node.span,
+                &node.pointer,
+                PolicyErrorKind::Empty(element.to_string()),
+            )),
+            Value::Array(items) => {
+                for item in items {
+                    if item.as_str().is_none() {
+                        return Err(self.wrong_type(
+                            item,
+                            &format!("each entry of `{element}`"),
+                            "a string",
+                        ));
+                    }
+                }
+                Ok(items.iter().collect())
+            }
+            _ => Err(self.wrong_type(
+                node,
+                &format!("`{element}`"),
+                "a string or an array of strings",
+            )),
+        }
+    }
+
+    fn actions(
+        &self,
+        m: &Member,
+        negated: bool,
+    ) -> Result<PatternList<ActionPattern>, PolicyError> {
+        let nodes = self.strings(&m.value, &m.key)?;
+        let mut patterns = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            let text = node.as_str().unwrap_or_default();
+            if let Err(reason) = validate_action_pattern(text) {
+                return Err(self.error(
+                    node.span,
+                    &node.pointer,
+                    PolicyErrorKind::InvalidAction {
+                        value: text.to_string(),
+                        reason,
+                    },
+                ));
+            }
+            patterns.push(ActionPattern {
+                wildcard: Wildcard::new(text, Case::Insensitive),
+                span: node.span,
+            });
+        }
+        Ok(PatternList {
+            negated,
+            patterns,
+            key_span: m.key_span,
+            single_string: matches!(m.value.value, Value::String(_)),
+        })
+    }
+
+    fn resources(
+        &self,
+        m: &Member,
+        negated: bool,
+    ) -> Result<PatternList<ResourcePattern>, PolicyError> {
+        let nodes = self.strings(&m.value, &m.key)?;
+        let mut patterns = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            let text = node.as_str().unwrap_or_default();
+            if let Err(reason) = validate_resource_pattern(text) {
+                return Err(self.error(
+                    node.span,
+                    &node.pointer,
+                    PolicyErrorKind::InvalidResource {
+                        value: text.to_string(),
+                        reason,
+                    },
+                ));
+            }
+            patterns.push(ResourcePattern {
+                wildcard: Wildcard::new(text, Case::Sensitive),
+                span: node.span,
+            });
+        }
+        Ok(PatternList {
+            negated,
+            patterns,
+            key_span: m.key_span,
+            single_string: matches!(m.value.value, Value::String(_)),
+        })
+    }
+
+    fn principal(&self, node: &Node) -> Result<PrincipalBlock, PolicyError> {
+        let entries = |n: &Node, element: &str| -> Result<Vec<PrincipalEntry>, PolicyError> {
+            self.strings(n, element)?
+                .into_iter()
+                .map(|s| {
+                    let value = s.as_str().unwrap_or_default();
+                    if value.trim().is_empty() || value.trim() != value {
+                        return Err(self.error(
+                            s.span,
+                            &s.pointer,
+                            PolicyErrorKind::Empty(format!("an entry of `{element}`")),
+                        ));
+                    }
+                    Ok(PrincipalEntry {
+                        value: value.to_string(),
+                        span: s.span,
+                        pattern: Wildcard::new(value, Case::Sensitive),
+                    })
+                })
+                .collect()
+        };
+        let mut block = PrincipalBlock {
+            ram: Vec::new(),
+            service: Vec::new(),
+            federated: Vec::new(),
+            span: node.span,
+        };
+        match &node.value {
+            // The bucket-policy form: a flat list of accounts or "*".
+            Value::Array(_) | Value::String(_) => block.ram = entries(node, "Principal")?,
+            Value::Object(members) => {
+                if members.is_empty() {
+                    return Err(self.error(
+                        node.span,
+                        &node.pointer,
+                        PolicyErrorKind::Empty("Principal".into()),
+                    ));
+                }
+                for m in members {
+                    let list = match m.key.as_str() {
+                        "RAM" => &mut block.ram,
+                        "Service" => &mut block.service,
+                        "Federated" => &mut block.federated,
+                        other => {
+                            return Err(self.error(
+                                m.key_span,
+                                &m.value.pointer,
+                                PolicyErrorKind::UnknownPrincipalType {
+                                    name: other.to_string(),
+                                    suggestion: did_you_mean(
+                                        other,
+                                        PRINCIPAL_TYPES.iter().copied(),
+                                    ),
+                                },
+                            ));
+                        }
+                    };
+                    *list = entries(&m.value, &format!("Principal.{}", m.key))?;
+                }
+            }
+            _ => {
+                return Err(self.wrong_type(
+                    node,
+                    "`Principal`",
+                    "an object or an array of strings",
+                ));
+            }
+        }
+        Ok(block)
+    }
+
+    fn condition(&self, node: &Node) -> Result<Condition, PolicyError> {
+        let operators = node
+            .as_object()
+            .ok_or_else(|| self.wrong_type(node, "`Condition`", "an object"))?;
+        if operators.is_empty() {
+            return Err(self.error(
+                node.span,
+                &node.pointer,
+                PolicyErrorKind::Empty("Condition".into()),
+            ));
+        }
+        let mut clauses = Vec::with_capacity(operators.len());
+        for op in operators {
+            let Some(spec) = OperatorSpec::parse(&op.key) else {
+                let names = OperatorSpec::all_names();
+                return Err(self.error(
+                    op.key_span,
+                    &op.value.pointer,
+                    PolicyErrorKind::UnknownOperator {
+                        name: op.key.clone(),
+                        suggestion: did_you_mean(&op.key, names.iter().map(String::as_str))
+                            .map(str::to_string),
+                    },
+                ));
+            };
+            let keys = op.value.as_object().ok_or_else(|| {
+                self.wrong_type(
+                    &op.value,
+                    &format!("`{}`", op.key),
+                    "an object of condition keys",
+                )
+            })?;
+            if keys.is_empty() {
+                return Err(self.error(
+                    op.value.span,
+                    &op.value.pointer,
+                    PolicyErrorKind::Empty(op.key.clone()),
+                ));
+            }
+            let mut entries = Vec::with_capacity(keys.len());
+            for key in keys {
+                entries.push(self.condition_entry(&spec, key)?);
+            }
+            clauses.push(ConditionClause {
+                operator: spec,
+                operator_span: op.key_span,
+                entries,
+            });
+        }
+        Ok(Condition {
+            clauses,
+            span: node.span,
+        })
+    }
+
+    fn condition_entry(
+        &self,
+        spec: &OperatorSpec,
+        key: &Member,
+    ) -> Result<ConditionEntry, PolicyError> {
+        if key.key.trim().is_empty() {
+            return Err(self.error(
+                key.key_span,
+                &key.value.pointer,
+                PolicyErrorKind::Empty("a condition key".into()),
+            ));
+        }
+        let value_nodes: Vec<&Node> = match &key.value.value {
+            Value::Array(items) if items.is_empty() => {
+                return Err(self.error(
+                    key.value.span,
+                    &key.value.pointer,
+                    PolicyErrorKind::Empty(key.key.clone()),
+                ));
+            }
+            Value::Array(items) => items.iter().collect(),
+            _ => vec![&key.value],
+        };
+        let mut raw = Vec::with_capacity(value_nodes.len());
+        for v in &value_nodes {
+            // JSON booleans and numbers are read as their text (semantics §3).
+            match &v.value {
+                Value::String(s) => raw.push(s.clone()),
+                Value::Bool(b) => raw.push(b.to_string()),
+                Value::Number(n) => raw.push(n.clone()),
+                _ => {
+                    return Err(self.wrong_type(
+                        v,
+                        &format!("the value of `{}`", key.key),
+                        "a string, number or boolean",
+                    ));
+                }
+            }
+        }
+        let values = Values::parse(spec.operator, &raw).map_err(|(i, reason)| {
+            self.error(
+                value_nodes[i].span,
+                &value_nodes[i].pointer,
+                PolicyErrorKind::InvalidConditionValue {
+                    operator: spec.to_string(),
+                    value: raw[i].clone(),
+                    reason,
+                },
+            )
+        })?;
+        Ok(ConditionEntry {
+            key: key.key.clone(),
+            key_span: key.key_span,
+            pointer: key.value.pointer.clone(),
+            raw_values: raw,
+            value_spans: value_nodes.iter().map(|n| n.span).collect(),
+            values,
+        })
+    }
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '*' | '?')
+}
+
+/// `*`, or `<ram-code>:<action-name>` where either side may use wildcards.
+pub fn validate_action_pattern(text: &str) -> Result<(), &'static str> {
+    if text == "*" {
+        return Ok(());
+    }
+    let Some((service, name)) = text.split_once(':') else {
+        return Err("expected <ram-code>:<action-name> (e.g. imm:AttachOSSBucket) or \"*\"");
+    };
+    if service.is_empty() || name.is_empty() {
+        return Err("expected <ram-code>:<action-name> (e.g. imm:AttachOSSBucket) or \"*\"");
+    }
+    if name.contains(':') {
+        return Err("an action has exactly one ':'");
+    }
+    if !service.chars().all(is_name_char) || !name.chars().all(is_name_char) {
+        return Err("only letters, digits, '-', '_', '.', '*' and '?' may appear (no spaces)");
+    }
+    Ok(())
+}
+
+/// `*`, or an ARN pattern `acs:<ram-code>:<region>:<account-id>:<relative-id>`.
+/// Fewer than five parts are accepted only when the last one written holds a
+/// `*`, which can span the rest (`acs:imm:*`). Anything else is refused
+/// (decided: fail closed on what RAM's grammar does not describe).
+pub fn validate_resource_pattern(text: &str) -> Result<(), &'static str> {
+    if text == "*" {
+        return Ok(());
+    }
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("whitespace is not allowed in a resource");
+    }
+    let parts: Vec<&str> = text.splitn(5, ':').collect();
+    if parts[0] != "acs" {
+        return Err("a resource must be \"*\" or an ARN starting with \"acs:\"");
+    }
+    if parts.len() < 5 {
+        let last = parts.last().copied().unwrap_or_default();
+        if !last.contains('*') {
+            return Err("expected acs:<ram-code>:<region>:<account-id>:<relative-id>");
+        }
+        return Ok(());
+    }
+    if parts[1].is_empty() {
+        return Err("the service (ram-code) part is empty");
+    }
+    if parts[4].is_empty() {
+        return Err("the relative id (after the account) is empty");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Policy, PolicyError> {
+        Policy::parse(text, "p", "p.json", PolicyKind::Identity)
+    }
+
+    fn err(text: &str) -> PolicyError {
+        parse(text).expect_err(text)
+    }
+
+    const GOOD: &str = r#"{
+  "Version": "1",
+  "Statement": [
+    {
+      "Sid": "AttachImmtest",
+      "Effect": "Allow",
+      "Action": ["imm:AttachOSSBucket"],
+      "Resource": "acs:imm:cn-hangzhou:1234567890123456:project/immtest",
+      "Condition": {"IpAddress": {"acs:SourceIp": ["192.0.2.0/24"]}}
+    }
+  ]
+}"#;
+
+    #[test]
+    fn parses_the_reference_document() {
+        let p = parse(GOOD).unwrap();
+        let s = &p.statements[0];
+        assert_eq!(s.sid.as_ref().unwrap().0, "AttachImmtest");
+        assert_eq!(s.effect, Effect::Allow);
+        assert_eq!(s.effect_span.start.line, 6);
+        assert!(s.action.matches("IMM:attachossbucket"));
+        let r = s.resource.as_ref().unwrap();
+        assert!(r.single_string);
+        assert!(r.matches("acs:imm:cn-hangzhou:1234567890123456:project/immtest"));
+        assert!(!r.matches("acs:imm:cn-hangzhou:1234567890123456:project/Immtest"));
+        assert_eq!(s.condition.as_ref().unwrap().clauses.len(), 1);
+        assert!(!p.statement_is_object);
+    }
+
+    #[test]
+    fn grammar_errors_name_the_place() {
+        let e = err(&GOOD.replace("\"Allow\"", "\"allow\""));
+        assert!(matches!(
+            e.kind,
+            PolicyErrorKind::InvalidEffect {
+                suggestion: Some("Allow"),
+                ..
+            }
+        ));
+        assert_eq!((e.span.start.line, e.span.start.column), (6, 17));
+        assert_eq!(e.pointer, "/Statement/0/Effect");
+        assert_eq!(
+            e.to_string(),
+            "p.json:6:17: `Effect` must be \"Allow\" or \"Deny\" (case-sensitive), found \"allow\" (did you mean `Allow`?)"
+        );
+
+        let e = err(&GOOD.replace("\"Resource\"", "\"Resources\""));
+        assert!(
+            matches!(&e.kind, PolicyErrorKind::UnknownElement { name, suggestion: Some("Resource") } if name == "Resources")
+        );
+        assert_eq!(e.span.start.line, 8);
+
+        assert!(matches!(
+            err(&GOOD.replace("\"1\"", "1")).kind,
+            PolicyErrorKind::InvalidVersion { .. }
+        ));
+        assert!(matches!(
+            err(&GOOD.replace("\"1\"", "\"2\"")).kind,
+            PolicyErrorKind::InvalidVersion { .. }
+        ));
+        assert!(matches!(
+            err(r#"{"Statement": []}"#).kind,
+            PolicyErrorKind::MissingElement("Version")
+        ));
+        assert!(matches!(
+            err(r#"{"Version": "1"}"#).kind,
+            PolicyErrorKind::MissingElement("Statement")
+        ));
+        assert!(matches!(
+            err(r#"{"Version": "1", "Statement": [], "Extra": 1}"#).kind,
+            PolicyErrorKind::UnknownElement { .. }
+        ));
+        assert!(matches!(
+            err(r#"{"Version": "1", "Statement": "x"}"#).kind,
+            PolicyErrorKind::WrongType { .. }
+        ));
+    }
+
+    #[test]
+    fn element_rules() {
+        let stmt = |body: &str| format!(r#"{{"Version": "1", "Statement": [{{{body}}}]}}"#);
+        let e = err(&stmt(
+            r#""Effect": "Allow", "Action": "a:b", "NotAction": "a:c", "Resource": "*""#,
+        ));
+        assert!(matches!(
+            e.kind,
+            PolicyErrorKind::Conflicting {
+                first: "Action",
+                second: "NotAction"
+            }
+        ));
+        let e = err(&stmt(r#""Effect": "Allow", "Action": [], "Resource": "*""#));
+        assert!(matches!(e.kind, PolicyErrorKind::Empty(ref s) if s == "Action"));
+        let e = err(&stmt(r#""Effect": "Allow", "Resource": "*""#));
+        assert!(matches!(e.kind, PolicyErrorKind::MissingEither("Action")));
+        let e = err(&stmt(r#""Effect": "Allow", "Action": "a:b""#));
+        assert!(matches!(e.kind, PolicyErrorKind::MissingEither("Resource")));
+        let e = err(&stmt(
+            r#""Effect": "Allow", "Action": "a:b", "Resource": "*", "NotResource": "*""#,
+        ));
+        assert!(matches!(e.kind, PolicyErrorKind::Conflicting { .. }));
+        let e = err(&stmt(
+            r#""Effect": "Allow", "Action": "imm", "Resource": "*""#,
+        ));
+        assert!(matches!(e.kind, PolicyErrorKind::InvalidAction { .. }));
+        let e = err(&stmt(
+            r#""Effect": "Allow", "Action": "a:b", "Resource": "arn:aws:s3:::x""#,
+        ));
+        assert!(matches!(e.kind, PolicyErrorKind::InvalidResource { .. }));
+        let e = err(&stmt(
+            r#""Effect": "Allow", "Action": ["a:b", 3], "Resource": "*""#,
+        ));
+        assert!(matches!(e.kind, PolicyErrorKind::WrongType { .. }));
+        assert_eq!(e.pointer, "/Statement/0/Action/1");
+        let e = err(&stmt(
+            r#""Effect": "Allow", "Action": "a:b", "Resource": "*", "Principal": {"RAM": "*"}"#,
+        ));
+        assert!(matches!(
+            e.kind,
+            PolicyErrorKind::PrincipalNotAllowed { .. }
+        ));
+        let e = err(&stmt(
+            r#""Effect": "Allow", "Action": "a:b", "Resource": "*", "Sid": 5"#,
+        ));
+        assert!(matches!(e.kind, PolicyErrorKind::WrongType { .. }));
+
+        // NotResource is accepted with complement semantics (decided).
+        let p = parse(&stmt(
+            r#""Effect": "Deny", "NotAction": "ram:*", "NotResource": "acs:imm:*""#,
+        ))
+        .unwrap();
+        let s = &p.statements[0];
+        assert!(s.action.negated && s.resource.as_ref().unwrap().negated);
+        assert!(s.action.matches("imm:GetProject") && !s.action.matches("RAM:CreateUser"));
+        assert!(
+            !s.resource
+                .as_ref()
+                .unwrap()
+                .matches("acs:imm:cn-hangzhou:1:project/x")
+        );
+    }
+
+    #[test]
+    fn single_statement_object_is_accepted() {
+        let p = parse(
+            r#"{"Version": "1", "Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}}"#,
+        )
+        .unwrap();
+        assert!(p.statement_is_object);
+        assert_eq!(p.statements.len(), 1);
+        assert_eq!(p.statements[0].pointer, "/Statement");
+    }
+
+    #[test]
+    fn empty_statement_array_grants_nothing_but_parses() {
+        assert!(
+            parse(r#"{"Version": "1", "Statement": []}"#)
+                .unwrap()
+                .statements
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn condition_errors() {
+        let cond = |c: &str| {
+            format!(
+                r#"{{"Version": "1", "Statement": [{{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {c}}}]}}"#
+            )
+        };
+        let e = err(&cond(r#"{"IpAdress": {"acs:SourceIp": "1.2.3.4"}}"#));
+        assert!(
+            matches!(&e.kind, PolicyErrorKind::UnknownOperator { suggestion: Some(s), .. } if s == "IpAddress")
+        );
+        let e = err(&cond(
+            r#"{"IpAddress": {"acs:SourceIp": ["1.2.3.0/24", "1.2.3.0/40"]}}"#,
+        ));
+        assert!(matches!(
+            e.kind,
+            PolicyErrorKind::InvalidConditionValue { .. }
+        ));
+        assert_eq!(e.pointer, "/Statement/0/Condition/IpAddress/acs:SourceIp/1");
+        assert!(
+            err(&cond(
+                r#"{"DateLessThan": {"acs:CurrentTime": "2019-01-01"}}"#
+            ))
+            .to_string()
+            .contains("RFC 3339")
+        );
+        assert!(
+            err(&cond(r#"{"Bool": {"acs:SecureTransport": "yes"}}"#))
+                .to_string()
+                .contains("true or false")
+        );
+        assert!(
+            err(&cond(r#"{"NumericLessThan": {"k:n": "ten"}}"#))
+                .to_string()
+                .contains("number")
+        );
+        assert!(
+            err(&cond(r#"{}"#))
+                .to_string()
+                .contains("must not be empty")
+        );
+        assert!(
+            err(&cond(r#"{"StringEquals": {}}"#))
+                .to_string()
+                .contains("must not be empty")
+        );
+        assert!(
+            err(&cond(r#"{"StringEquals": {"k": []}}"#))
+                .to_string()
+                .contains("must not be empty")
+        );
+        assert!(
+            err(&cond(r#"{"StringEquals": {"k": null}}"#))
+                .to_string()
+                .contains("string, number or boolean")
+        );
+        assert!(
+            err(&cond(r#"{"stringequals": {"k": "v"}}"#))
+                .to_string()
+                .contains("unknown condition operator")
+        );
+        // JSON booleans and numbers are read as text.
+        assert!(
+            parse(&cond(
+                r#"{"Bool": {"acs:SecureTransport": true}, "NumericEquals": {"k:n": 5}}"#
+            ))
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn trust_policies() {
+        let trust = r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"RAM": ["acs:ram::1234567890123456:root"], "Service": "ecs.aliyuncs.com"}}]}"#;
+        let p = Policy::parse(trust, "t", "t.json", PolicyKind::Trust).unwrap();
+        let principal = p.statements[0].principal.as_ref().unwrap();
+        assert_eq!(principal.ram[0].value, "acs:ram::1234567890123456:root");
+        assert_eq!(principal.service[0].value, "ecs.aliyuncs.com");
+        let with_resource = trust.replace(
+            "\"sts:AssumeRole\",",
+            "\"sts:AssumeRole\", \"Resource\": \"*\",",
+        );
+        assert!(matches!(
+            Policy::parse(&with_resource, "t", "t.json", PolicyKind::Trust)
+                .unwrap_err()
+                .kind,
+            PolicyErrorKind::ResourceInTrustPolicy { .. }
+        ));
+        let no_principal =
+            r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]}"#;
+        assert!(matches!(
+            Policy::parse(no_principal, "t", "t.json", PolicyKind::Trust)
+                .unwrap_err()
+                .kind,
+            PolicyErrorKind::MissingPrincipal { .. }
+        ));
+        let typo = trust.replace("\"Service\"", "\"Services\"");
+        assert!(matches!(
+            Policy::parse(&typo, "t", "t.json", PolicyKind::Trust)
+                .unwrap_err()
+                .kind,
+            PolicyErrorKind::UnknownPrincipalType {
+                suggestion: Some("Service"),
+                ..
+            }
+        ));
+        let bucket = r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "oss:GetObject",
+            "Principal": ["1234567890123456"], "Resource": "acs:oss:*:*:bucket/*"}]}"#;
+        assert!(Policy::parse(bucket, "b", "b.json", PolicyKind::Resource).is_ok());
+    }
+
+    #[test]
+    fn resource_pattern_grammar() {
+        assert!(validate_resource_pattern("*").is_ok());
+        assert!(validate_resource_pattern("acs:imm:*").is_ok());
+        assert!(validate_resource_pattern("acs:ram::1234567890123456:role/admin").is_ok());
+        assert!(validate_resource_pattern("acs:imm:cn-hangzhou:1:project/a:b").is_ok());
+        assert!(validate_resource_pattern("acs:imm:cn-hangzhou").is_err());
+        assert!(validate_resource_pattern("acs::cn-hangzhou:1:x").is_err());
+        assert!(validate_resource_pattern("acs:imm:cn-hangzhou:1:").is_err());
+        assert!(validate_resource_pattern("*:project/x").is_err());
+        assert!(validate_resource_pattern("acs:imm:cn-hangzhou:1:project/ x").is_err());
+        assert!(validate_action_pattern("*:Get*").is_ok());
+        assert!(validate_action_pattern("imm:*").is_ok());
+        assert!(validate_action_pattern("imm:a:b").is_err());
+        assert!(validate_action_pattern(":Get").is_err());
+        assert!(validate_action_pattern("imm:Get ").is_err());
+    }
+}

@@ -1,0 +1,390 @@
+//! What is being asked: who calls which action on which resource, in what
+//! context. Everything here is checked when the request is built, so the
+//! evaluator only ever sees well-formed requests (semantics §3: a wrong-typed
+//! value of a common key is an invalid request, not a decision).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::condition::{ValueType, parse_bool, parse_date};
+
+/// Why a request cannot be evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("invalid action {action:?}: {reason}")]
+    InvalidAction {
+        action: String,
+        reason: &'static str,
+    },
+    #[error("invalid resource {resource:?}: {reason}")]
+    InvalidResource {
+        resource: String,
+        reason: &'static str,
+    },
+    #[error("invalid context value {value:?} for {key}: expected {expected}")]
+    InvalidContextValue {
+        key: String,
+        value: String,
+        expected: ValueType,
+    },
+    #[error("context key {key} takes one value, got {count}")]
+    MultipleValues { key: String, count: usize },
+    #[error("invalid context entry {entry:?}: expected KEY=VALUE")]
+    MalformedContextEntry { entry: String },
+    #[error("invalid principal {principal:?}: {reason}")]
+    InvalidPrincipal {
+        principal: String,
+        reason: &'static str,
+    },
+}
+
+/// The common `acs:` keys of semantics §3 and their types. Keys are
+/// compared case-insensitively, so the names here are lower-case.
+pub const COMMON_KEYS: &[(&str, ValueType, bool)] = &[
+    ("acs:sourceip", ValueType::Ip, false),
+    ("acs:sourcevpc", ValueType::String, false),
+    ("acs:securetransport", ValueType::Boolean, false),
+    ("acs:currenttime", ValueType::Date, false),
+    ("acs:mfapresent", ValueType::Boolean, false),
+    ("acs:useragent", ValueType::String, false),
+    ("acs:referer", ValueType::String, false),
+    ("acs:service", ValueType::String, false),
+    ("acs:tagkeys", ValueType::String, true),
+];
+
+/// The type of a common key (including `acs:ResourceTag/…` and
+/// `acs:RequestTag/…`), and whether it may carry several values.
+pub fn common_key_type(key: &str) -> Option<(ValueType, bool)> {
+    let lower = key.to_ascii_lowercase();
+    if lower.starts_with("acs:resourcetag/") || lower.starts_with("acs:requesttag/") {
+        return Some((ValueType::String, false));
+    }
+    COMMON_KEYS
+        .iter()
+        .find(|(k, _, _)| *k == lower)
+        .map(|&(_, t, multi)| (t, multi))
+}
+
+/// Request context: condition keys (case-insensitive) to one or more values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    values: BTreeMap<String, Vec<String>>,
+}
+
+impl Context {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a value, checking the type of the common keys.
+    pub fn insert(&mut self, key: &str, value: &str) -> Result<(), RequestError> {
+        if let Some((value_type, multi)) = common_key_type(key) {
+            let ok = match value_type {
+                ValueType::Ip => value.parse::<std::net::IpAddr>().is_ok(),
+                ValueType::Boolean => parse_bool(value).is_ok(),
+                ValueType::Date => parse_date(value).is_ok(),
+                _ => true,
+            };
+            if !ok {
+                return Err(RequestError::InvalidContextValue {
+                    key: key.to_string(),
+                    value: value.to_string(),
+                    expected: value_type,
+                });
+            }
+            let existing = self.get(key).len();
+            if !multi && existing >= 1 {
+                return Err(RequestError::MultipleValues {
+                    key: key.to_string(),
+                    count: existing + 1,
+                });
+            }
+        }
+        self.values
+            .entry(key.to_ascii_lowercase())
+            .or_default()
+            .push(value.to_string());
+        Ok(())
+    }
+
+    /// Adds `KEY=VALUE` as written on a command line.
+    pub fn insert_pair(&mut self, entry: &str) -> Result<(), RequestError> {
+        match entry.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => self.insert(key.trim(), value),
+            _ => Err(RequestError::MalformedContextEntry {
+                entry: entry.to_string(),
+            }),
+        }
+    }
+
+    /// The values of `key`, empty when absent.
+    pub fn get(&self, key: &str) -> &[String] {
+        // Keys are stored lower-case; avoid allocating when the caller's
+        // key already is.
+        let found = if key.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.values.get(&key.to_ascii_lowercase())
+        } else {
+            self.values.get(key)
+        };
+        found.map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        !self.get(key).is_empty()
+    }
+
+    /// Every key and its values, keys lower-cased.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+}
+
+/// The kind of caller a request comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PrincipalKind {
+    User,
+    Role,
+}
+
+/// Who makes the request. `AdHoc` is a principal known only by the
+/// policies given for it: no account, so resource policies match it only
+/// through `"*"`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Principal {
+    Named {
+        kind: PrincipalKind,
+        account: String,
+        name: String,
+    },
+    AdHoc,
+}
+
+impl Principal {
+    pub fn user(account: &str, name: &str) -> Self {
+        Principal::Named {
+            kind: PrincipalKind::User,
+            account: account.to_string(),
+            name: name.to_string(),
+        }
+    }
+
+    pub fn role(account: &str, name: &str) -> Self {
+        Principal::Named {
+            kind: PrincipalKind::Role,
+            account: account.to_string(),
+            name: name.to_string(),
+        }
+    }
+
+    /// `acs:ram::<account>:user/<name>` or `…:role/<name>`.
+    pub fn arn(&self) -> Option<String> {
+        match self {
+            Principal::Named {
+                kind,
+                account,
+                name,
+            } => Some(format!(
+                "acs:ram::{account}:{}/{name}",
+                match kind {
+                    PrincipalKind::User => "user",
+                    PrincipalKind::Role => "role",
+                }
+            )),
+            Principal::AdHoc => None,
+        }
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Principal::Named { account, .. } => Some(account),
+            Principal::AdHoc => None,
+        }
+    }
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.arn() {
+            Some(arn) => f.write_str(&arn),
+            None => f.write_str("(ad hoc)"),
+        }
+    }
+}
+
+/// One authorization question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    action: String,
+    resource: String,
+    principal: Principal,
+    context: Context,
+}
+
+impl Request {
+    /// Builds a request. The action must be `<ram-code>:<action-name>` and
+    /// the resource a concrete ARN or `*`: a request names one call, so
+    /// wildcards are refused rather than read as patterns. When the context
+    /// lacks `acs:CurrentTime`, it is set to now (UTC).
+    pub fn new(
+        action: &str,
+        resource: &str,
+        principal: Principal,
+        mut context: Context,
+    ) -> Result<Request, RequestError> {
+        validate_request_action(action)?;
+        validate_request_resource(resource)?;
+        if !context.contains("acs:CurrentTime") {
+            let now = OffsetDateTime::now_utc()
+                .format(&Rfc3339)
+                .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string());
+            context.insert("acs:CurrentTime", &now)?;
+        }
+        Ok(Request {
+            action: action.to_string(),
+            resource: resource.to_string(),
+            principal,
+            context,
+        })
+    }
+
+    pub fn action(&self) -> &str {
+        &self.action
+    }
+
+    pub fn resource(&self) -> &str {
+        &self.resource
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    /// `sts:AssumeRole` needs the trust policy as well (semantics §4).
+    pub fn is_assume_role(&self) -> bool {
+        self.action.eq_ignore_ascii_case("sts:AssumeRole")
+    }
+}
+
+fn is_action_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'
+}
+
+fn validate_request_action(action: &str) -> Result<(), RequestError> {
+    let err = |reason| {
+        Err(RequestError::InvalidAction {
+            action: action.to_string(),
+            reason,
+        })
+    };
+    let Some((service, name)) = action.split_once(':') else {
+        return err("expected <ram-code>:<action-name>, e.g. imm:AttachOSSBucket");
+    };
+    if service.is_empty() || name.is_empty() {
+        return err("expected <ram-code>:<action-name>, e.g. imm:AttachOSSBucket");
+    }
+    if action.contains(['*', '?']) {
+        return err("a request names one action; wildcards belong in policies");
+    }
+    if !service.chars().all(is_action_char) || !name.chars().all(is_action_char) {
+        return err("only letters, digits, '-', '_' and '.' may appear around the ':'");
+    }
+    Ok(())
+}
+
+fn validate_request_resource(resource: &str) -> Result<(), RequestError> {
+    let err = |reason| {
+        Err(RequestError::InvalidResource {
+            resource: resource.to_string(),
+            reason,
+        })
+    };
+    if resource == "*" {
+        return Ok(());
+    }
+    if resource.contains(['*', '?']) {
+        return err("a request names one resource (or `*`); wildcards belong in policies");
+    }
+    if resource
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return err("whitespace is not allowed in an ARN");
+    }
+    let parts: Vec<&str> = resource.splitn(5, ':').collect();
+    if parts.len() < 5 || parts[0] != "acs" {
+        return err("expected acs:<ram-code>:<region>:<account-id>:<relative-id>");
+    }
+    if parts[1].is_empty() {
+        return err("the service (ram-code) part is empty");
+    }
+    if parts[4].is_empty() {
+        return err("the relative id is empty");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_keys_are_type_checked() {
+        let mut c = Context::new();
+        assert!(c.insert("acs:SourceIp", "192.0.2.1").is_ok());
+        assert!(matches!(
+            c.insert("acs:sourceip", "10.0.0.1"),
+            Err(RequestError::MultipleValues { .. })
+        ));
+        assert!(matches!(
+            Context::new().insert("acs:SourceIp", "abc"),
+            Err(RequestError::InvalidContextValue { .. })
+        ));
+        assert!(
+            Context::new()
+                .insert("acs:CurrentTime", "yesterday")
+                .is_err()
+        );
+        assert!(Context::new().insert("acs:SecureTransport", "yes").is_err());
+        assert!(Context::new().insert("acs:MFAPresent", "false").is_ok());
+        let mut tags = Context::new();
+        tags.insert("acs:TagKeys", "a").unwrap();
+        tags.insert("acs:TagKeys", "b").unwrap();
+        assert_eq!(tags.get("ACS:TAGKEYS"), ["a", "b"]);
+        // Other keys are read by the operator at evaluation.
+        assert!(Context::new().insert("imm:Whatever", "ten").is_ok());
+        assert!(Context::new().insert_pair("novalue").is_err());
+        assert!(Context::new().insert_pair("acs:UserAgent=a=b").is_ok());
+    }
+
+    #[test]
+    fn current_time_defaults_to_now() {
+        let r = Request::new("imm:GetProject", "*", Principal::AdHoc, Context::new()).unwrap();
+        let now = parse_date(&r.context().get("acs:CurrentTime")[0]).unwrap();
+        assert!((OffsetDateTime::now_utc() - now).whole_seconds().abs() < 60);
+    }
+
+    #[test]
+    fn request_shapes() {
+        let ok = |a, r| Request::new(a, r, Principal::AdHoc, Context::new()).is_ok();
+        assert!(ok(
+            "imm:AttachOSSBucket",
+            "acs:imm:cn-hangzhou:1234567890123456:project/immtest"
+        ));
+        assert!(ok("sts:AssumeRole", "acs:ram::1234567890123456:role/x"));
+        assert!(ok("imm:ListProjects", "*"));
+        assert!(!ok("imm:*", "*"));
+        assert!(!ok("AttachOSSBucket", "*"));
+        assert!(!ok("imm:Attach OSSBucket", "*"));
+        assert!(!ok("imm:GetProject", "acs:imm:cn-hangzhou:1:project/*"));
+        assert!(!ok("imm:GetProject", "arn:imm:cn-hangzhou:1:project/x"));
+        assert!(!ok("imm:GetProject", "acs:imm:cn-hangzhou:project/x"));
+        assert!(!ok("imm:GetProject", "acs:imm:cn-hangzhou:1:"));
+    }
+}

@@ -1,0 +1,49 @@
+//! "Did you mean …?" for misspelt element names, operators and keys.
+
+/// Levenshtein distance over characters, case-insensitively: the typos
+/// worth catching are `Resources`, `stringequals`, `acs:SourceIP`.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().flat_map(char::to_lowercase).collect();
+    let b: Vec<char> = b.chars().flat_map(char::to_lowercase).collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The closest candidate, if it is close enough to be a plausible typo:
+/// within a third of the word's length (at least 1, at most 4 edits).
+pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let limit = (word.chars().count() / 3).clamp(1, 4);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|&(d, _)| d <= limit)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        let elements = ["Effect", "Action", "NotAction", "Resource", "Condition"];
+        assert_eq!(did_you_mean("Resources", elements), Some("Resource"));
+        assert_eq!(did_you_mean("effect", elements), Some("Effect"));
+        assert_eq!(did_you_mean("Actoin", elements), Some("Action"));
+        assert_eq!(did_you_mean("Banana", elements), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}
