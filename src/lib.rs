@@ -1,6 +1,10 @@
+pub mod can_i;
+pub mod catalog;
 pub mod condition;
+pub mod eval;
 pub mod json;
 pub mod policy;
 pub mod request;
+pub mod store;
 pub mod suggest;
 pub mod wildcard;

@@ -1,1 +1,113 @@
-fn main() {}
+//! The `ramcheck` command line: argument parsing and exit statuses only;
+//! the work is done by the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use ramcheck::can_i;
+
+/// Strict checks for Alibaba Cloud RAM policies.
+#[derive(Parser)]
+#[command(name = "ramcheck", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ask whether a principal may call an action on a resource.
+    ///
+    /// Exit status: 0 allowed; 1 denied (explicitly or implicitly);
+    /// 2 error (invalid policy, unknown principal, bad context value, usage).
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck can-i imm:AttachOSSBucket acs:imm:cn-hangzhou:1234567890123456:project/immtest --as user/alice
+    ///
+    ///   ramcheck can-i imm:GetProject '*' --policy my-policy.json --explain
+    ///
+    ///   ramcheck can-i imm:UpdateProject acs:imm:cn-hangzhou:1234567890123456:project/media-news \
+    ///       --as user/bob --context acs:SourceIp=192.0.2.10 --format json
+    #[command(name = "can-i", verbatim_doc_comment)]
+    CanI(CanIArgs),
+}
+
+#[derive(clap::Args)]
+struct CanIArgs {
+    /// The action, `<ram-code>:<action-name>`, e.g. imm:AttachOSSBucket.
+    action: String,
+    /// The resource ARN, e.g. acs:imm:cn-hangzhou:1234567890123456:project/immtest, or `*`.
+    resource: String,
+    /// user/<name> or role/<name> from the store (an ARN acs:ram::<account>:user/<name> works too).
+    #[arg(long = "as", value_name = "PRINCIPAL")]
+    principal: Option<String>,
+    /// Principal store: principals.json and <PolicyName>.json files. Read only with --as.
+    #[arg(long, value_name = "DIR", default_value = "./policies")]
+    store: PathBuf,
+    /// Identity policy for an ad-hoc principal; repeatable. Without --as these are the principal's only policies.
+    #[arg(long = "policy", value_name = "FILE")]
+    policies: Vec<PathBuf>,
+    /// Makes the principal (from --as or ad hoc) a role session created with this policy.
+    #[arg(long, value_name = "FILE")]
+    session_policy: Option<PathBuf>,
+    /// Resource Directory control policy; repeatable.
+    #[arg(long = "control-policy", value_name = "FILE")]
+    control_policies: Vec<PathBuf>,
+    /// Resource-based policy, e.g. a role's trust policy for sts:AssumeRole.
+    #[arg(long, value_name = "FILE")]
+    resource_policy: Option<PathBuf>,
+    /// Request context as KEY=VALUE; repeat a key for multi-valued keys. acs:CurrentTime defaults to now.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
+    /// Show the deciding statements, the closest misses and the failing parts.
+    #[arg(long)]
+    explain: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::CanI(args) => can_i(args),
+    }
+}
+
+fn can_i(args: CanIArgs) -> ExitCode {
+    let query = can_i::Query {
+        action: args.action,
+        resource: args.resource,
+        principal: args.principal,
+        store: args.store,
+        policies: args.policies,
+        session_policy: args.session_policy,
+        control_policies: args.control_policies,
+        resource_policy: args.resource_policy,
+        context: args.context,
+    };
+    match can_i::answer(&query) {
+        Ok(answer) => {
+            match args.format {
+                Format::Text => print!("{}", answer.to_text(args.explain)),
+                Format::Json => println!("{:#}", answer.to_json()),
+            }
+            ExitCode::from(if answer.allowed() { 0 } else { 1 })
+        }
+        Err(e) => {
+            eprintln!("ramcheck: error: {e}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
