@@ -463,21 +463,16 @@ impl Service {
         if query.contains(['*', '?']) {
             return None;
         }
-        let query: Vec<char> = query.chars().map(|c| c.to_ascii_lowercase()).collect();
-        let limit = (query.len() / 4).clamp(1, 4);
+        let query_len = query.chars().count();
+        let limit = (query_len / 4).clamp(1, 4);
         let mut best: Option<(usize, &ActionInfo)> = None;
         for action in &self.actions {
-            let name: Vec<char> = action
-                .name
-                .chars()
-                .map(|c| c.to_ascii_lowercase())
-                .collect();
             // The length difference bounds the distance from below; skipping
             // here also keeps a huge query from costing more than a scan.
-            if name.len().abs_diff(query.len()) > limit {
+            if action.name.chars().count().abs_diff(query_len) > limit {
                 continue;
             }
-            let distance = edit_distance(&query, &name);
+            let distance = crate::suggest::edit_distance(query, &action.name);
             if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
                 best = Some((distance, action));
             }
@@ -841,21 +836,6 @@ fn fill_template<'p>(
         }
     }
     Ok(out)
-}
-
-/// Levenshtein distance over already-lower-cased characters.
-fn edit_distance(a: &[char], b: &[char]) -> usize {
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

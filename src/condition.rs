@@ -490,11 +490,7 @@ fn evaluate_entry(spec: &OperatorSpec, entry: &ConditionEntry, context: &Context
             return EntryResult::False;
         };
         // Several values are ORed like any other operator's.
-        return to_result(
-            expect_absent
-                .iter()
-                .any(|&absent| absent == request.is_empty()),
-        );
+        return to_result(expect_absent.contains(&request.is_empty()));
     }
     if request.is_empty() {
         return to_result(if spec.if_exists {
