@@ -1,18 +1,26 @@
 //! "Did you mean …?" for misspelt element names, operators and keys.
 
-/// Levenshtein distance over characters, case-insensitively: the typos
-/// worth catching are `Resources`, `stringequals`, `acs:SourceIP`.
+/// Edit distance over characters, case-insensitively, counting a swap of
+/// two neighbours as one edit (optimal string alignment): the typos worth
+/// catching are `Resources`, `stringequals`, `acs:SourceIP`, `alcie`.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().flat_map(char::to_lowercase).collect();
     let b: Vec<char> = b.chars().flat_map(char::to_lowercase).collect();
+    // Three rows: two back for transpositions, one back, current.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
+    for i in 0..a.len() {
         cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        for j in 0..b.len() {
+            let cost = usize::from(a[i] != b[j]);
+            let mut d = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                d = d.min(before[j - 1] + 1);
+            }
+            cur[j + 1] = d;
         }
+        std::mem::swap(&mut before, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
@@ -45,5 +53,8 @@ mod tests {
         assert_eq!(did_you_mean("Actoin", elements), Some("Action"));
         assert_eq!(did_you_mean("Banana", elements), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("alcie", "alice"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(did_you_mean("alcie", ["alice", "bob"]), Some("alice"));
     }
 }
