@@ -272,11 +272,18 @@ pub struct Decimal {
     frac: String,
 }
 
-impl FromStr for Decimal {
-    type Err = &'static str;
+/// A decimal read in place from request text, so that comparing a request
+/// value allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecimalRef<'a> {
+    negative: bool,
+    int: &'a str,
+    frac: &'a str,
+}
 
+impl<'a> DecimalRef<'a> {
     /// Accepts `-?digits(.digits)?`: RAM documents integers and decimals.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
+    pub fn parse(s: &'a str) -> Result<Self, &'static str> {
         let (negative, body) = match s.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, s),
@@ -289,10 +296,10 @@ impl FromStr for Decimal {
         if !digits(int) || (body.contains('.') && !digits(frac)) {
             return Err("expected an integer or decimal number such as 42 or -1.5");
         }
-        let int = int.trim_start_matches('0').to_string();
-        let frac = frac.trim_end_matches('0').to_string();
+        let int = int.trim_start_matches('0');
+        let frac = frac.trim_end_matches('0');
         let zero = int.is_empty() && frac.is_empty();
-        Ok(Decimal {
+        Ok(DecimalRef {
             negative: negative && !zero,
             int,
             frac,
@@ -300,20 +307,55 @@ impl FromStr for Decimal {
     }
 }
 
-impl Ord for Decimal {
+impl Ord for DecimalRef<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         let magnitude = self
             .int
             .len()
             .cmp(&other.int.len())
-            .then_with(|| self.int.cmp(&other.int))
-            .then_with(|| self.frac.cmp(&other.frac));
+            .then_with(|| self.int.cmp(other.int))
+            .then_with(|| self.frac.cmp(other.frac));
         match (self.negative, other.negative) {
             (false, false) => magnitude,
             (true, true) => magnitude.reverse(),
             (false, true) => Ordering::Greater,
             (true, false) => Ordering::Less,
         }
+    }
+}
+
+impl PartialOrd for DecimalRef<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Decimal {
+    pub fn as_ref(&self) -> DecimalRef<'_> {
+        DecimalRef {
+            negative: self.negative,
+            int: &self.int,
+            frac: &self.frac,
+        }
+    }
+}
+
+impl FromStr for Decimal {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let d = DecimalRef::parse(s)?;
+        Ok(Decimal {
+            negative: d.negative,
+            int: d.int.to_string(),
+            frac: d.frac.to_string(),
+        })
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_ref().cmp(&other.as_ref())
     }
 }
 
@@ -396,6 +438,9 @@ impl Values {
 pub struct ConditionEntry {
     /// The key as written.
     pub key: String,
+    /// The key lower-cased: keys compare case-insensitively, and the
+    /// context stores them lower-cased, so lookups need no allocation.
+    pub key_lower: String,
     pub key_span: Span,
     pub pointer: String,
     /// The values as written, for explanations and lint.
@@ -439,45 +484,96 @@ pub enum ConditionOutcome {
     Fails(ConditionFailure),
 }
 
-enum EntryResult {
+enum EntryResult<'r> {
     True,
     False,
     /// The request value at hand cannot be read in the operator's type.
-    Unreadable(String),
+    Unreadable(&'r str),
+}
+
+/// The first entry that keeps a condition from holding.
+struct Failure<'c, 'r> {
+    clause: &'c ConditionClause,
+    entry: &'c ConditionEntry,
+    unreadable: Option<&'r str>,
+}
+
+impl Failure<'_, '_> {
+    fn to_owned(&self) -> ConditionFailure {
+        ConditionFailure {
+            key: self.entry.key.clone(),
+            operator: self.clause.operator.to_string(),
+            unreadable_value: self.unreadable.map(str::to_string),
+        }
+    }
 }
 
 impl Condition {
-    /// Evaluates every clause against `context`. An unreadable request value
-    /// counts as holding when `unreadable_holds` (a Deny statement) and as
-    /// failing otherwise (semantics §3, decided: toward denial).
+    /// Whether every clause holds, allocating nothing: the check the
+    /// evaluators run per statement. An unreadable request value counts as
+    /// holding when `unreadable_holds` (a Deny statement) and as failing
+    /// otherwise (semantics §3, decided: toward denial).
+    pub fn holds(&self, context: &Context, unreadable_holds: bool) -> bool {
+        self.first_failure(context, unreadable_holds).is_none()
+    }
+
+    /// Like [`Condition::holds`], with the reasons, for explanations.
     pub fn evaluate(&self, context: &Context, unreadable_holds: bool) -> ConditionOutcome {
+        if let Some(failure) = self.first_failure(context, unreadable_holds) {
+            return ConditionOutcome::Fails(failure.to_owned());
+        }
         let mut unreadable = Vec::new();
-        for clause in &self.clauses {
-            for entry in &clause.entries {
-                let failure = |value| ConditionFailure {
-                    key: entry.key.clone(),
-                    operator: clause.operator.to_string(),
-                    unreadable_value: value,
-                };
-                match evaluate_entry(&clause.operator, entry, context) {
-                    EntryResult::True => {}
-                    EntryResult::False => return ConditionOutcome::Fails(failure(None)),
-                    EntryResult::Unreadable(value) => {
-                        if unreadable_holds {
-                            unreadable.push(failure(Some(value)));
-                        } else {
-                            return ConditionOutcome::Fails(failure(Some(value)));
-                        }
+        if unreadable_holds {
+            for clause in &self.clauses {
+                for entry in &clause.entries {
+                    if let EntryResult::Unreadable(value) =
+                        evaluate_entry(&clause.operator, entry, context)
+                    {
+                        unreadable.push(
+                            Failure {
+                                clause,
+                                entry,
+                                unreadable: Some(value),
+                            }
+                            .to_owned(),
+                        );
                     }
                 }
             }
         }
         ConditionOutcome::Holds { unreadable }
     }
+
+    fn first_failure<'c, 'r>(
+        &'c self,
+        context: &'r Context,
+        unreadable_holds: bool,
+    ) -> Option<Failure<'c, 'r>> {
+        for clause in &self.clauses {
+            for entry in &clause.entries {
+                let unreadable = match evaluate_entry(&clause.operator, entry, context) {
+                    EntryResult::True => continue,
+                    EntryResult::Unreadable(_) if unreadable_holds => continue,
+                    EntryResult::Unreadable(value) => Some(value),
+                    EntryResult::False => None,
+                };
+                return Some(Failure {
+                    clause,
+                    entry,
+                    unreadable,
+                });
+            }
+        }
+        None
+    }
 }
 
-fn evaluate_entry(spec: &OperatorSpec, entry: &ConditionEntry, context: &Context) -> EntryResult {
-    let request = context.get(&entry.key);
+fn evaluate_entry<'r>(
+    spec: &OperatorSpec,
+    entry: &ConditionEntry,
+    context: &'r Context,
+) -> EntryResult<'r> {
+    let request = context.get(&entry.key_lower);
     let to_result = |b: bool| {
         if b {
             EntryResult::True
@@ -503,23 +599,28 @@ fn evaluate_entry(spec: &OperatorSpec, entry: &ConditionEntry, context: &Context
             }
         });
     }
-    // The positive form of the operator for one request value: does it
-    // match any policy value? Negation is applied after, per semantics §3:
-    // a negated operator holds when the request value matches none.
-    let mut per_value = Vec::with_capacity(request.len());
+    // Per request value: does the positive operator match any policy value?
+    // Negation applies per value (semantics §3: a negated operator holds
+    // for a value that matches none). Then combine over request values.
+    let negated = spec.operator.is_negated();
+    let (mut any, mut all) = (false, true);
     for value in request {
         match positive_match(spec.operator, &entry.values, value) {
-            Some(m) => per_value.push(m != spec.operator.is_negated()),
-            None => return EntryResult::Unreadable(value.clone()),
+            Some(m) => {
+                let holds = m != negated;
+                any |= holds;
+                all &= holds;
+            }
+            None => return EntryResult::Unreadable(value),
         }
     }
     to_result(match spec.qualifier {
-        Some(SetQualifier::ForAllValues) => per_value.iter().all(|&b| b),
-        Some(SetQualifier::ForAnyValue) => per_value.iter().any(|&b| b),
+        Some(SetQualifier::ForAllValues) => all,
+        Some(SetQualifier::ForAnyValue) => any,
         // Unqualified on a multi-valued key: positive holds if any request
         // value matches; negated holds if no request value matches.
-        None if spec.operator.is_negated() => per_value.iter().all(|&b| b),
-        None => per_value.iter().any(|&b| b),
+        None if negated => all,
+        None => any,
     })
 }
 
@@ -536,8 +637,8 @@ fn positive_match(operator: Operator, values: &Values, value: &str) -> Option<bo
         },
         Values::Patterns(list) => list.iter().any(|p| p.matches(value)),
         Values::Numbers(list) => {
-            let n: Decimal = value.parse().ok()?;
-            list.iter().any(|v| compare(operator, n.cmp(v)))
+            let n = DecimalRef::parse(value).ok()?;
+            list.iter().any(|v| compare(operator, n.cmp(&v.as_ref())))
         }
         Values::Dates(list) => {
             let d = parse_date(value).ok()?;

@@ -169,8 +169,33 @@ fn progress(m: &Mismatch) -> u8 {
     }
 }
 
-/// Matches one statement against a request.
-fn match_statement(
+/// Whether a statement applies to a request, allocating nothing: the one
+/// matching rule that both [`evaluate`] and the compiled
+/// [`crate::authorizer::Authorizer`] use.
+pub fn statement_applies(statement: &Statement, request: &Request) -> bool {
+    statement.action.matches(request.action()) && applies_beyond_action(statement, request)
+}
+
+/// [`statement_applies`] for a statement whose action is known to match,
+/// e.g. found through an action index.
+pub fn applies_beyond_action(statement: &Statement, request: &Request) -> bool {
+    statement
+        .resource
+        .as_ref()
+        .is_none_or(|r| r.matches(request.resource()))
+        && statement
+            .principal
+            .as_ref()
+            .is_none_or(|p| principal_matches(p, request))
+        && statement
+            .condition
+            .as_ref()
+            .is_none_or(|c| c.holds(request.context(), statement.effect == Effect::Deny))
+}
+
+/// Why a statement does or does not apply, for explanations; agrees with
+/// [`statement_applies`] (tested).
+fn explain_statement(
     statement: &Statement,
     request: &Request,
 ) -> Result<Vec<ConditionFailure>, Mismatch> {
@@ -201,79 +226,211 @@ fn match_statement(
 /// Semantics §4, "Resource-based policies and `Principal`".
 fn principal_matches(block: &PrincipalBlock, request: &Request) -> bool {
     let caller = request.principal();
-    let arn = caller.arn();
     let ram = block.ram.iter().any(|entry| {
         let v = entry.value.as_str();
         if v == "*" {
             return true;
         }
-        let Principal::Named { account, .. } = caller else {
+        let Principal::Named { account, arn, .. } = caller else {
             return false;
         };
-        if v == account || v == format!("acs:ram::{account}:root") {
-            return true;
-        }
-        arn.as_deref().is_some_and(|a| entry.pattern.matches(a))
+        // An account ID, or acs:ram::<account>:root: any principal of it.
+        let root_account = v
+            .strip_prefix("acs:ram::")
+            .and_then(|rest| rest.strip_suffix(":root"));
+        v == account || root_account == Some(account.as_str()) || entry.pattern.matches(arn)
     });
     // Service entries match only calls made by that service.
-    let service = request.context().get("acs:Service").iter().any(|s| {
-        block
-            .service
+    let service = !block.service.is_empty()
+        && request
+            .context()
+            .get("acs:service")
             .iter()
-            .any(|e| e.value == "*" || e.pattern.matches(s))
-    });
+            .any(|s| block.service.iter().any(|e| e.pattern.matches(s)));
     // Federated sessions are not modelled, so `Federated` entries match no
     // request (fail closed; README "Semantics").
     ram || service
 }
 
-/// One policy set's verdict (semantics §4, first paragraph).
-struct StepResult {
-    decision: Decision,
-    denies: Vec<StatementRef>,
-    allows: Vec<StatementRef>,
-    misses: Vec<ClosestMiss>,
-}
-
-fn evaluate_policies<'a>(
+/// One policy set's verdict (semantics §4, first paragraph), allocating
+/// nothing.
+pub fn policies_verdict<'a>(
     policies: impl IntoIterator<Item = &'a PolicyRef>,
     request: &Request,
-) -> StepResult {
-    let mut result = StepResult {
-        decision: Decision::ImplicitDeny,
-        denies: Vec::new(),
-        allows: Vec::new(),
-        misses: Vec::new(),
-    };
+) -> Decision {
+    let mut allowed = false;
     for policy in policies {
         for statement in &policy.statements {
-            match match_statement(statement, request) {
+            if statement_applies(statement, request) {
+                match statement.effect {
+                    Effect::Deny => return Decision::ExplicitDeny,
+                    Effect::Allow => allowed = true,
+                }
+            }
+        }
+    }
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::ImplicitDeny
+    }
+}
+
+/// Which policy sets a request passes through, and in what order.
+#[derive(Debug, Clone, Copy)]
+pub struct Steps {
+    pub control: bool,
+    pub session: bool,
+    pub resource: bool,
+    pub assume_role: bool,
+}
+
+/// Semantics §4: the order of the steps and how their verdicts combine.
+/// `verdict` is asked for each step as it is reached, so a step that ends
+/// evaluation spares the later ones. Both evaluators decide through here.
+pub fn combine_steps(steps: Steps, mut verdict: impl FnMut(Step) -> Decision) -> (Decision, Step) {
+    // 1. Control policies, when any apply, must allow.
+    if steps.control {
+        let v = verdict(Step::Control);
+        if v != Decision::Allow {
+            return (v, Step::Control);
+        }
+    }
+    // 2. A session policy must allow.
+    if steps.session {
+        let v = verdict(Step::Session);
+        if v != Decision::Allow {
+            return (v, Step::Session);
+        }
+    }
+    // 3. Identity together with the resource policy: any explicit deny,
+    // then any allow.
+    let identity = verdict(Step::Identity);
+    if identity == Decision::ExplicitDeny {
+        return (identity, Step::Identity);
+    }
+    let resource = steps.resource.then(|| verdict(Step::Resource));
+    if resource == Some(Decision::ExplicitDeny) {
+        return (Decision::ExplicitDeny, Step::Resource);
+    }
+    if steps.assume_role {
+        // 4. sts:AssumeRole needs the caller's identity policies and the
+        // role's trust policy.
+        return if identity != Decision::Allow {
+            (Decision::ImplicitDeny, Step::Identity)
+        } else if resource != Some(Decision::Allow) {
+            (Decision::ImplicitDeny, Step::Resource)
+        } else {
+            (Decision::Allow, Step::Resource)
+        };
+    }
+    if identity == Decision::Allow {
+        (Decision::Allow, Step::Identity)
+    } else if resource == Some(Decision::Allow) {
+        (Decision::Allow, Step::Resource)
+    } else {
+        (Decision::ImplicitDeny, Step::Identity)
+    }
+}
+
+impl PolicySet {
+    pub fn steps(&self, request: &Request) -> Steps {
+        Steps {
+            control: !self.control.is_empty(),
+            session: self.session.is_some(),
+            resource: self.resource.is_some(),
+            assume_role: request.is_assume_role(),
+        }
+    }
+
+    /// The policies evaluated at `step`.
+    pub fn step_policies(&self, step: Step) -> &[PolicyRef] {
+        match step {
+            Step::Control => &self.control,
+            Step::Session => self.session.as_slice(),
+            Step::Identity => &self.identity,
+            Step::Resource => self.resource.as_slice(),
+        }
+    }
+
+    /// The decision and its step, without an explanation.
+    pub fn decide(&self, request: &Request) -> (Decision, Step) {
+        combine_steps(self.steps(request), |step| {
+            policies_verdict(self.step_policies(step), request)
+        })
+    }
+}
+
+/// Decides `request` against `policies` (semantics §4) and explains why.
+pub fn evaluate(policies: &PolicySet, request: &Request) -> Response {
+    let (decision, step) = policies.decide(request);
+    explain(policies, request, decision, step)
+}
+
+/// Builds the explanation of a decision already taken by
+/// [`combine_steps`]: the deciding statements, or the closest misses.
+pub fn explain(
+    policies: &PolicySet,
+    request: &Request,
+    decision: Decision,
+    step: Step,
+) -> Response {
+    // The policies whose statements explain the answer.
+    let mut sources: Vec<&PolicyRef> = Vec::new();
+    match (decision, step) {
+        (Decision::Allow, _) => {
+            sources.extend(&policies.identity);
+            sources.extend(&policies.resource);
+        }
+        (Decision::ImplicitDeny, Step::Identity) if !request.is_assume_role() => {
+            sources.extend(&policies.identity);
+            sources.extend(&policies.resource);
+        }
+        _ => sources.extend(policies.step_policies(step)),
+    }
+    let mut statements = Vec::new();
+    let mut misses = Vec::new();
+    for policy in sources {
+        for statement in &policy.statements {
+            match explain_statement(statement, request) {
                 Ok(unreadable) => {
-                    let mut r = StatementRef::new(policy, statement);
-                    r.unreadable = unreadable;
-                    match statement.effect {
-                        Effect::Deny => result.denies.push(r),
-                        Effect::Allow => result.allows.push(r),
+                    let wanted = match decision {
+                        Decision::Allow => statement.effect == Effect::Allow,
+                        Decision::ExplicitDeny => statement.effect == Effect::Deny,
+                        Decision::ImplicitDeny => false,
+                    };
+                    if wanted {
+                        let mut r = StatementRef::new(policy, statement);
+                        r.unreadable = unreadable;
+                        statements.push(r);
                     }
                 }
-                Err(failed) if statement.effect == Effect::Allow => {
-                    result.misses.push(ClosestMiss {
-                        statement: StatementRef::new(policy, statement),
-                        failed,
-                    });
-                }
+                Err(failed) if statement.effect == Effect::Allow => misses.push(ClosestMiss {
+                    statement: StatementRef::new(policy, statement),
+                    failed,
+                }),
                 Err(_) => {}
             }
         }
     }
-    result.decision = if !result.denies.is_empty() {
-        Decision::ExplicitDeny
-    } else if !result.allows.is_empty() {
-        Decision::Allow
-    } else {
-        Decision::ImplicitDeny
-    };
-    result
+    let mut notes = Vec::new();
+    if policies.identity.is_empty() && matches!(step, Step::Identity | Step::Resource) {
+        notes.push("the principal has no identity policies".to_string());
+    }
+    if request.is_assume_role() && policies.resource.is_none() && step == Step::Resource {
+        notes.push("sts:AssumeRole needs the role's trust policy, and none was given".into());
+    }
+    Response {
+        decision,
+        step,
+        statements,
+        closest: if decision == Decision::ImplicitDeny {
+            closest(misses)
+        } else {
+            Vec::new()
+        },
+        notes,
+    }
 }
 
 fn closest(mut misses: Vec<ClosestMiss>) -> Vec<ClosestMiss> {
@@ -285,120 +442,40 @@ fn closest(mut misses: Vec<ClosestMiss>) -> Vec<ClosestMiss> {
     misses
 }
 
-fn denied(step: Step, result: StepResult, notes: Vec<String>) -> Response {
-    match result.decision {
-        Decision::ExplicitDeny => Response {
-            decision: Decision::ExplicitDeny,
-            step,
-            statements: result.denies,
-            closest: Vec::new(),
-            notes,
-        },
-        _ => Response {
-            decision: Decision::ImplicitDeny,
-            step,
-            statements: Vec::new(),
-            closest: closest(result.misses),
-            notes,
-        },
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Policy, PolicyKind};
+    use crate::request::Context;
+    use std::sync::Arc;
 
-/// Decides `request` against `policies` (semantics §4).
-pub fn evaluate(policies: &PolicySet, request: &Request) -> Response {
-    // 1. Control policies, when any apply, must allow.
-    if !policies.control.is_empty() {
-        let result = evaluate_policies(&policies.control, request);
-        if result.decision != Decision::Allow {
-            return denied(Step::Control, result, Vec::new());
+    /// The fast check and the explaining check agree on every statement.
+    #[test]
+    fn statement_applies_agrees_with_explanation() {
+        let text = r#"{"Version": "1", "Statement": [
+            {"Effect": "Allow", "Action": "imm:Get*", "Resource": "*"},
+            {"Effect": "Allow", "Action": "imm:*", "Resource": "acs:imm:*:*:project/a",
+             "Condition": {"NumericLessThan": {"imm:n": "3"}}},
+            {"Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"NumericLessThan": {"imm:n": "3"}, "StringEquals": {"acs:SourceVpc": "v"}}}]}"#;
+        let p = Arc::new(Policy::parse(text, "p", "p", PolicyKind::Identity).unwrap());
+        for action in ["imm:GetProject", "oss:GetObject"] {
+            for resource in ["*", "acs:imm:cn-hangzhou:1:project/a"] {
+                for ctx in [
+                    vec![],
+                    vec![("imm:n", "1")],
+                    vec![("imm:n", "x"), ("acs:SourceVpc", "v")],
+                ] {
+                    let mut c = Context::new();
+                    for (k, v) in ctx {
+                        c.insert(k, v).unwrap();
+                    }
+                    let r = Request::new(action, resource, Principal::AdHoc, c).unwrap();
+                    for s in &p.statements {
+                        assert_eq!(statement_applies(s, &r), explain_statement(s, &r).is_ok());
+                    }
+                }
+            }
         }
-    }
-    // 2. A session policy must allow.
-    if let Some(session) = &policies.session {
-        let result = evaluate_policies([session], request);
-        if result.decision != Decision::Allow {
-            return denied(Step::Session, result, Vec::new());
-        }
-    }
-    // 3. Identity together with the resource policy.
-    let identity = evaluate_policies(&policies.identity, request);
-    let mut resource = policies
-        .resource
-        .as_ref()
-        .map(|p| evaluate_policies([p], request));
-    let mut notes = Vec::new();
-    if policies.identity.is_empty() {
-        notes.push("the principal has no identity policies".to_string());
-    }
-
-    // Any explicit deny, identity first.
-    if identity.decision == Decision::ExplicitDeny {
-        return denied(Step::Identity, identity, notes);
-    }
-    if let Some(r) = resource.take_if(|r| r.decision == Decision::ExplicitDeny) {
-        return denied(Step::Resource, r, notes);
-    }
-
-    if request.is_assume_role() {
-        // 4. Both the caller's identity policies and the trust policy.
-        if identity.decision != Decision::Allow {
-            return denied(Step::Identity, identity, notes);
-        }
-        let Some(trust) = resource else {
-            notes.push("sts:AssumeRole needs the role's trust policy, and none was given".into());
-            return Response {
-                decision: Decision::ImplicitDeny,
-                step: Step::Resource,
-                statements: Vec::new(),
-                closest: Vec::new(),
-                notes,
-            };
-        };
-        if trust.decision != Decision::Allow {
-            return denied(Step::Resource, trust, notes);
-        }
-        let mut statements = identity.allows;
-        statements.extend(trust.allows);
-        return Response {
-            decision: Decision::Allow,
-            step: Step::Resource,
-            statements,
-            closest: Vec::new(),
-            notes,
-        };
-    }
-
-    // Otherwise an Allow from either grants access.
-    let resource_allows = resource
-        .as_ref()
-        .is_some_and(|r| r.decision == Decision::Allow);
-    if identity.decision == Decision::Allow || resource_allows {
-        let step = if identity.decision == Decision::Allow {
-            Step::Identity
-        } else {
-            Step::Resource
-        };
-        let mut statements = identity.allows;
-        if let Some(r) = resource {
-            statements.extend(r.allows);
-        }
-        return Response {
-            decision: Decision::Allow,
-            step,
-            statements,
-            closest: Vec::new(),
-            notes,
-        };
-    }
-    let mut misses = identity.misses;
-    if let Some(r) = resource {
-        misses.extend(r.misses);
-    }
-    Response {
-        decision: Decision::ImplicitDeny,
-        step: Step::Identity,
-        statements: Vec::new(),
-        closest: closest(misses),
-        notes,
     }
 }

@@ -295,6 +295,25 @@ impl Policy {
     pub fn statement(&self, index: usize) -> Option<&Statement> {
         self.statements.get(index)
     }
+
+    /// Reads as much of an already parsed JSON document as is valid, for
+    /// the linter: every statement that parses is kept, and one error is
+    /// returned for each element that does not (an unknown document
+    /// element, a bad `Version`, each bad statement), where [`Policy::parse`]
+    /// stops at the first. `None` when the document has no usable
+    /// `Statement`. Statements keep their `index` in the document, so in a
+    /// partial policy `statements[i].index` may differ from `i`; such a
+    /// policy is for inspection only and must never be evaluated.
+    /// `size` is the document's length in characters as written.
+    pub fn parse_lenient(
+        root: &Node,
+        size: usize,
+        name: &str,
+        origin: &str,
+        kind: PolicyKind,
+    ) -> (Option<Policy>, Vec<PolicyError>) {
+        Parser { origin, kind }.policy_lenient(root, name, size)
+    }
 }
 
 struct Parser<'a> {
@@ -349,60 +368,97 @@ impl Parser<'_> {
         Ok(members)
     }
 
+    /// The strict reading is the lenient one that refuses any error, so
+    /// both apply exactly the same grammar.
     fn policy(&self, root: &Node, name: &str, size: usize) -> Result<Policy, PolicyError> {
-        let members = self.object(root, "the policy document", DOCUMENT_ELEMENTS)?;
-        let find = |k: &str| members.iter().find(|m| m.key == k);
-        let version = find("Version")
-            .ok_or_else(|| self.error(root.span, "", PolicyErrorKind::MissingElement("Version")))?;
-        match &version.value.value {
-            Value::String(v) if v == "1" => {}
-            Value::String(v) => {
-                return Err(self.error(
-                    version.value.span,
-                    &version.value.pointer,
-                    PolicyErrorKind::InvalidVersion {
-                        found: format!("{v:?}"),
-                    },
-                ));
-            }
-            other => {
-                return Err(self.error(
-                    version.value.span,
-                    &version.value.pointer,
-                    PolicyErrorKind::InvalidVersion {
-                        found: other.type_name().to_string(),
+        let (policy, errors) = self.policy_lenient(root, name, size);
+        if let Some(first) = errors.into_iter().next() {
+            return Err(first);
+        }
+        policy
+            .ok_or_else(|| self.error(root.span, "", PolicyErrorKind::MissingElement("Statement")))
+    }
+
+    fn policy_lenient(
+        &self,
+        root: &Node,
+        name: &str,
+        size: usize,
+    ) -> (Option<Policy>, Vec<PolicyError>) {
+        let mut errors = Vec::new();
+        let Some(members) = root.as_object() else {
+            return (
+                None,
+                vec![self.wrong_type(root, "the policy document", "an object")],
+            );
+        };
+        for m in members {
+            if !DOCUMENT_ELEMENTS.contains(&m.key.as_str()) {
+                errors.push(self.error(
+                    m.key_span,
+                    &m.value.pointer,
+                    PolicyErrorKind::UnknownElement {
+                        name: m.key.clone(),
+                        suggestion: did_you_mean(&m.key, DOCUMENT_ELEMENTS.iter().copied()),
                     },
                 ));
             }
         }
-        let statement = find("Statement").ok_or_else(|| {
-            self.error(root.span, "", PolicyErrorKind::MissingElement("Statement"))
-        })?;
+        let find = |k: &str| members.iter().find(|m| m.key == k);
+        let version_span = match find("Version") {
+            None => {
+                errors.push(self.error(root.span, "", PolicyErrorKind::MissingElement("Version")));
+                root.span
+            }
+            Some(version) => {
+                let found = match &version.value.value {
+                    Value::String(v) if v == "1" => None,
+                    Value::String(v) => Some(format!("{v:?}")),
+                    other => Some(other.type_name().to_string()),
+                };
+                if let Some(found) = found {
+                    errors.push(self.error(
+                        version.value.span,
+                        &version.value.pointer,
+                        PolicyErrorKind::InvalidVersion { found },
+                    ));
+                }
+                version.value.span
+            }
+        };
+        let Some(statement) = find("Statement") else {
+            errors.push(self.error(root.span, "", PolicyErrorKind::MissingElement("Statement")));
+            return (None, errors);
+        };
         let (items, statement_is_object) = match &statement.value.value {
             Value::Array(items) => (items.iter().collect::<Vec<_>>(), false),
             Value::Object(_) => (vec![&statement.value], true),
             _ => {
-                return Err(self.wrong_type(
+                errors.push(self.wrong_type(
                     &statement.value,
                     "`Statement`",
                     "an array of objects",
                 ));
+                return (None, errors);
             }
         };
-        let statements = items
-            .into_iter()
-            .enumerate()
-            .map(|(i, node)| self.statement(i, node))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Policy {
+        let mut statements = Vec::with_capacity(items.len());
+        for (i, node) in items.into_iter().enumerate() {
+            match self.statement(i, node) {
+                Ok(s) => statements.push(s),
+                Err(e) => errors.push(e),
+            }
+        }
+        let policy = Policy {
             name: name.to_string(),
             origin: self.origin.to_string(),
             kind: self.kind,
-            version_span: version.value.span,
+            version_span,
             statements,
             statement_is_object,
             size,
-        })
+        };
+        (Some(policy), errors)
     }
 
     fn statement(&self, index: usize, node: &Node) -> Result<Statement, PolicyError> {
@@ -811,6 +867,7 @@ impl Parser<'_> {
         })?;
         Ok(ConditionEntry {
             key: key.key.clone(),
+            key_lower: key.key.to_ascii_lowercase(),
             key_span: key.key_span,
             pointer: key.value.pointer.clone(),
             raw_values: raw,

@@ -143,7 +143,7 @@ impl Context {
 }
 
 /// The kind of caller a request comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PrincipalKind {
     User,
     Role,
@@ -158,41 +158,41 @@ pub enum Principal {
         kind: PrincipalKind,
         account: String,
         name: String,
+        /// `acs:ram::<account>:user/<name>` or `…:role/<name>`, built once
+        /// because resource policies match against it on every request.
+        arn: String,
     },
     AdHoc,
 }
 
 impl Principal {
-    pub fn user(account: &str, name: &str) -> Self {
+    pub fn new(kind: PrincipalKind, account: &str, name: &str) -> Self {
+        let arn = format!(
+            "acs:ram::{account}:{}/{name}",
+            match kind {
+                PrincipalKind::User => "user",
+                PrincipalKind::Role => "role",
+            }
+        );
         Principal::Named {
-            kind: PrincipalKind::User,
+            kind,
             account: account.to_string(),
             name: name.to_string(),
+            arn,
         }
+    }
+
+    pub fn user(account: &str, name: &str) -> Self {
+        Principal::new(PrincipalKind::User, account, name)
     }
 
     pub fn role(account: &str, name: &str) -> Self {
-        Principal::Named {
-            kind: PrincipalKind::Role,
-            account: account.to_string(),
-            name: name.to_string(),
-        }
+        Principal::new(PrincipalKind::Role, account, name)
     }
 
-    /// `acs:ram::<account>:user/<name>` or `…:role/<name>`.
-    pub fn arn(&self) -> Option<String> {
+    pub fn arn(&self) -> Option<&str> {
         match self {
-            Principal::Named {
-                kind,
-                account,
-                name,
-            } => Some(format!(
-                "acs:ram::{account}:{}/{name}",
-                match kind {
-                    PrincipalKind::User => "user",
-                    PrincipalKind::Role => "role",
-                }
-            )),
+            Principal::Named { arn, .. } => Some(arn),
             Principal::AdHoc => None,
         }
     }
@@ -207,10 +207,7 @@ impl Principal {
 
 impl fmt::Display for Principal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.arn() {
-            Some(arn) => f.write_str(&arn),
-            None => f.write_str("(ad hoc)"),
-        }
+        f.write_str(self.arn().unwrap_or("(ad hoc)"))
     }
 }
 
