@@ -215,6 +215,8 @@ impl fmt::Display for Principal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     action: String,
+    /// The action lower-cased once, for case-insensitive index lookups.
+    action_lower: String,
     resource: String,
     principal: Principal,
     context: Context,
@@ -241,6 +243,7 @@ impl Request {
         }
         Ok(Request {
             action: action.to_string(),
+            action_lower: action.to_ascii_lowercase(),
             resource: resource.to_string(),
             principal,
             context,
@@ -249,6 +252,11 @@ impl Request {
 
     pub fn action(&self) -> &str {
         &self.action
+    }
+
+    /// The action in lower case (action matching ignores ASCII case).
+    pub fn action_lower(&self) -> &str {
+        &self.action_lower
     }
 
     pub fn resource(&self) -> &str {

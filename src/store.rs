@@ -169,8 +169,28 @@ impl Store {
             error,
         })?;
         let mut loader = Loader {
-            dir,
+            documents: Documents::Dir(dir),
             file: &file,
+            cache: HashMap::new(),
+        };
+        loader.store(&root)
+    }
+
+    /// Builds a store from documents in memory: the text of
+    /// `principals.json` and each custom policy's text by name. System
+    /// policies are found as with [`Store::load`].
+    pub fn from_documents(
+        principals: &str,
+        policies: &HashMap<String, String>,
+    ) -> Result<Store, StoreError> {
+        let file = "principals.json";
+        let root = json::parse(principals).map_err(|error| StoreError::Json {
+            file: file.to_string(),
+            error,
+        })?;
+        let mut loader = Loader {
+            documents: Documents::Memory(policies),
+            file,
             cache: HashMap::new(),
         };
         loader.store(&root)
@@ -178,6 +198,24 @@ impl Store {
 
     pub fn account_id(&self) -> &str {
         &self.account_id
+    }
+
+    /// The user names, in file order.
+    pub fn users(&self) -> impl Iterator<Item = &str> {
+        self.users.iter().map(|u| u.name.as_str())
+    }
+
+    /// The role names, in file order.
+    pub fn roles(&self) -> impl Iterator<Item = &str> {
+        self.roles.iter().map(|r| r.name.as_str())
+    }
+
+    /// A role's trust policy, by role name.
+    pub fn trust_policy(&self, role: &str) -> Option<PolicyRef> {
+        self.roles
+            .iter()
+            .find(|r| r.name == role)
+            .and_then(|r| r.trust.clone())
     }
 
     /// Finds `user/<name>`, `role/<name>` or the ARN form and gathers its
@@ -225,15 +263,7 @@ impl Store {
     /// The trust policy of the store role that `resource` names, for
     /// `sts:AssumeRole` on `acs:ram::<account>:role/<name>`.
     pub fn trust_policy_for(&self, resource: &str) -> Option<PolicyRef> {
-        let rest = resource.strip_prefix("acs:ram::")?;
-        let (account, role) = rest.split_once(":role/")?;
-        if account != self.account_id {
-            return None;
-        }
-        self.roles
-            .iter()
-            .find(|r| r.name == role)
-            .and_then(|r| r.trust.clone())
+        self.trust_policy(role_in_account(resource, &self.account_id)?)
     }
 
     fn parse_principal<'s>(&self, spec: &'s str) -> Result<(&'static str, &'s str), StoreError> {
@@ -271,10 +301,64 @@ fn is_valid_policy_name(name: &str) -> bool {
     (1..=128).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// Where a store's custom policies come from.
+enum Documents<'a> {
+    /// `<PolicyName>.json` files in a directory.
+    Dir(&'a Path),
+    /// Policy name to text.
+    Memory(&'a HashMap<String, String>),
+}
+
+impl Documents<'_> {
+    /// The text of custom policy `name` and where it came from, if held.
+    fn policy(&self, name: &str) -> Result<Option<(String, String)>, StoreError> {
+        match self {
+            Documents::Dir(dir) => {
+                let path = dir.join(format!("{name}.json"));
+                if !path.is_file() {
+                    return Ok(None);
+                }
+                Ok(Some((read(&path)?, path.display().to_string())))
+            }
+            Documents::Memory(map) => Ok(map
+                .get(name)
+                .map(|text| (text.clone(), format!("memory:{name}")))),
+        }
+    }
+
+    /// Every policy name held, for did-you-mean.
+    fn names(&self) -> Vec<String> {
+        match self {
+            Documents::Dir(dir) => fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .filter_map(|e| {
+                            let p = e.ok()?.path();
+                            if p.extension()? != "json" {
+                                return None;
+                            }
+                            Some(p.file_stem()?.to_string_lossy().into_owned())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Documents::Memory(map) => map.keys().cloned().collect(),
+        }
+    }
+}
+
+/// The role name an ARN `acs:ram::<account>:role/<name>` names, when the
+/// account is `account`: where `sts:AssumeRole` finds the trust policy.
+pub fn role_in_account<'r>(resource: &'r str, account: &str) -> Option<&'r str> {
+    let rest = resource.strip_prefix("acs:ram::")?;
+    let (acct, role) = rest.split_once(":role/")?;
+    (acct == account && !role.is_empty()).then_some(role)
+}
+
 /// Reads `principals.json` with its spans, so every schema error names a
 /// line, and loads each policy once per kind.
 struct Loader<'a> {
-    dir: &'a Path,
+    documents: Documents<'a>,
     file: &'a str,
     cache: HashMap<(String, PolicyKind), PolicyRef>,
 }
@@ -356,24 +440,14 @@ impl Loader<'_> {
         if let Some(p) = self.cache.get(&(name.to_string(), kind)) {
             return Ok(p.clone());
         }
-        let path = self.dir.join(format!("{name}.json"));
-        let policy = if path.is_file() {
-            let text = read(&path)?;
-            Policy::parse(&text, name, &path.display().to_string(), kind)?
+        let policy = if let Some((text, origin)) = self.documents.policy(name)? {
+            Policy::parse(&text, name, &origin, kind)?
         } else if let Some((_, text)) = SYSTEM_POLICIES.iter().find(|(n, _)| *n == name) {
             Policy::parse(text, name, &format!("builtin:{name}"), kind)?
         } else {
             let mut candidates: Vec<String> =
                 SYSTEM_POLICIES.iter().map(|(n, _)| n.to_string()).collect();
-            if let Ok(entries) = fs::read_dir(self.dir) {
-                candidates.extend(entries.filter_map(|e| {
-                    let p = e.ok()?.path();
-                    if p.extension()? != "json" {
-                        return None;
-                    }
-                    Some(p.file_stem()?.to_string_lossy().into_owned())
-                }));
-            }
+            candidates.extend(self.documents.names());
             return Err(StoreError::UnknownPolicy {
                 file: self.file.to_string(),
                 span,

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use ramcheck::authorizer::CompiledPolicySet;
 use ramcheck::eval::{Decision, Mismatch, PolicySet, Response, Step, evaluate};
 use ramcheck::policy::{Policy, PolicyErrorKind, PolicyKind, PolicyRef};
 use ramcheck::request::{Context, Principal, Request, RequestError};
@@ -30,8 +31,18 @@ fn request(action: &str, resource: &str, context: &[(&str, &str)]) -> Request {
     Request::new(action, resource, Principal::user(ACCOUNT, "alice"), c).unwrap()
 }
 
+/// Every case runs through both engines: the core evaluator and the
+/// compiled authorizer must agree on the decision and its step.
 fn decide(set: &PolicySet, action: &str, resource: &str, context: &[(&str, &str)]) -> Response {
-    evaluate(set, &request(action, resource, context))
+    let request = request(action, resource, context);
+    let response = evaluate(set, &request);
+    let compiled = CompiledPolicySet::new(set).decide(&request);
+    assert_eq!(
+        compiled,
+        (response.decision, response.step),
+        "compiled authorizer disagrees on {action} {resource} {context:?}"
+    );
+    response
 }
 
 fn decision(set: &PolicySet, action: &str, resource: &str, context: &[(&str, &str)]) -> Decision {
