@@ -2,9 +2,11 @@
 //! and render the answer. The CLI only parses arguments and maps the
 //! result to an exit status.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use crate::api_call::{self, ApiCall, ApiCallError};
 use crate::eval::{self, PolicySet, Response};
 use crate::policy::PolicyKind;
 use crate::request::{Context, Principal, Request, RequestError};
@@ -25,6 +27,19 @@ pub struct Query {
     pub resource_policy: Option<PathBuf>,
     /// `KEY=VALUE` entries; a repeated key gives a multi-valued key.
     pub context: Vec<String>,
+    /// An IMM API call to check instead of `action` and `resource`.
+    pub api: Option<ApiQuery>,
+}
+
+/// `--api NAME --param K=V… --region R --account A`.
+#[derive(Debug, Clone, Default)]
+pub struct ApiQuery {
+    pub api: String,
+    /// `NAME=VALUE` entries.
+    pub params: Vec<String>,
+    pub region: String,
+    /// Defaults to the store's account when `--as` is given.
+    pub account: Option<String>,
 }
 
 /// Why a question cannot be answered. Never a decision.
@@ -34,6 +49,10 @@ pub enum QueryError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Request(#[from] RequestError),
+    #[error(transparent)]
+    ApiCall(#[from] ApiCallError),
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// The request as evaluated and the evaluator's response.
@@ -41,9 +60,13 @@ pub enum QueryError {
 pub struct Answer {
     pub request: Request,
     pub response: Response,
+    /// Set when the question was an API call.
+    pub api: Option<ApiCall>,
 }
 
-/// Answers a query (semantics §4).
+/// Answers a query (semantics §4). For an API call that needs several
+/// resources, every one must be allowed; the answer is the first that is
+/// not, or the last.
 pub fn answer(query: &Query) -> Result<Answer, QueryError> {
     let mut context = Context::new();
     for entry in &query.context {
@@ -57,7 +80,27 @@ pub fn answer(query: &Query) -> Result<Answer, QueryError> {
         }
         None => (Principal::AdHoc, PolicySet::default(), None),
     };
-    let request = Request::new(&query.action, &query.resource, principal, context)?;
+    let (api, requests) = match &query.api {
+        None => (
+            None,
+            vec![Request::new(
+                &query.action,
+                &query.resource,
+                principal,
+                context,
+            )?],
+        ),
+        Some(q) => {
+            let call = api_call(q, store.as_ref())?;
+            let access = call.required_access()?;
+            let requests = access
+                .resources
+                .iter()
+                .map(|r| Request::new(&access.action, r, principal.clone(), context.clone()))
+                .collect::<Result<Vec<_>, _>>()?;
+            (Some(call), requests)
+        }
+    };
 
     for path in &query.policies {
         policies
@@ -72,20 +115,59 @@ pub fn answer(query: &Query) -> Result<Answer, QueryError> {
     if let Some(path) = &query.session_policy {
         policies.session = Some(load_policy_file(path, PolicyKind::Session)?);
     }
-    let resource_kind = if request.is_assume_role() {
-        PolicyKind::Trust
-    } else {
-        PolicyKind::Resource
+    let mut last = None;
+    for request in requests {
+        let resource_kind = if request.is_assume_role() {
+            PolicyKind::Trust
+        } else {
+            PolicyKind::Resource
+        };
+        policies.resource = match &query.resource_policy {
+            Some(path) => Some(load_policy_file(path, resource_kind)?),
+            None if request.is_assume_role() => store
+                .as_ref()
+                .and_then(|s| s.trust_policy_for(request.resource())),
+            None => None,
+        };
+        let response = eval::evaluate(&policies, &request);
+        let allowed = response.decision.is_allowed();
+        last = Some(Answer {
+            request,
+            response,
+            api: api.clone(),
+        });
+        if !allowed {
+            break;
+        }
+    }
+    last.ok_or_else(|| QueryError::Usage("the API call needs no resource to authorize".into()))
+}
+
+fn api_call(q: &ApiQuery, store: Option<&Store>) -> Result<ApiCall, QueryError> {
+    let mut params = BTreeMap::new();
+    for entry in &q.params {
+        let Some((k, v)) = entry.split_once('=') else {
+            return Err(QueryError::Usage(format!(
+                "invalid --param {entry:?}: expected NAME=VALUE"
+            )));
+        };
+        params.insert(k.to_string(), v.to_string());
+    }
+    let account = match (&q.account, store) {
+        (Some(a), _) => a.clone(),
+        (None, Some(s)) => s.account_id().to_string(),
+        (None, None) => {
+            return Err(QueryError::Usage(
+                "--api needs --account (or --as, to take the store's account)".into(),
+            ));
+        }
     };
-    policies.resource = match &query.resource_policy {
-        Some(path) => Some(load_policy_file(path, resource_kind)?),
-        None if request.is_assume_role() => store
-            .as_ref()
-            .and_then(|s| s.trust_policy_for(request.resource())),
-        None => None,
-    };
-    let response = eval::evaluate(&policies, &request);
-    Ok(Answer { request, response })
+    Ok(ApiCall {
+        api: q.api.clone(),
+        region: q.region.clone(),
+        account,
+        params,
+    })
 }
 
 impl Answer {
@@ -108,6 +190,18 @@ impl Answer {
         });
         if r.decision == eval::Decision::ImplicitDeny {
             out["closest"] = serde_json::to_value(&r.closest).unwrap_or_default();
+        }
+        if let Some(call) = &self.api {
+            out["api"] = serde_json::json!({
+                "name": call.api,
+                "region": call.region,
+                "account": call.account,
+                "params": call.params,
+            });
+            if !self.allowed() {
+                out["no_permission"] =
+                    api_call::no_permission_body(&self.request, r, "ramcheck-can-i", &call.region);
+            }
         }
         out
     }

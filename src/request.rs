@@ -71,7 +71,8 @@ pub fn common_key_type(key: &str) -> Option<(ValueType, bool)> {
 /// Request context: condition keys (case-insensitive) to one or more values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    values: BTreeMap<String, Vec<String>>,
+    /// Lower-cased key to the key as first written and its values.
+    values: BTreeMap<String, (String, Vec<String>)>,
 }
 
 impl Context {
@@ -105,7 +106,8 @@ impl Context {
         }
         self.values
             .entry(key.to_ascii_lowercase())
-            .or_default()
+            .or_insert_with(|| (key.to_string(), Vec::new()))
+            .1
             .push(value.to_string());
         Ok(())
     }
@@ -129,16 +131,18 @@ impl Context {
         } else {
             self.values.get(key)
         };
-        found.map(Vec::as_slice).unwrap_or(&[])
+        found.map(|(_, v)| v.as_slice()).unwrap_or(&[])
     }
 
     pub fn contains(&self, key: &str) -> bool {
         !self.get(key).is_empty()
     }
 
-    /// Every key and its values, keys lower-cased.
+    /// Every key as first written, with its values, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.values.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.values
+            .values()
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 }
 

@@ -511,3 +511,144 @@ fn multi_valued_context_keys() {
     assert_eq!(run(&["acs:TagKeys=env", "acs:TagKeys=team"]), Some(0));
     assert_eq!(run(&["acs:TagKeys=env", "acs:TagKeys=cost"]), Some(1));
 }
+
+#[test]
+fn api_calls_map_through_the_catalogue() {
+    let base = [
+        "can-i",
+        "--api",
+        "AttachOSSBucket",
+        "--region",
+        "cn-hangzhou",
+        "--as",
+        "user/alice",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        ramcheck(&args)
+    };
+    let out = run(&[
+        "--param",
+        "ProjectName=immtest",
+        "--param",
+        "OSSBucket=examplebucket",
+        "--account",
+        "1234567890123456",
+    ]);
+    assert_eq!(
+        (stdout(&out).as_str(), out.status.code()),
+        ("yes\n", Some(0)),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(&[
+        "--param",
+        "ProjectName=prod",
+        "--param",
+        "OSSBucket=examplebucket",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["resource"],
+        "acs:imm:cn-hangzhou:1234567890123456:project/prod"
+    );
+    let body = &json["no_permission"];
+    assert_eq!(body["Code"], "NoPermission");
+    assert_eq!(
+        body["AccessDeniedDetail"]["NoPermissionType"],
+        "ImplicitDeny"
+    );
+    assert_eq!(
+        body["AccessDeniedDetail"]["PolicyType"],
+        "AccountLevelIdentityBasedPolicy"
+    );
+    assert_eq!(
+        body["DecodedDiagnosticMessage"]["AuthResource"],
+        "acs:imm:cn-hangzhou:1234567890123456:project/prod"
+    );
+    assert_eq!(
+        body["DecodedDiagnosticMessage"]["AuthConditions"][0]["ConditionKey"],
+        "acs:CurrentTime"
+    );
+
+    // A region the control policy denies: explicit deny by a control policy.
+    let out = ramcheck(&[
+        "can-i",
+        "--api",
+        "AttachOSSBucket",
+        "--region",
+        "ap-southeast-1",
+        "--as",
+        "user/alice",
+        "--param",
+        "ProjectName=immtest",
+        "--param",
+        "OSSBucket=b",
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let detail = &json["no_permission"]["DecodedDiagnosticMessage"];
+    assert_eq!(detail["ExplicitDeny"], true);
+    assert_eq!(detail["NoPermissionPolicyType"], "ControlPolicy");
+    assert_eq!(
+        detail["MatchedPolicies"][0]["PolicyIdentifier"],
+        "DenyOutsideChina"
+    );
+
+    // Invalid calls exit 2 with IMM's error code.
+    assert_error(
+        &run(&["--param", "OSSBucket=examplebucket"]),
+        &["MissingProjectName"],
+    );
+    assert_error(
+        &run(&["--param", "ProjectName=immtest", "--param", "OSSBucket="]),
+        &["MissingOSSBucket"],
+    );
+    let long = format!("Description={}", "d".repeat(129));
+    assert_error(
+        &run(&[
+            "--param",
+            "ProjectName=immtest",
+            "--param",
+            "OSSBucket=b",
+            "--param",
+            &long,
+        ]),
+        &["InvalidDescription"],
+    );
+    assert_error(
+        &ramcheck(&[
+            "can-i",
+            "--api",
+            "AttachOssBucket",
+            "--region",
+            "cn-hangzhou",
+            "--as",
+            "user/alice",
+        ]),
+        &["InvalidAction.NotFound", "AttachOSSBucket"],
+    );
+    // --api needs a region, and excludes a positional action.
+    assert_error(
+        &ramcheck(&["can-i", "--api", "AttachOSSBucket", "--as", "user/alice"]),
+        &["--region"],
+    );
+    assert_error(
+        &ramcheck(&[
+            "can-i",
+            "--api",
+            "ListProjects",
+            "--region",
+            "cn-hangzhou",
+            "--param",
+            "AcceptLanguage=en",
+        ]),
+        &["--account"],
+    );
+}
