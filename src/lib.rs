@@ -38,13 +38,13 @@
 // enums stay easy for callers to match.
 #![allow(clippy::result_large_err)]
 
-pub mod api_call;
 pub mod authorizer;
 pub mod can_i;
 pub mod catalog;
 pub mod condition;
 pub mod eval;
 pub mod json;
+pub mod lint;
 pub mod policy;
 pub mod request;
 pub mod store;

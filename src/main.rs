@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use ramcheck::can_i;
+use ramcheck::lint;
 
 /// Strict checks for Alibaba Cloud RAM policies.
 #[derive(Parser)]
@@ -31,33 +32,105 @@ enum Command {
     ///
     ///   ramcheck can-i imm:UpdateProject acs:imm:cn-hangzhou:1234567890123456:project/media-news \
     ///       --as user/bob --context acs:SourceIp=192.0.2.10 --format json
-    ///
-    ///   ramcheck can-i --api AttachOSSBucket --param ProjectName=immtest \
-    ///       --param OSSBucket=examplebucket --region cn-hangzhou --as user/alice
     #[command(name = "can-i", verbatim_doc_comment)]
-    CanI(Box<CanIArgs>),
+    CanI(CanIArgs),
+    /// Check policy documents before they are deployed.
+    ///
+    /// Exit status: 0 no finding at or above --fail-on; 1 at least one such
+    /// finding (a file that is not valid JSON is a finding); 2 a path cannot
+    /// be read, or a usage or configuration error.
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck lint my-policy.json
+    ///
+    ///   ramcheck lint policies/ --config policies/ramcheck.toml --format sarif > ramcheck.sarif
+    ///
+    ///   ramcheck lint 'infra/**/*.json' --kind session --fail-on warning
+    ///
+    ///   ramcheck lint --terraform-plan plan.json --format github
+    #[command(verbatim_doc_comment)]
+    Lint(LintArgs),
+    /// List the lint rules, or show one rule's documentation.
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck rules
+    ///
+    ///   ramcheck rules RC203
+    #[command(verbatim_doc_comment)]
+    Rules(RulesArgs),
+}
+
+#[derive(clap::Args)]
+struct LintArgs {
+    /// Policy files, directories (walked for *.json) or glob patterns.
+    #[arg(
+        value_name = "PATH|GLOB|DIR",
+        required_unless_present = "terraform_plan"
+    )]
+    paths: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    format: LintFormat,
+    /// Exit with status 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::SecurityWarning)]
+    fail_on: FailOn,
+    /// Read every file as this kind of policy (default: the configuration's kind for the file, else identity).
+    #[arg(long, value_enum)]
+    kind: Option<Kind>,
+    /// Do not report this rule code; repeatable.
+    #[arg(long = "ignore", value_name = "CODE")]
+    ignore: Vec<String>,
+    /// Configuration file (default: ./ramcheck.toml if present).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Lint the RAM policies of a Terraform plan (`terraform show -json` output).
+    #[arg(long, value_name = "FILE")]
+    terraform_plan: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct RulesArgs {
+    /// A rule code (e.g. RC203) or name (e.g. unknown-action).
+    code: Option<String>,
+    /// Print every rule's documentation as Markdown (docs/lint-rules.md).
+    #[arg(long, conflicts_with = "code")]
+    markdown: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LintFormat {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    Error,
+    SecurityWarning,
+    Warning,
+    Suggestion,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kind {
+    Identity,
+    Session,
+    Control,
+    Trust,
+    Resource,
 }
 
 #[derive(clap::Args)]
 struct CanIArgs {
     /// The action, `<ram-code>:<action-name>`, e.g. imm:AttachOSSBucket.
-    #[arg(required_unless_present = "api", conflicts_with = "api")]
-    action: Option<String>,
+    action: String,
     /// The resource ARN, e.g. acs:imm:cn-hangzhou:1234567890123456:project/immtest, or `*`.
-    #[arg(required_unless_present = "api")]
-    resource: Option<String>,
-    /// Check an IMM API call instead: its RAM action and resource come from the catalogue.
-    #[arg(long, value_name = "API", requires = "region")]
-    api: Option<String>,
-    /// An API parameter as NAME=VALUE (with --api); repeatable.
-    #[arg(long = "param", value_name = "NAME=VALUE", requires = "api")]
-    params: Vec<String>,
-    /// The region of the API call, e.g. cn-hangzhou (with --api).
-    #[arg(long, value_name = "REGION", requires = "api")]
-    region: Option<String>,
-    /// The account that owns the resource (with --api; defaults to the store's).
-    #[arg(long, value_name = "ACCOUNT", requires = "api")]
-    account: Option<String>,
+    resource: String,
     /// user/<name> or role/<name> from the store (an ARN acs:ram::<account>:user/<name> works too).
     #[arg(long = "as", value_name = "PRINCIPAL")]
     principal: Option<String>,
@@ -98,21 +171,81 @@ const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::CanI(args) => can_i(*args),
+        Command::CanI(args) => can_i(args),
+        Command::Lint(args) => run_lint(args),
+        Command::Rules(args) => rules(args),
+    }
+}
+
+fn run_lint(args: LintArgs) -> ExitCode {
+    use lint::Severity;
+    use ramcheck::policy::PolicyKind;
+    let invocation = lint::Invocation {
+        paths: args.paths,
+        kind: args.kind.map(|k| match k {
+            Kind::Identity => PolicyKind::Identity,
+            Kind::Session => PolicyKind::Session,
+            Kind::Control => PolicyKind::Control,
+            Kind::Trust => PolicyKind::Trust,
+            Kind::Resource => PolicyKind::Resource,
+        }),
+        ignore: args.ignore,
+        config: args.config,
+        terraform_plan: args.terraform_plan,
+    };
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::SecurityWarning => Some(Severity::SecurityWarning),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Suggestion => Some(Severity::Suggestion),
+        FailOn::Never => None,
+    };
+    let format = match args.format {
+        LintFormat::Text => lint::render::Format::Text,
+        LintFormat::Json => lint::render::Format::Json,
+        LintFormat::Sarif => lint::render::Format::Sarif,
+        LintFormat::Github => lint::render::Format::Github,
+    };
+    match lint::run(&invocation) {
+        Ok(report) => {
+            let color = format == lint::render::Format::Text && lint::render::stdout_color();
+            print!("{}", lint::render::render(&report, format, color));
+            ExitCode::from(if report.fails(threshold) { 1 } else { 0 })
+        }
+        Err(e) => {
+            eprintln!("ramcheck: error: {e}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn rules(args: RulesArgs) -> ExitCode {
+    if args.markdown {
+        print!("{}", lint::render::rules_markdown());
+        return ExitCode::SUCCESS;
+    }
+    match args.code {
+        None => {
+            print!("{}", lint::render::rules_list());
+            ExitCode::SUCCESS
+        }
+        Some(code) => match lint::rules::rule(&code) {
+            Some(meta) => {
+                print!("{}", lint::render::rule_doc(meta));
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("ramcheck: error: unknown rule {code:?} (see `ramcheck rules`)");
+                ExitCode::from(EXIT_ERROR)
+            }
+        },
     }
 }
 
 fn can_i(args: CanIArgs) -> ExitCode {
-    let api = args.api.map(|api| can_i::ApiQuery {
-        api,
-        params: args.params,
-        region: args.region.unwrap_or_default(),
-        account: args.account,
-    });
     let query = can_i::Query {
-        action: args.action.unwrap_or_default(),
-        resource: args.resource.unwrap_or_default(),
-        api,
+        action: args.action,
+        resource: args.resource,
         principal: args.principal,
         store: args.store,
         policies: args.policies,

@@ -1,0 +1,450 @@
+//! `ramcheck lint`: pre-deploy checks of RAM policy documents, each finding
+//! with a stable code, a severity and the exact place it refers to.
+//!
+//! Lint sits beside the evaluator and reuses its model: the document is read
+//! once by [`crate::json::parse`] (the spanned tree, for checks on the text as
+//! written) and once into the [`crate::policy::Policy`] model by
+//! [`Policy::parse_lenient`] (for checks on meaning). Every error the parser
+//! reports becomes a finding with its own code; the checks on meaning run on
+//! the statements that parsed. Pattern comparisons ("does `imm:Get*` cover
+//! `imm:GetProject`?") use [`patterns`], which compares patterns and never
+//! matches strings: matching stays with [`crate::wildcard`].
+//!
+//! The rules live one per file under [`rules`], each with its documentation
+//! (`ramcheck rules <CODE>`). [`config`] reads `ramcheck.toml`, [`render`]
+//! prints findings as text, JSON, SARIF or GitHub annotations, [`terraform`]
+//! pulls policy documents out of a `terraform show -json` plan.
+
+pub mod compare;
+pub mod config;
+pub mod patterns;
+pub mod render;
+pub mod rules;
+pub mod terraform;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::catalog::Catalog;
+use crate::json::{self, Span};
+use crate::policy::{Policy, PolicyKind};
+
+pub use config::{Config, ConfigError};
+pub use rules::{RULES, RuleMeta};
+
+/// How much a finding matters, from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Style; no effect on access.
+    Suggestion,
+    /// Works, but is probably a mistake.
+    Warning,
+    /// Grants more than is likely intended.
+    SecurityWarning,
+    /// Part of the policy cannot work, or RAM would reject it.
+    Error,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [
+        Severity::Error,
+        Severity::SecurityWarning,
+        Severity::Warning,
+        Severity::Suggestion,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::SecurityWarning => "security-warning",
+            Severity::Warning => "warning",
+            Severity::Suggestion => "suggestion",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Severity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One problem found in one document.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    /// The rule's name, e.g. `unknown-action`.
+    #[serde(skip)]
+    pub name: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// How to fix it; `null` when there is nothing to add to the message.
+    pub help: Option<String>,
+    /// The file as named on the command line (or found walking a directory).
+    pub file: String,
+    /// JSON pointer of the offending node, e.g. `/Statement/0/Effect`; empty
+    /// for the whole document.
+    pub path: String,
+    /// Where in the document (for a Terraform plan: in the policy document
+    /// held by the resource, not in the plan file).
+    pub span: Span,
+    /// For documents taken from a Terraform plan: the resource address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+}
+
+/// A finding as a rule reports it, before the file and configured severity
+/// are known.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub rule: &'static RuleMeta,
+    pub message: String,
+    pub help: Option<String>,
+    pub path: String,
+    pub span: Span,
+}
+
+impl Diagnostic {
+    pub fn new(
+        rule: &'static RuleMeta,
+        span: Span,
+        path: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            rule,
+            message: message.into(),
+            help: None,
+            path: path.to_string(),
+            span,
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// One linted document and what was found in it.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The file as named to the user.
+    pub file: String,
+    /// For a document taken from a Terraform plan: the resource address.
+    pub resource: Option<String>,
+    /// For a document taken from a Terraform plan: where its string sits in
+    /// the plan file, for annotations that must point into the file itself.
+    pub file_span: Option<Span>,
+    pub kind: PolicyKind,
+    /// The document's text (for code frames).
+    pub text: String,
+    pub findings: Vec<Finding>,
+}
+
+/// Everything one `ramcheck lint` run found.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub documents: Vec<Document>,
+}
+
+impl Report {
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.documents.iter().flat_map(|d| d.findings.iter())
+    }
+
+    /// Number of findings per severity, most severe first.
+    pub fn counts(&self) -> BTreeMap<Severity, usize> {
+        let mut counts = BTreeMap::new();
+        for f in self.findings() {
+            *counts.entry(f.severity).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// True when some finding is at or above `threshold` (`None`: never).
+    pub fn fails(&self, threshold: Option<Severity>) -> bool {
+        threshold.is_some_and(|t| self.findings().any(|f| f.severity >= t))
+    }
+}
+
+/// What a lint run may not get past: these are exit status 2, not findings.
+#[derive(Debug, thiserror::Error)]
+pub enum LintError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("no such file or directory: {0}")]
+    NotFound(String),
+    #[error("invalid glob {pattern:?}: {message}")]
+    Glob { pattern: String, message: String },
+    #[error("no file matches {0:?}")]
+    NoMatch(String),
+    #[error("unknown rule code {0:?} (see `ramcheck rules`)")]
+    UnknownCode(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{path} is not a Terraform plan: {message}")]
+    Plan { path: String, message: String },
+}
+
+/// Options of one run: the command line merged with the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `--kind`: when set, every file is read as this kind, whatever the
+    /// configuration says.
+    pub kind: Option<PolicyKind>,
+    /// `--ignore`: codes never reported.
+    pub ignore: Vec<String>,
+    pub config: Config,
+}
+
+impl Options {
+    /// Checks that every code named on the command line or in the
+    /// configuration exists, so that a typo does not silently ignore nothing.
+    pub fn validate(&self) -> Result<(), LintError> {
+        for code in self.ignore.iter().chain(self.config.codes()) {
+            if rules::rule(code).is_none() {
+                return Err(LintError::UnknownCode(code.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The kind a file is read as: `--kind`, else the configuration's
+    /// per-path or default kind, else identity.
+    pub fn kind_for(&self, file: &Path) -> PolicyKind {
+        self.kind
+            .or_else(|| self.config.kind_for(file))
+            .unwrap_or(PolicyKind::Identity)
+    }
+
+    fn apply(&self, file: &Path, diagnostics: Vec<Diagnostic>, name: &str) -> Vec<Finding> {
+        let mut findings: Vec<Finding> = diagnostics
+            .into_iter()
+            .filter(|d| !self.ignore.iter().any(|c| c == d.rule.code))
+            .filter(|d| !self.config.ignores(file, d.rule.code))
+            .map(|d| Finding {
+                code: d.rule.code,
+                name: d.rule.name,
+                severity: self
+                    .config
+                    .severity_for(file, d.rule.code)
+                    .unwrap_or(d.rule.severity),
+                message: d.message,
+                help: d.help,
+                file: name.to_string(),
+                path: d.path,
+                span: d.span,
+                resource: None,
+            })
+            .collect();
+        findings.sort_by(|a, b| {
+            (a.span.start.offset, a.code, &a.message).cmp(&(
+                b.span.start.offset,
+                b.code,
+                &b.message,
+            ))
+        });
+        findings.dedup();
+        findings
+    }
+}
+
+/// Lints one document's text as a policy of `kind`, with every rule and no
+/// configuration. The building block of [`lint_paths`]; handy in tests.
+pub fn lint_text(text: &str, kind: PolicyKind) -> Vec<Diagnostic> {
+    let root = match json::parse(text) {
+        Ok(root) => root,
+        Err(e) => return vec![rules::json_error(&e)],
+    };
+    let size = text.chars().count();
+    let (policy, errors) = Policy::parse_lenient(&root, size, "", "", kind);
+    let mut out: Vec<Diagnostic> = errors.iter().map(rules::policy_error).collect();
+    let ctx = rules::Context {
+        text,
+        root: &root,
+        policy: policy.as_ref(),
+        kind,
+        catalog: Catalog::builtin(),
+        complete: errors.is_empty(),
+    };
+    rules::check_all(&ctx, &mut out);
+    out
+}
+
+/// Lints raw bytes (a file's content): invalid UTF-8 is a finding too.
+pub fn lint_bytes(bytes: &[u8], kind: PolicyKind) -> (String, Vec<Diagnostic>) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => (text.to_string(), lint_text(text, kind)),
+        Err(_) => {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let diag = match json::parse_bytes(bytes) {
+                Err(e) => rules::json_error(&e),
+                Ok(_) => unreachable!("parse_bytes accepts only UTF-8"),
+            };
+            (text, vec![diag])
+        }
+    }
+}
+
+/// Lints one document held in memory, naming it `file` in findings.
+pub fn lint_document(
+    file: &str,
+    path_for_config: &Path,
+    bytes: &[u8],
+    options: &Options,
+) -> Document {
+    let kind = options.kind_for(path_for_config);
+    let (text, diagnostics) = lint_bytes(bytes, kind);
+    Document {
+        file: file.to_string(),
+        resource: None,
+        file_span: None,
+        kind,
+        findings: options.apply(path_for_config, diagnostics, file),
+        text,
+    }
+}
+
+/// Expands the command line's paths: files as given, directories walked for
+/// `*.json` (skipping what the configuration excludes), globs expanded by
+/// the `glob` crate (also skipping excluded files). Sorted, without repeats.
+pub fn expand_paths(args: &[String], config: &Config) -> Result<Vec<PathBuf>, LintError> {
+    let mut files = Vec::new();
+    for arg in args {
+        let path = Path::new(arg);
+        if path.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found)?;
+            found.retain(|f| !config.excludes(f));
+            files.extend(found);
+        } else if path.exists() {
+            files.push(path.to_path_buf());
+        } else if arg.contains(['*', '?', '[']) {
+            let entries = glob::glob(arg).map_err(|e| LintError::Glob {
+                pattern: arg.clone(),
+                message: e.to_string(),
+            })?;
+            let mut found = Vec::new();
+            for entry in entries {
+                let entry = entry.map_err(|e| LintError::Read {
+                    path: e.path().display().to_string(),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+                if entry.is_dir() {
+                    walk(&entry, &mut found)?;
+                } else {
+                    found.push(entry);
+                }
+            }
+            if found.is_empty() {
+                return Err(LintError::NoMatch(arg.clone()));
+            }
+            found.retain(|f| !config.excludes(f));
+            files.extend(found);
+        } else {
+            return Err(LintError::NotFound(arg.clone()));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(f.clone()));
+    Ok(files)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LintError> {
+    let read_err = |source| LintError::Read {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(read_err)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(|source| LintError::Read {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            walk(&entry, out)?;
+        } else if entry.extension().is_some_and(|e| e == "json") {
+            out.push(entry);
+        }
+    }
+    Ok(())
+}
+
+/// Lints files, directories and globs. A file that cannot be read is an
+/// error (exit status 2); a file that is not a valid policy is a finding.
+pub fn lint_paths(args: &[String], options: &Options) -> Result<Report, LintError> {
+    options.validate()?;
+    let files = expand_paths(args, &options.config)?;
+    let mut report = Report::default();
+    for file in files {
+        let bytes = std::fs::read(&file).map_err(|source| LintError::Read {
+            path: file.display().to_string(),
+            source,
+        })?;
+        let name = file.display().to_string();
+        report
+            .documents
+            .push(lint_document(&name, &file, &bytes, options));
+    }
+    Ok(report)
+}
+
+/// A `ramcheck lint` command line, as the library needs it.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    pub paths: Vec<String>,
+    pub kind: Option<PolicyKind>,
+    pub ignore: Vec<String>,
+    /// `--config`; without it `./ramcheck.toml` is used if present.
+    pub config: Option<PathBuf>,
+    pub terraform_plan: Option<PathBuf>,
+}
+
+/// Runs `ramcheck lint`: loads the configuration, lints the paths and the
+/// Terraform plan. Errors are exit status 2; findings are in the report.
+pub fn run(invocation: &Invocation) -> Result<Report, LintError> {
+    let config = match &invocation.config {
+        Some(path) => Config::load(path)?,
+        None => Config::discover()?,
+    };
+    let options = Options {
+        kind: invocation.kind,
+        ignore: invocation
+            .ignore
+            .iter()
+            .map(|c| c.to_ascii_uppercase())
+            .collect(),
+        config,
+    };
+    let mut report = if invocation.paths.is_empty() {
+        options.validate()?;
+        Report::default()
+    } else {
+        lint_paths(&invocation.paths, &options)?
+    };
+    if let Some(plan) = &invocation.terraform_plan {
+        report
+            .documents
+            .extend(terraform::lint_plan(plan, &options)?);
+    }
+    Ok(report)
+}

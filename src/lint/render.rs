@@ -1,0 +1,417 @@
+//! Printing a [`Report`]: text with code frames, JSON, SARIF 2.1.0 and
+//! GitHub Actions workflow commands; and the rule list of `ramcheck rules`.
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use serde_json::{Value, json};
+
+use super::rules::{RULES, RuleMeta};
+use super::{Document, Finding, Report, Severity};
+use crate::json::Span;
+
+/// Output formats of `ramcheck lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+/// Whether text on standard output may be coloured: only on a terminal,
+/// and never when `NO_COLOR` is set to a non-empty value (no-color.org).
+pub fn stdout_color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Renders a report in `format`. `color` applies to text only.
+pub fn render(report: &Report, format: Format, color: bool) -> String {
+    match format {
+        Format::Text => text(report, color),
+        Format::Json => format!("{:#}\n", to_json(report)),
+        Format::Sarif => format!("{:#}\n", sarif(report)),
+        Format::Github => github(report),
+    }
+}
+
+fn level(severity: Severity) -> Level<'static> {
+    match severity {
+        Severity::Error => Level::ERROR,
+        Severity::SecurityWarning => Level::WARNING.with_name("security-warning"),
+        Severity::Warning => Level::WARNING,
+        Severity::Suggestion => Level::HELP.with_name("suggestion"),
+    }
+}
+
+/// Where a finding is shown in its document's text: byte range, clamped to
+/// the text and to character boundaries.
+fn range(text: &str, span: Span) -> std::ops::Range<usize> {
+    let clamp = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    clamp(span.start.offset)..clamp(span.end.offset.max(span.start.offset))
+}
+
+/// The range a code frame underlines: a span over several lines (a whole
+/// statement, for a missing element) is shown by its first line only, so
+/// the frame stays a few lines long.
+fn frame_range(text: &str, span: Span) -> std::ops::Range<usize> {
+    let r = range(text, span);
+    match text[r.clone()].find('\n') {
+        Some(newline) if span.end.line > span.start.line => r.start..r.start + newline,
+        _ => r,
+    }
+}
+
+fn origin(document: &Document) -> String {
+    match &document.resource {
+        Some(address) => format!("{} ({address})", document.file),
+        None => document.file.clone(),
+    }
+}
+
+/// rustc-like text: each finding with a code frame and its help.
+pub fn text(report: &Report, color: bool) -> String {
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut out = String::new();
+    for document in &report.documents {
+        let path = origin(document);
+        for f in &document.findings {
+            let snippet = Snippet::source(document.text.as_str())
+                .line_start(1)
+                .path(path.as_str())
+                .annotation(AnnotationKind::Primary.span(frame_range(&document.text, f.span)));
+            let mut groups = vec![
+                level(f.severity)
+                    .primary_title(f.message.as_str())
+                    .id(f.code)
+                    .element(snippet),
+            ];
+            if let Some(help) = &f.help {
+                groups.push(Group::with_title(
+                    Level::HELP.secondary_title(help.as_str()),
+                ));
+            }
+            out.push_str(&renderer.render(&groups));
+            out.push_str("\n\n");
+        }
+    }
+    out.push_str(&summary(report));
+    out.push('\n');
+    out
+}
+
+/// `Found 3 findings (1 error, 2 warnings) in 2 files.`
+pub fn summary(report: &Report) -> String {
+    let files = report.documents.len();
+    let files = format!(
+        "{files} {}",
+        if files == 1 { "document" } else { "documents" }
+    );
+    let counts = report.counts();
+    let total: usize = counts.values().sum();
+    if total == 0 {
+        return format!("No findings in {files}.");
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .rev()
+        .map(|(s, n)| format!("{n} {}{}", s, if *n == 1 { "" } else { "s" }))
+        .collect();
+    format!(
+        "Found {total} {} ({}) in {files}.",
+        if total == 1 { "finding" } else { "findings" },
+        parts.join(", ")
+    )
+}
+
+/// `{"findings": [...], "summary": {...}}`.
+pub fn to_json(report: &Report) -> Value {
+    let findings: Vec<&Finding> = report.findings().collect();
+    let counts: serde_json::Map<String, Value> = Severity::ALL
+        .iter()
+        .map(|s| {
+            (
+                s.as_str().to_string(),
+                json!(report.counts().get(s).copied().unwrap_or(0)),
+            )
+        })
+        .collect();
+    json!({
+        "findings": findings,
+        "summary": {
+            "documents": report.documents.len(),
+            "findings": findings.len(),
+            "by_severity": counts,
+        },
+    })
+}
+
+fn sarif_level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::SecurityWarning | Severity::Warning => "warning",
+        Severity::Suggestion => "note",
+    }
+}
+
+/// A relative path as a URI reference: forward slashes, and reserved or
+/// non-ASCII bytes percent-encoded.
+fn uri(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let path = path.strip_prefix("./").unwrap_or(&path);
+    let mut out = String::new();
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// FNV-1a, 64 bits: a stable fingerprint without a hashing dependency.
+fn fnv(text: &str) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
+}
+
+fn sarif_rule(meta: &RuleMeta) -> Value {
+    let mut tags = vec![family(meta.code)];
+    let mut properties = serde_json::Map::new();
+    if meta.severity == Severity::SecurityWarning {
+        tags.push("security");
+        properties.insert("security-severity".into(), json!("7.5"));
+    }
+    properties.insert("tags".into(), json!(tags));
+    properties.insert("ramcheck-severity".into(), json!(meta.severity.as_str()));
+    json!({
+        "id": meta.code,
+        "name": meta.name,
+        "shortDescription": {"text": meta.summary()},
+        "fullDescription": {"text": meta.summary()},
+        "help": {"text": meta.doc(), "markdown": meta.doc()},
+        "defaultConfiguration": {"level": sarif_level(meta.severity)},
+        "properties": properties,
+    })
+}
+
+/// The rule family of a code, for tags.
+pub fn family(code: &str) -> &'static str {
+    match code.get(2..3) {
+        Some("1") => "syntax",
+        Some("2") => "actions",
+        Some("3") => "resources",
+        Some("4") => "conditions",
+        Some("5") => "over-permission",
+        Some("6") => "redundancy",
+        Some("7") => "limits",
+        _ => "other",
+    }
+}
+
+/// A SARIF 2.1.0 log with one run: the tool's rules and one result per
+/// finding.
+pub fn sarif(report: &Report) -> Value {
+    let rules: Vec<Value> = RULES.iter().map(|r| sarif_rule(r.meta)).collect();
+    let mut results = Vec::new();
+    for document in &report.documents {
+        for f in &document.findings {
+            let rule_index = RULES.iter().position(|r| r.meta.code == f.code);
+            // For a document inside a Terraform plan, the region is where
+            // the document sits in the plan file; the position inside the
+            // document is in the message and the logical location.
+            let span = document.file_span.unwrap_or(f.span);
+            let mut message = f.message.clone();
+            if let Some(address) = &f.resource {
+                message = format!(
+                    "{address}: {message} (policy document line {}, column {})",
+                    f.span.start.line, f.span.start.column
+                );
+            }
+            if let Some(help) = &f.help {
+                message.push_str(&format!("\nhelp: {help}"));
+            }
+            let fqn = match &f.resource {
+                Some(address) => format!("{address}{}", f.path),
+                None => f.path.clone(),
+            };
+            let mut logical = json!({"fullyQualifiedName": if fqn.is_empty() { "/".to_string() } else { fqn }, "kind": "member"});
+            if let Some(address) = &f.resource {
+                logical["name"] = json!(address);
+            }
+            let mut result = json!({
+                "ruleId": f.code,
+                "level": sarif_level(f.severity),
+                "message": {"text": message},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri(&f.file)},
+                        "region": {
+                            "startLine": span.start.line,
+                            "startColumn": span.start.column,
+                            "endLine": span.end.line,
+                            "endColumn": span.end.column.max(span.start.column),
+                        },
+                    },
+                    "logicalLocations": [logical],
+                }],
+                "partialFingerprints": {
+                    "ramcheck/v1": fnv(&format!(
+                        "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+                        f.code,
+                        f.file,
+                        f.resource.as_deref().unwrap_or(""),
+                        f.path,
+                        f.message
+                    )),
+                },
+                "properties": {"ramcheck-severity": f.severity.as_str()},
+            });
+            if let Some(i) = rule_index {
+                result["ruleIndex"] = json!(i);
+            }
+            results.push(result);
+        }
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "ramcheck",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    })
+}
+
+/// Escapes workflow-command data (`%`, CR, LF).
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow-command property (data escapes plus `:` and `,`).
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// GitHub Actions annotations, one `::error`/`::warning`/`::notice` line per
+/// finding.
+pub fn github(report: &Report) -> String {
+    let mut out = String::new();
+    for document in &report.documents {
+        for f in &document.findings {
+            let command = match f.severity {
+                Severity::Error => "error",
+                Severity::SecurityWarning | Severity::Warning => "warning",
+                Severity::Suggestion => "notice",
+            };
+            let span = document.file_span.unwrap_or(f.span);
+            let mut message = match &f.resource {
+                Some(address) => format!("{address}: {}", f.message),
+                None => f.message.clone(),
+            };
+            if let Some(help) = &f.help {
+                message.push_str(&format!("\nhelp: {help}"));
+            }
+            out.push_str(&format!(
+                "::{command} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+                escape_property(&f.file),
+                span.start.line,
+                span.start.column,
+                span.end.line,
+                span.end.column.max(span.start.column),
+                escape_property(&format!("{} {}", f.code, f.name)),
+                escape_data(&message),
+            ));
+        }
+    }
+    out
+}
+
+/// `ramcheck rules`: one line per rule.
+pub fn rules_list() -> String {
+    let mut out = String::new();
+    for r in RULES {
+        let m = r.meta;
+        out.push_str(&format!(
+            "{:<6} {:<30} {:<17} {}\n",
+            m.code,
+            m.name,
+            m.severity.as_str(),
+            m.short()
+        ));
+    }
+    out
+}
+
+/// `ramcheck rules <CODE>`: the rule's documentation.
+pub fn rule_doc(meta: &RuleMeta) -> String {
+    format!(
+        "# {} {}\n\nDefault severity: {}.\n\n{}",
+        meta.code,
+        meta.name,
+        meta.severity.as_str(),
+        meta.doc()
+    )
+}
+
+/// `docs/lint-rules.md`, generated from the rules' documentation (a test
+/// checks the checked-in file is current).
+pub fn rules_markdown() -> String {
+    let mut out = String::from(
+        "# ramcheck lint rules\n\n\
+         <!-- Generated from the rules' doc comments by `ramcheck rules --markdown`; \
+         do not edit by hand. -->\n\n\
+         Codes are stable and never reused. Families: `RC1xx` syntax and structure, \
+         `RC2xx` actions, `RC3xx` resources, `RC4xx` conditions, `RC5xx` \
+         over-permission, `RC6xx` redundancy, `RC7xx` limits.\n\n\
+         | code | name | default severity | what it reports |\n|---|---|---|---|\n",
+    );
+    for r in RULES {
+        let m = r.meta;
+        out.push_str(&format!(
+            "| [{}](#{}) | `{}` | {} | {} |\n",
+            m.code,
+            m.code.to_ascii_lowercase(),
+            m.name,
+            m.severity.as_str(),
+            m.summary().replace('|', "\\|")
+        ));
+    }
+    for r in RULES {
+        let m = r.meta;
+        // Demote the rule's own headings below the rule's heading.
+        let doc = m.doc().replace("\n## ", "\n### ");
+        let doc = doc
+            .strip_prefix("## ")
+            .map_or(doc.clone(), |d| format!("### {d}"));
+        out.push_str(&format!(
+            "\n## {}\n\n`{}` · default severity: **{}**\n\n{}",
+            m.code,
+            m.name,
+            m.severity.as_str(),
+            doc
+        ));
+    }
+    out
+}

@@ -1,0 +1,31 @@
+//! RC102 `duplicate-key`: see [`DuplicateKey`].
+
+rule! {
+    /// ## What it does
+    ///
+    /// Reports an object that names the same key twice, e.g. two `Effect`
+    /// members in one statement or two `acs:SourceIp` keys under one operator.
+    /// Keys are compared after unescaping, so `"\u0041ction"` is `"Action"`.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// JSON leaves the meaning of duplicate keys open: one reader keeps the
+    /// first, another the last. A reviewer reading `"Effect": "Deny"` on line 3 may
+    /// miss the `"Effect": "Allow"` on line 9 that the deploying tool keeps, so
+    /// ramcheck refuses the document (fail closed, semantics §1).
+    ///
+    /// ## Example
+    ///
+    /// ```json
+    /// {"Effect": "Deny", "Action": "imm:*", "Resource": "*", "Effect": "Allow"}
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```json
+    /// {"Effect": "Deny", "Action": "imm:*", "Resource": "*"}
+    /// ```
+    ///
+    /// This rule is enforced by the policy parser; lint reports its error.
+    DuplicateKey { code: "RC102", name: "duplicate-key", severity: Error }
+}

@@ -1,0 +1,62 @@
+//! RC203 `unknown-action`: see [`UnknownAction`].
+
+rule! {
+    /// ## What it does
+    ///
+    /// Reports an action without wildcards that the built-in catalogue does not
+    /// list for its (catalogued) service, with the closest catalogued action.
+    /// Comparison is case-insensitive, as RAM's.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// An action that does not exist matches no request: an Allow grants
+    /// nothing, a Deny protects nothing, and the author believes otherwise.
+    /// Misspellings such as `imm:AttachOssBuckets` for `imm:AttachOSSBucket` are
+    /// common because API names are not spelt consistently.
+    ///
+    /// ## Example
+    ///
+    /// ```json
+    /// {"Effect": "Allow", "Action": "imm:AttachOssBuckets", "Resource": "*"}
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```json
+    /// {"Effect": "Allow", "Action": "imm:AttachOSSBucket", "Resource": "*"}
+    /// ```
+    UnknownAction { code: "RC203", name: "unknown-action", severity: Error }
+}
+
+use super::{Context, action_pointer, action_service};
+use crate::lint::Diagnostic;
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    for s in ctx.statements() {
+        for (i, p) in s.action.patterns.iter().enumerate() {
+            let text = p.wildcard.as_str();
+            if !p.wildcard.is_literal() {
+                continue;
+            }
+            let Some(service) = action_service(text).and_then(|c| ctx.catalog.service(c)) else {
+                continue;
+            };
+            if ctx.catalog.action(text).is_some() {
+                continue;
+            }
+            let mut d = Diagnostic::new(
+                &UnknownAction::META,
+                p.span,
+                &action_pointer(s, i),
+                format!(
+                    "`{text}` is not an action of {} ({})",
+                    service.name, service.ram_code
+                ),
+            );
+            if let Some(a) = ctx.catalog.suggest_action(text) {
+                d = d.help(format!("did you mean `{}`?", a.action));
+            }
+            out.push(d);
+        }
+    }
+}

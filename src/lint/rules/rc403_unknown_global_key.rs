@@ -1,0 +1,88 @@
+//! RC403 `unknown-global-key`: see [`UnknownGlobalKey`].
+
+rule! {
+    /// ## What it does
+    ///
+    /// Reports a condition key under `acs:` that is not one of RAM's common
+    /// keys (`acs:SourceIp`, `acs:SourceVpc`, `acs:SecureTransport`,
+    /// `acs:CurrentTime`, `acs:MFAPresent`, `acs:UserAgent`, `acs:Referer`,
+    /// `acs:Service`, `acs:TagKeys`, `acs:ResourceTag/<key>`,
+    /// `acs:RequestTag/<key>`), with the closest one. Keys are compared
+    /// case-insensitively, as RAM does.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// A request never carries an unknown key, so the condition is evaluated on a
+    /// missing key: a positive operator is then false (the Allow never applies)
+    /// and a negated one true (the Deny always applies). `acs:SourceIP` works,
+    /// but `acs:SoureIp` silently breaks the statement.
+    ///
+    /// ## Example
+    ///
+    /// ```json
+    /// "Condition": {"IpAddress": {"acs:SoureIp": "192.0.2.0/24"}}
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```json
+    /// "Condition": {"IpAddress": {"acs:SourceIp": "192.0.2.0/24"}}
+    /// ```
+    UnknownGlobalKey { code: "RC403", name: "unknown-global-key", severity: Warning }
+}
+
+use super::Context;
+use crate::lint::Diagnostic;
+use crate::request::common_key_type;
+use crate::suggest::did_you_mean;
+
+/// The common keys as RAM's documentation spells them.
+pub const COMMON_KEY_NAMES: &[&str] = &[
+    "acs:SourceIp",
+    "acs:SourceVpc",
+    "acs:SecureTransport",
+    "acs:CurrentTime",
+    "acs:MFAPresent",
+    "acs:UserAgent",
+    "acs:Referer",
+    "acs:Service",
+    "acs:TagKeys",
+    "acs:ResourceTag",
+    "acs:RequestTag",
+];
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    for s in ctx.statements() {
+        let Some(condition) = &s.condition else {
+            continue;
+        };
+        for clause in &condition.clauses {
+            for entry in &clause.entries {
+                let key = entry.key.as_str();
+                if !key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("acs:"))
+                    || common_key_type(key).is_some()
+                {
+                    continue;
+                }
+                let (stem, tag) = match key.split_once('/') {
+                    Some((stem, tag)) => (stem, Some(tag)),
+                    None => (key, None),
+                };
+                let mut d = Diagnostic::new(
+                    &UnknownGlobalKey::META,
+                    entry.key_span,
+                    &entry.pointer,
+                    format!("unknown common condition key `{key}`"),
+                );
+                if let Some(suggestion) = did_you_mean(stem, COMMON_KEY_NAMES.iter().copied()) {
+                    let full = match tag {
+                        Some(tag) if suggestion.ends_with("Tag") => format!("{suggestion}/{tag}"),
+                        _ => suggestion.to_string(),
+                    };
+                    d = d.help(format!("did you mean `{full}`?"));
+                }
+                out.push(d);
+            }
+        }
+    }
+}

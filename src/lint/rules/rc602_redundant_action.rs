@@ -1,0 +1,65 @@
+//! RC602 `redundant-action`: see [`RedundantAction`].
+
+rule! {
+    /// ## What it does
+    ///
+    /// Reports an entry of `Action` (or `NotAction`) that is listed twice or is
+    /// covered by another entry of the same statement, such as `imm:GetProject`
+    /// next to `imm:Get*`. Actions compare case-insensitively.
+    ///
+    /// ## Why is this bad?
+    ///
+    /// The entry has no effect. Often it shows that the wider pattern grants more
+    /// than the author meant: `imm:GetProject` was listed on purpose, and
+    /// `imm:Get*` came with a template.
+    ///
+    /// ## Example
+    ///
+    /// ```json
+    /// {"Effect": "Allow", "Action": ["imm:Get*", "imm:GetProject"], "Resource": "*"}
+    /// ```
+    ///
+    /// Use instead:
+    ///
+    /// ```json
+    /// {"Effect": "Allow", "Action": ["imm:Get*"], "Resource": "*"}
+    /// ```
+    RedundantAction { code: "RC602", name: "redundant-action", severity: Warning }
+}
+
+use super::{Context, action_pointer};
+use crate::lint::Diagnostic;
+use crate::lint::compare::actions;
+use crate::lint::patterns::covers;
+
+pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
+    for s in ctx.statements() {
+        let patterns = actions(s);
+        for (j, narrow) in patterns.iter().enumerate() {
+            let by = patterns.iter().enumerate().find(|&(i, wide)| {
+                i != j && covers(wide, narrow) && (i < j || !covers(narrow, wide))
+            });
+            let Some((i, _)) = by else {
+                continue;
+            };
+            let (this, other) = (&s.action.patterns[j], &s.action.patterns[i]);
+            let message = if covers(narrow, &patterns[i]) {
+                format!("`{}` is listed twice", this.wildcard)
+            } else {
+                format!(
+                    "`{}` is already covered by `{}`",
+                    this.wildcard, other.wildcard
+                )
+            };
+            out.push(
+                Diagnostic::new(
+                    &RedundantAction::META,
+                    this.span,
+                    &action_pointer(s, j),
+                    message,
+                )
+                .help("remove the redundant entry"),
+            );
+        }
+    }
+}
