@@ -38,6 +38,7 @@
 // enums stay easy for callers to match.
 #![allow(clippy::result_large_err)]
 
+pub mod api_call;
 pub mod authorizer;
 pub mod can_i;
 pub mod catalog;

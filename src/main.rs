@@ -32,8 +32,11 @@ enum Command {
     ///
     ///   ramcheck can-i imm:UpdateProject acs:imm:cn-hangzhou:1234567890123456:project/media-news \
     ///       --as user/bob --context acs:SourceIp=192.0.2.10 --format json
+    ///
+    ///   ramcheck can-i --api AttachOSSBucket --param ProjectName=immtest \
+    ///       --param OSSBucket=examplebucket --region cn-hangzhou --as user/alice
     #[command(name = "can-i", verbatim_doc_comment)]
-    CanI(CanIArgs),
+    CanI(Box<CanIArgs>),
     /// Check policy documents before they are deployed.
     ///
     /// Exit status: 0 no finding at or above --fail-on; 1 at least one such
@@ -128,9 +131,23 @@ enum Kind {
 #[derive(clap::Args)]
 struct CanIArgs {
     /// The action, `<ram-code>:<action-name>`, e.g. imm:AttachOSSBucket.
-    action: String,
+    #[arg(required_unless_present = "api", conflicts_with = "api")]
+    action: Option<String>,
     /// The resource ARN, e.g. acs:imm:cn-hangzhou:1234567890123456:project/immtest, or `*`.
-    resource: String,
+    #[arg(required_unless_present = "api")]
+    resource: Option<String>,
+    /// Check an IMM API call instead: its RAM action and resource come from the catalogue.
+    #[arg(long, value_name = "API", requires = "region")]
+    api: Option<String>,
+    /// An API parameter as NAME=VALUE (with --api); repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE", requires = "api")]
+    params: Vec<String>,
+    /// The region of the API call, e.g. cn-hangzhou (with --api).
+    #[arg(long, value_name = "REGION", requires = "api")]
+    region: Option<String>,
+    /// The account that owns the resource (with --api; defaults to the store's).
+    #[arg(long, value_name = "ACCOUNT", requires = "api")]
+    account: Option<String>,
     /// user/<name> or role/<name> from the store (an ARN acs:ram::<account>:user/<name> works too).
     #[arg(long = "as", value_name = "PRINCIPAL")]
     principal: Option<String>,
@@ -171,7 +188,7 @@ const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::CanI(args) => can_i(args),
+        Command::CanI(args) => can_i(*args),
         Command::Lint(args) => run_lint(args),
         Command::Rules(args) => rules(args),
     }
@@ -243,9 +260,16 @@ fn rules(args: RulesArgs) -> ExitCode {
 }
 
 fn can_i(args: CanIArgs) -> ExitCode {
+    let api = args.api.map(|api| can_i::ApiQuery {
+        api,
+        params: args.params,
+        region: args.region.unwrap_or_default(),
+        account: args.account,
+    });
     let query = can_i::Query {
-        action: args.action,
-        resource: args.resource,
+        action: args.action.unwrap_or_default(),
+        resource: args.resource.unwrap_or_default(),
+        api,
         principal: args.principal,
         store: args.store,
         policies: args.policies,
