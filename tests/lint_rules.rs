@@ -1,0 +1,514 @@
+//! Every lint rule fires on a policy made to trigger it, with its code,
+//! severity and line; clean policies give no finding.
+
+use ramcheck::lint::{RULES, Severity, lint_text};
+use ramcheck::policy::PolicyKind;
+
+/// A document whose statements start on line 4, one per line as written.
+fn doc(statements: &str) -> String {
+    format!("{{\n  \"Version\": \"1\",\n  \"Statement\": [\n{statements}\n  ]\n}}\n")
+}
+
+const P: &str = "acs:imm:cn-hangzhou:1234567890123456:project/immtest";
+
+/// Lints `text` as `kind` and asserts that `code` is reported, with its
+/// default severity, on `line`; returns the message.
+fn expect(kind: PolicyKind, text: &str, code: &str, line: u32) -> String {
+    let found = lint_text(text, kind);
+    let d = found
+        .iter()
+        .find(|d| d.rule.code == code)
+        .unwrap_or_else(|| panic!("{code} not reported for:\n{text}\nfound: {found:#?}"));
+    assert_eq!(d.span.start.line, line, "{code} line, in {found:#?}");
+    let meta = RULES.iter().find(|r| r.meta.code == code).unwrap().meta;
+    assert_eq!(d.rule.severity, meta.severity);
+    d.message.clone()
+}
+
+fn codes(kind: PolicyKind, text: &str) -> Vec<&'static str> {
+    lint_text(text, kind).iter().map(|d| d.rule.code).collect()
+}
+
+fn id(text: &str, code: &str, line: u32) -> String {
+    expect(PolicyKind::Identity, text, code, line)
+}
+
+#[test]
+fn clean_policies_have_no_findings() {
+    let clean = doc(&format!(
+        r#"    {{"Sid": "Attach", "Effect": "Allow", "Action": ["imm:AttachOSSBucket", "imm:DetachOSSBucket"], "Resource": "{P}"}},
+    {{"Sid": "Read", "Effect": "Allow", "Action": ["imm:Get*", "imm:List*"], "Resource": "acs:imm:*:1234567890123456:project/*",
+      "Condition": {{"IpAddress": {{"acs:SourceIp": ["192.0.2.0/24"]}}, "Bool": {{"acs:SecureTransport": "true"}}}}}},
+    {{"Effect": "Deny", "Action": "imm:Delete*", "Resource": "*"}}"#
+    ));
+    assert_eq!(codes(PolicyKind::Identity, &clean), Vec::<&str>::new());
+}
+
+#[test]
+fn syntax_and_structure() {
+    assert!(
+        id(
+            "{\n  \"Version\": \"1\",\n  \"Statement\": [],\n}",
+            "RC101",
+            3
+        )
+        .contains("trailing comma")
+    );
+    id(
+        "{\n  \"Version\": \"1\",\n  \"Version\": \"1\", \"Statement\": []}",
+        "RC102",
+        3,
+    );
+    id("{\n  \"Version\": 1,\n  \"Statement\": []\n}", "RC103", 2);
+    let m = id(
+        &doc(r#"    {"Effect": "Allow", "Action": "imm:GetProject", "Resources": "*"}"#),
+        "RC104",
+        4,
+    );
+    assert!(m.contains("Resources") && m.contains("Resource"));
+    let d = lint_text(
+        &doc(r#"    {"Effect": "Allow", "Action": "imm:GetProject", "Resources": "*"}"#),
+        PolicyKind::Identity,
+    );
+    assert_eq!(d[0].help.as_deref(), Some("did you mean `Resource`?"));
+    id(
+        &doc(r#"    {"Effect": "allow", "Action": "imm:GetProject", "Resource": "*"}"#),
+        "RC105",
+        4,
+    );
+    id(
+        &doc(
+            r#"    {"Effect": "Allow", "Action": "imm:GetProject", "NotAction": "imm:ListProjects", "Resource": "*"}"#,
+        ),
+        "RC106",
+        4,
+    );
+    id(
+        &doc(r#"    {"Effect": "Allow", "Action": "imm:GetProject"}"#),
+        "RC107",
+        4,
+    );
+    id(
+        &doc(r#"    {"Effect": "Allow", "Action": [], "Resource": "*"}"#),
+        "RC108",
+        4,
+    );
+    id(
+        "{\n  \"Version\": \"1\",\n  \"Statement\": \"Allow\"\n}",
+        "RC109",
+        3,
+    );
+    id(
+        &doc(
+            r#"    {"Effect": "Allow", "Action": "imm:GetProject", "Resource": "*", "Principal": {"RAM": "*"}}"#,
+        ),
+        "RC110",
+        4,
+    );
+    expect(
+        PolicyKind::Trust,
+        &doc(r#"    {"Effect": "Allow", "Action": "sts:AssumeRole"}"#),
+        "RC111",
+        4,
+    );
+    expect(
+        PolicyKind::Trust,
+        &doc(
+            r#"    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*", "Principal": {"RAM": "acs:ram::1234567890123456:root"}}"#,
+        ),
+        "RC112",
+        4,
+    );
+    id(
+        "{\n  \"Version\": \"1\",\n  \"Statement\": {\"Effect\": \"Allow\", \"Action\": \"imm:GetProject\", \"Resource\": \"*\"}\n}",
+        "RC113",
+        3,
+    );
+    id(
+        "{\n  \"Version\": \"1\",\n  \"Statement\": []\n}",
+        "RC114",
+        3,
+    );
+    id(
+        &doc(
+            r#"    {"Sid": "A", "Effect": "Allow", "Action": "imm:GetProject", "Resource": "*"},
+    {"Sid": "A", "Effect": "Allow", "Action": "imm:ListProjects", "Resource": "*"}"#,
+        ),
+        "RC115",
+        5,
+    );
+    id(
+        &doc(r#"    {"Effect": "Deny", "Action": "imm:*", "NotResource": "acs:imm:cn-*"}"#),
+        "RC116",
+        4,
+    );
+}
+
+#[test]
+fn every_bad_statement_is_reported_not_just_the_first() {
+    let text = doc(
+        r#"    {"Effect": "allow", "Action": "imm:GetProject", "Resource": "*"},
+    {"Effect": "Allow", "Action": "imm:GetProject", "Resources": "*"},
+    {"Effect": "Allow", "Action": "imm:AttachOssBuckets", "Resource": "*"}"#,
+    );
+    let found = lint_text(&text, PolicyKind::Identity);
+    let lines: Vec<(&str, u32)> = found
+        .iter()
+        .map(|d| (d.rule.code, d.span.start.line))
+        .collect();
+    assert!(lines.contains(&("RC105", 4)), "{lines:?}");
+    assert!(lines.contains(&("RC104", 5)), "{lines:?}");
+    assert!(lines.contains(&("RC203", 6)), "{lines:?}");
+}
+
+#[test]
+fn actions() {
+    id(
+        &doc(r#"    {"Effect": "Allow", "Action": "GetProject", "Resource": "*"}"#),
+        "RC201",
+        4,
+    );
+    let text = doc(r#"    {"Effect": "Allow", "Action": "imn:GetProject", "Resource": "*"}"#);
+    id(&text, "RC202", 4);
+    assert_eq!(
+        lint_text(&text, PolicyKind::Identity)[0].help.as_deref(),
+        Some("did you mean `imm`?")
+    );
+    let text = doc(r#"    {"Effect": "Allow", "Action": "imm:AttachOssBuckets", "Resource": "*"}"#);
+    id(&text, "RC203", 4);
+    let help = lint_text(&text, PolicyKind::Identity)
+        .into_iter()
+        .find(|d| d.rule.code == "RC203")
+        .unwrap()
+        .help;
+    assert_eq!(help.as_deref(), Some("did you mean `imm:AttachOSSBucket`?"));
+    // Case does not matter to RAM, nor to the check.
+    assert!(
+        !codes(
+            PolicyKind::Identity,
+            &doc(&format!(
+                r#"    {{"Effect": "Allow", "Action": "IMM:attachossbucket", "Resource": "{P}"}}"#
+            ))
+        )
+        .contains(&"RC203")
+    );
+    id(
+        &doc(r#"    {"Effect": "Allow", "Action": "imm:Read*", "Resource": "*"}"#),
+        "RC204",
+        4,
+    );
+    // Known services outside the catalogue are not reported.
+    assert!(codes(PolicyKind::Identity, &doc(r#"    {"Effect": "Allow", "Action": ["oss:GetObject", "ecs:DescribeInstances"], "Resource": "*"}"#)).is_empty());
+}
+
+#[test]
+fn resources() {
+    id(
+        &doc(
+            r#"    {"Effect": "Allow", "Action": "oss:GetObject", "Resource": "arn:aws:s3:::bucket/*"}"#,
+        ),
+        "RC301",
+        4,
+    );
+    id(
+        &doc(
+            r#"    {"Effect": "Allow", "Action": "imm:GetProject", "Resource": "acs:imm:cn-hangzhou:project/immtest"}"#,
+        ),
+        "RC302",
+        4,
+    );
+    id(
+        &doc(r#"    {"Effect": "Allow", "Action": "imm:GetProject",
+      "Resource": "acs:oss:*:*:media-bucket/*"}"#),
+        "RC303",
+        5,
+    );
+    // sts:AssumeRole acts on RAM roles.
+    assert!(codes(PolicyKind::Identity, &doc(r#"    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "acs:ram::1234567890123456:role/deployer"}"#)).is_empty());
+    let m = id(
+        &doc(&format!(
+            r#"    {{"Effect": "Allow", "Action": "imm:AttachOSSBucket",
+      "Resource": "{P}/dataset/faces"}}"#
+        )),
+        "RC304",
+        5,
+    );
+    assert!(m.contains("Dataset") && m.contains("Project"), "{m}");
+    // A pattern that can name a project is fine; one that names only datasets is not.
+    assert!(codes(PolicyKind::Identity, &doc(r#"    {"Effect": "Allow", "Action": "imm:AttachOSSBucket", "Resource": "acs:imm:*:*:project/media-*"}"#)).is_empty());
+    id(
+        &doc(
+            r#"    {"Effect": "Allow", "Action": "imm:AttachOSSBucket", "Resource": "acs:imm:*:*:project/*/dataset/*"}"#,
+        ),
+        "RC304",
+        4,
+    );
+}
+
+#[test]
+fn conditions() {
+    let cond = |c: &str| {
+        doc(&format!(
+            "    {{\"Effect\": \"Allow\", \"Action\": \"imm:GetProject\", \"Resource\": \"*\",\n      \"Condition\": {c}}}"
+        ))
+    };
+    let text = cond(r#"{"IpAdress": {"acs:SourceIp": "192.0.2.0/24"}}"#);
+    id(&text, "RC401", 5);
+    assert_eq!(
+        lint_text(&text, PolicyKind::Identity)[0].help.as_deref(),
+        Some("did you mean `IpAddress`?")
+    );
+    assert!(
+        id(
+            &cond(r#"{"IpAddress": {"acs:SourceIp": "192.0.2.0/33"}}"#),
+            "RC402",
+            5
+        )
+        .contains("192.0.2.0/33")
+    );
+    id(
+        &cond(r#"{"DateLessThan": {"acs:CurrentTime": "2019-08-12"}}"#),
+        "RC402",
+        5,
+    );
+    id(
+        &cond(r#"{"Bool": {"acs:SecureTransport": "yes"}}"#),
+        "RC402",
+        5,
+    );
+    id(
+        &cond(r#"{"NumericLessThan": {"imm:Count": "ten"}}"#),
+        "RC402",
+        5,
+    );
+    let text = cond(r#"{"IpAddress": {"acs:SoureIp": "192.0.2.0/24"}}"#);
+    id(&text, "RC403", 5);
+    assert_eq!(
+        lint_text(&text, PolicyKind::Identity)[0].help.as_deref(),
+        Some("did you mean `acs:SourceIp`?")
+    );
+    id(
+        &cond(r#"{"IpAddress": {"acs:CurrentTime": "192.0.2.0/24"}}"#),
+        "RC404",
+        5,
+    );
+    id(
+        &cond(r#"{"StringEqualsIfExists": {"acs:SourceVpc": "vpc-1"}}"#),
+        "RC405",
+        5,
+    );
+    id(
+        &cond(r#"{"ForAnyValue:StringEquals": {"acs:TagKeys": "team"}}"#),
+        "RC405",
+        5,
+    );
+    id(&cond(r#"{"Null": {"acs:SourceVpc": "true"}}"#), "RC405", 5);
+    id(
+        &cond(r#"{"Bool": {"acs:SecureTransport": true}}"#),
+        "RC406",
+        5,
+    );
+    // Any case of a common key is that key.
+    assert!(
+        codes(
+            PolicyKind::Identity,
+            &cond(r#"{"IpAddress": {"ACS:SOURCEIP": "192.0.2.1"}}"#)
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn over_permission() {
+    let m = id(
+        &doc(r#"    {"Effect": "Allow", "Action": "*", "Resource": "*"}"#),
+        "RC501",
+        4,
+    );
+    assert!(m.contains("every action"));
+    // A control policy's Allow * is its default filter, not a grant.
+    assert!(
+        codes(
+            PolicyKind::Control,
+            &doc(r#"    {"Effect": "Allow", "Action": "*", "Resource": "*"}"#)
+        )
+        .is_empty()
+    );
+    id(
+        &doc(r#"    {"Effect": "Allow", "NotAction": "ram:*", "Resource": "*"}"#),
+        "RC502",
+        4,
+    );
+    id(
+        &doc(
+            r#"    {"Effect": "Allow", "Action": "imm:GetProject", "NotResource": "acs:imm:*:*:project/secret"}"#,
+        ),
+        "RC502",
+        4,
+    );
+    let m = id(
+        &doc(
+            r#"    {"Effect": "Allow", "Action": ["imm:GetProject", "ram:PassRole"], "Resource": "*"}"#,
+        ),
+        "RC503",
+        4,
+    );
+    assert!(m.contains("ram:PassRole"));
+    id(
+        &doc(r#"    {"Effect": "Allow", "Action": "ram:Attach*", "Resource": "*"}"#),
+        "RC503",
+        4,
+    );
+    id(
+        &doc(r#"    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}"#),
+        "RC503",
+        4,
+    );
+    // Scoped or conditioned: fine.
+    assert!(codes(PolicyKind::Identity, &doc(r#"    {"Effect": "Allow", "Action": "ram:PassRole", "Resource": "*", "Condition": {"StringEquals": {"acs:Service": "imm.aliyuncs.com"}}}"#)).is_empty());
+    assert!(codes(PolicyKind::Identity, &doc(r#"    {"Effect": "Allow", "Action": "ram:PassRole", "Resource": "acs:ram::1234567890123456:role/AliyunIMMDefaultRole"}"#)).is_empty());
+    id(
+        &doc(r#"    {"Effect": "Allow", "Action": "imm:*", "Resource": "*"}"#),
+        "RC504",
+        4,
+    );
+    assert!(
+        codes(
+            PolicyKind::Identity,
+            &doc(r#"    {"Effect": "Deny", "Action": "imm:*", "Resource": "*"}"#)
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn redundancy() {
+    id(
+        &doc(
+            r#"    {"Sid": "A", "Effect": "Allow", "Action": "imm:GetProject", "Resource": "*"},
+    {"Sid": "B", "Effect": "Allow", "Action": "IMM:GetProject", "Resource": "*"}"#,
+        ),
+        "RC601",
+        5,
+    );
+    let m = id(
+        &doc(r#"    {"Effect": "Allow", "Action": ["imm:Get*",
+      "imm:GetProject"], "Resource": "*"}"#),
+        "RC602",
+        5,
+    );
+    assert!(m.contains("covered by `imm:Get*`"), "{m}");
+    assert!(id(&doc(r#"    {"Effect": "Allow", "Action": ["imm:GetProject", "imm:getproject"], "Resource": "*"}"#), "RC602", 4).contains("twice"));
+    id(
+        &doc(
+            r#"    {"Effect": "Allow", "Action": "imm:GetProject", "Resource": ["acs:imm:*:*:project/*",
+      "acs:imm:*:*:project/immtest"]}"#,
+        ),
+        "RC603",
+        5,
+    );
+    let m = id(
+        &doc(&format!(
+            r#"    {{"Effect": "Allow", "Action": "imm:Get*", "Resource": "acs:imm:*:*:project/*"}},
+    {{"Effect": "Allow", "Action": "imm:GetProject", "Resource": "{P}", "Condition": {{"Bool": {{"acs:SecureTransport": "true"}}}}}}"#
+        )),
+        "RC604",
+        5,
+    );
+    assert!(
+        m.contains("statement 1") && m.contains("statement 0"),
+        "{m}"
+    );
+    // A conditioned statement does not cover an unconditioned one.
+    assert!(!codes(PolicyKind::Identity, &doc(&format!(r#"    {{"Effect": "Allow", "Action": "imm:Get*", "Resource": "*", "Condition": {{"Bool": {{"acs:SecureTransport": "true"}}}}}},
+    {{"Effect": "Allow", "Action": "imm:GetProject", "Resource": "{P}"}}"#))).contains(&"RC604"));
+    let deny = doc(
+        r#"    {"Effect": "Allow", "Action": "imm:*", "Resource": "acs:imm:cn-hangzhou:*:project/*"},
+    {"Effect": "Deny", "Action": "imm:Delete*", "Resource": "acs:imm:cn-shanghai:*:project/*"}"#,
+    );
+    expect(PolicyKind::Session, &deny, "RC605", 5);
+    // In an identity policy the Deny may guard other policies' grants.
+    assert!(!codes(PolicyKind::Identity, &deny).contains(&"RC605"));
+    let useful = deny.replace("cn-shanghai", "cn-hangzhou");
+    assert!(!codes(PolicyKind::Session, &useful).contains(&"RC605"));
+}
+
+#[test]
+fn limits() {
+    let statement =
+        format!(r#"    {{"Effect": "Allow", "Action": "imm:GetProject", "Resource": "{P}"}}"#);
+    // ~110 characters per statement: 70 statements exceed 6,144 however written.
+    let big = doc(&vec![statement.clone(); 70].join(",\n"));
+    let m = id(&big, "RC701", 1);
+    assert!(m.contains("minified") && m.contains("6144"), "{m}");
+    // Padding with whitespace: too large as written, fine minified.
+    let padded =
+        doc(&vec![statement.replace(", ", &format!(",{}", " ".repeat(60))); 30].join(",\n"));
+    let found = codes(PolicyKind::Identity, &padded);
+    assert!(
+        found.contains(&"RC702") && !found.contains(&"RC701"),
+        "{found:?}"
+    );
+    // Session policies have a smaller limit.
+    let medium = doc(&vec![statement; 25].join(",\n"));
+    assert!(codes(PolicyKind::Session, &medium).contains(&"RC701"));
+    assert!(!codes(PolicyKind::Identity, &medium).contains(&"RC701"));
+}
+
+#[test]
+fn every_rule_has_a_test_above() {
+    let source = include_str!("lint_rules.rs");
+    for r in RULES {
+        assert!(
+            source.contains(&format!("\"{}\"", r.meta.code)),
+            "{} has no triggering test",
+            r.meta.code
+        );
+    }
+    // Severities are one of the four.
+    assert!(
+        RULES
+            .iter()
+            .all(|r| Severity::ALL.contains(&r.meta.severity))
+    );
+}
+
+/// Issue 3, item 7: every catalogued action parses in a policy, lints clean
+/// on a resource of its own type, and `imm:AttachOSSBucket` needs a Project.
+#[test]
+fn every_catalogued_action_parses_and_fits_its_own_resource_types() {
+    let catalog = ramcheck::catalog::Catalog::builtin();
+    let imm = catalog.service("imm").unwrap();
+    for a in &imm.actions {
+        for r in &a.resources {
+            let arn = r
+                .arn_template
+                .replace("{#regionId}", "cn-hangzhou")
+                .replace("{#accountId}", "1234567890123456")
+                .replace("{#ProjectName}", "immtest")
+                .replace("{#DatasetName}", "faces");
+            let arn = if arn.contains("{#") {
+                "*".to_string()
+            } else {
+                arn
+            };
+            let text = doc(&format!(
+                r#"    {{"Effect": "Allow", "Action": "{}", "Resource": "{arn}"}}"#,
+                a.action
+            ));
+            ramcheck::policy::Policy::parse(&text, "p", "p.json", PolicyKind::Identity)
+                .unwrap_or_else(|e| panic!("{}: {e}", a.action));
+            let found = codes(PolicyKind::Identity, &text);
+            let allowed: &[&str] = &["RC503"];
+            assert!(
+                found.iter().all(|c| allowed.contains(c)),
+                "{} on {arn}: {found:?}",
+                a.action
+            );
+        }
+    }
+    let attach = imm.action("AttachOSSBucket").unwrap();
+    assert_eq!(attach.resources.len(), 1);
+    assert_eq!(attach.resources[0].resource_type, "Project");
+    assert!(attach.resources[0].required);
+}
