@@ -226,7 +226,12 @@ fn run_lint(args: LintArgs) -> ExitCode {
     match lint::run(&invocation) {
         Ok(report) => {
             let color = format == lint::render::Format::Text && lint::render::stdout_color();
-            print!("{}", lint::render::render(&report, format, color));
+            // A closed pipe (`ramcheck lint ... | head`) is not an error.
+            let mut out = std::io::stdout().lock();
+            let _ = std::io::Write::write_all(
+                &mut out,
+                lint::render::render(&report, format, color).as_bytes(),
+            );
             ExitCode::from(if report.fails(threshold) { 1 } else { 0 })
         }
         Err(e) => {
