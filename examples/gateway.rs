@@ -1,0 +1,627 @@
+//! A small IMM API gateway that decides every call with `ramcheck`'s
+//! shared authorizer.
+//!
+//! It takes IMM RPC-style requests (`GET` or `POST` on `/`, the API in the
+//! `Action` query parameter and its parameters beside it), decides each with
+//! the compiled authorizer, and answers the way Alibaba Cloud's API gateway
+//! would: 403 with RAM's `NoPermission` body when any resource of the call is
+//! denied, 200 with a stub of IMM's success body (`{"RequestId": ...}`) when
+//! all are allowed. Nothing is forwarded upstream: this is the decision
+//! point, with a stub where the service would be.
+//!
+//! Run it on the example store and try it:
+//!
+//! ```text
+//! cargo run --example gateway -- --store policies
+//! # --listen 127.0.0.1:8080 and --region cn-hangzhou are the defaults
+//! # (the region default can also come from RAMCHECK_GATEWAY_REGION).
+//!
+//! # 200 {"RequestId": "..."}: alice may attach buckets to project immtest.
+//! curl -s -H 'x-ramcheck-principal: user/alice' \
+//!   'http://127.0.0.1:8080/?Action=AttachOSSBucket&ProjectName=immtest&OSSBucket=examplebucket'
+//!
+//! # 403 NoPermission, ImplicitDeny: but not to project prod.
+//! curl -s -X POST -H 'x-ramcheck-principal: acs:ram::1234567890123456:user/alice' \
+//!   'http://127.0.0.1:8080/?Action=AttachOSSBucket&ProjectName=prod&OSSBucket=examplebucket'
+//!
+//! # 403 NoPermission, ExplicitDeny: bob's NeverDelete statement.
+//! curl -s -H 'x-ramcheck-principal: user/bob' \
+//!   'http://127.0.0.1:8080/?Action=DeleteProject&ProjectName=media-news'
+//!
+//! # 200: the role, in another region (header beats the default).
+//! curl -s -H 'x-ramcheck-principal: role/imm-deployer' -H 'x-ramcheck-region: cn-shanghai' \
+//!   'http://127.0.0.1:8080/?Action=DeleteProject&ProjectName=immtest'
+//!
+//! # Edit a policy file under policies/ (or `kill -HUP <pid>`): the gateway
+//! # reloads within half a second; a broken edit is logged and the last
+//! # good store keeps serving.
+//! ```
+//!
+//! The caller is named by the `x-ramcheck-principal` header: `user/<name>`,
+//! `role/<name>` or an ARN `acs:ram::<account>:user/<name>` (or `:role/`).
+//! The gateway trusts that header: it stands for whatever authenticated the
+//! caller in front of it (the signature check of a real gateway), so only
+//! run it where clients cannot set it themselves. The RPC common parameters
+//! (`Version`, `AccessKeyId`, `Signature`, ...) are passed through and not
+//! checked. The account is the store's; the region comes from the
+//! `x-ramcheck-region` header or the default. The request context holds
+//! `acs:SourceIp` (the TCP peer's address; `X-Forwarded-For` is not
+//! trusted), `acs:SecureTransport` = `false` (plain HTTP) and the
+//! `acs:CurrentTime` every request gets.
+//!
+//! Answers, each with an Alibaba-style JSON body (`RequestId`, `HostId`
+//! `imm.<region>.aliyuncs.com`, `Code`, `Message`) and the request id also
+//! in the `x-acs-request-id` header, checked in this order:
+//!
+//! | status | `Code` | when |
+//! |---|---|---|
+//! | 400 | `MissingPrincipal` | no `x-ramcheck-principal` header (this gateway's own code, in IMM's `Missing{Name}` style) |
+//! | 400 | `InvalidPrincipal` | the header is not one of the forms above, or is given twice |
+//! | 400 | `MissingAction` | no `Action` parameter |
+//! | 404 | `InvalidAction.NotFound` | an unknown API (IMM names are exact: `AttachOssBucket` is unknown), or a path other than `/`, or a method other than GET and POST |
+//! | 400 | `Missing{Name}`, `Invalid{Name}`, `InvalidRegionId` | the call fails the catalogue's checks (`MissingProjectName`, ...), or a parameter is given twice (`Invalid{Name}`) |
+//! | 400 | `InvalidArgument` | a parameter value that cannot be part of a resource ARN (e.g. whitespace) |
+//! | 403 | `NoPermission` | any resource of the call is denied; the body carries `AccessDeniedDetail` and the `DecodedDiagnosticMessage` fields. A principal the store does not hold, or of another account, is implicitly denied |
+//! | 200 | | every resource is allowed |
+//! | 500 | `InternalError` | the call cannot be turned into an authorization request (today: APIs whose catalogue ARN is a pattern, such as `ListProjects`) |
+//!
+//! Reloading: on `SIGHUP`, and whenever a `*.json` file in the store
+//! directory appears, disappears or changes (size or modification time,
+//! polled every 500 ms), the store is loaded and validated afresh and
+//! swapped in; a store that fails to load is reported on stderr and the
+//! previous one keeps serving. Each call is decided against one store: the
+//! gateway holds one `current()` guard for all the resources of a call.
+
+#![allow(clippy::result_large_err)] // StoreError carries spans; see ramcheck's lib.rs.
+
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use clap::Parser;
+use ramcheck::api_call::{ApiCall, ApiCallError, ApiCallRequestError, no_permission_body};
+use ramcheck::authorizer::SharedAuthorizer;
+use ramcheck::request::{Context, Principal, RequestError};
+use ramcheck::store::StoreError;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// The header naming the caller.
+pub const PRINCIPAL_HEADER: &str = "x-ramcheck-principal";
+/// The header naming the region, overriding the gateway's default.
+pub const REGION_HEADER: &str = "x-ramcheck-region";
+/// The header that repeats the body's `RequestId`, as Alibaba Cloud's does.
+pub const REQUEST_ID_HEADER: &str = "x-acs-request-id";
+pub const DEFAULT_REGION: &str = "cn-hangzhou";
+/// How often the store directory is checked for changes.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The `*.json` files of the store directory, each with its size and
+/// modification time: when this changes, the store is reloaded.
+type Snapshot = BTreeMap<PathBuf, (u64, Option<SystemTime>)>;
+
+/// The gateway's state, shared by every connection.
+pub struct Gateway {
+    authorizer: SharedAuthorizer,
+    store: PathBuf,
+    default_region: String,
+    poll_interval: Option<Duration>,
+    /// The store files as seen just before the last load; held while
+    /// reloading, so that reloads (SIGHUP and the poller) never race to
+    /// swap in an older view.
+    watched: Mutex<Snapshot>,
+    reloads: AtomicU64,
+    failed_reloads: AtomicU64,
+    request_seed: u64,
+    request_count: AtomicU64,
+}
+
+impl Gateway {
+    /// Loads and compiles the store in `store`; polls it for changes every
+    /// [`POLL_INTERVAL`] once served.
+    pub fn new(
+        store: impl Into<PathBuf>,
+        default_region: impl Into<String>,
+    ) -> Result<Self, StoreError> {
+        let store = store.into();
+        // Snapshot first: a change made while loading is seen by the first poll.
+        let watched = snapshot(&store);
+        let authorizer = SharedAuthorizer::from_store(&store)?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Ok(Gateway {
+            authorizer,
+            store,
+            default_region: default_region.into(),
+            poll_interval: Some(POLL_INTERVAL),
+            watched: Mutex::new(watched),
+            reloads: AtomicU64::new(0),
+            failed_reloads: AtomicU64::new(0),
+            request_seed: splitmix64(now ^ (u64::from(std::process::id()) << 32)),
+            request_count: AtomicU64::new(0),
+        })
+    }
+
+    /// Sets how often the store directory is polled; `None` reloads on
+    /// `SIGHUP` only.
+    pub fn with_poll_interval(mut self, interval: Option<Duration>) -> Self {
+        self.poll_interval = interval;
+        self
+    }
+
+    pub fn authorizer(&self) -> &SharedAuthorizer {
+        &self.authorizer
+    }
+
+    pub fn store(&self) -> &Path {
+        &self.store
+    }
+
+    pub fn default_region(&self) -> &str {
+        &self.default_region
+    }
+
+    /// Reloads done and failed so far (not counting the initial load).
+    pub fn reload_counts(&self) -> (u64, u64) {
+        (
+            self.reloads.load(Ordering::SeqCst),
+            self.failed_reloads.load(Ordering::SeqCst),
+        )
+    }
+
+    /// Reloads the store now, logging the outcome; on failure the previous
+    /// store keeps serving.
+    pub fn reload(&self, reason: &str) -> Result<(), StoreError> {
+        let mut watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner);
+        *watched = snapshot(&self.store);
+        self.reload_locked(reason)
+    }
+
+    /// Reloads when a store file changed since the last look; blocking.
+    fn reload_if_changed(&self) {
+        let mut watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = snapshot(&self.store);
+        if now != *watched {
+            *watched = now;
+            // Logged and counted by reload_locked.
+            let _ = self.reload_locked("store files changed");
+        }
+    }
+
+    fn reload_locked(&self, reason: &str) -> Result<(), StoreError> {
+        match self.authorizer.reload(&self.store) {
+            Ok(()) => {
+                self.reloads.fetch_add(1, Ordering::SeqCst);
+                eprintln!("gateway: reloaded {} ({reason})", self.store.display());
+                Ok(())
+            }
+            Err(e) => {
+                self.failed_reloads.fetch_add(1, Ordering::SeqCst);
+                eprintln!(
+                    "gateway: reload of {} failed ({reason}); still serving the previous store: {e}",
+                    self.store.display()
+                );
+                Err(e)
+            }
+        }
+    }
+
+    /// A request id shaped like Alibaba Cloud's (8-4-4-4-12 upper-case
+    /// hex), unique within the process: a bijective mix of a per-process
+    /// seed and a counter.
+    pub fn next_request_id(&self) -> String {
+        let n = self.request_count.fetch_add(1, Ordering::Relaxed);
+        let hi = splitmix64(self.request_seed.wrapping_add(n.wrapping_mul(2)));
+        let lo = splitmix64(self.request_seed.wrapping_add(n.wrapping_mul(2) + 1));
+        format!(
+            "{:08X}-{:04X}-{:04X}-{:04X}-{:012X}",
+            hi >> 32,
+            (hi >> 16) & 0xffff,
+            hi & 0xffff,
+            lo >> 48,
+            lo & 0xffff_ffff_ffff
+        )
+    }
+
+    /// Decides one RPC call: the status and JSON body to answer. `params`
+    /// are the query parameters in order, `Action` included.
+    pub fn answer(
+        &self,
+        request_id: &str,
+        peer: IpAddr,
+        headers: &HeaderMap,
+        params: Vec<(String, String)>,
+    ) -> (StatusCode, Value) {
+        // The region as given, and one fit to name a host in error bodies.
+        let region = match headers.get(REGION_HEADER) {
+            None => self.default_region.clone(),
+            Some(v) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
+        };
+        let host_region = if looks_like_region(&region) {
+            region.clone()
+        } else {
+            self.default_region.clone()
+        };
+        let host_region = host_region.as_str();
+        let error = |status: StatusCode, code: &str, message: String| {
+            (status, error_body(request_id, host_region, code, &message))
+        };
+        let call_error = |e: ApiCallError| {
+            let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, e.body(request_id, host_region))
+        };
+
+        // Who: the header stands for authentication, so it comes first.
+        let mut given = headers.get_all(PRINCIPAL_HEADER).iter();
+        let spec = match (given.next(), given.next()) {
+            (None, _) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "MissingPrincipal",
+                    format!(
+                        "The {PRINCIPAL_HEADER} header is mandatory: name the caller as \
+                         user/<name>, role/<name> or acs:ram::<account>:user/<name>."
+                    ),
+                );
+            }
+            (Some(_), Some(_)) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidPrincipal",
+                    format!("The {PRINCIPAL_HEADER} header must be given once."),
+                );
+            }
+            (Some(value), None) => value,
+        };
+        // One store for the whole call.
+        let authorizer = self.authorizer.current();
+        let principal = match spec
+            .to_str()
+            .ok()
+            .and_then(|s| parse_principal(s.trim(), authorizer.account_id()))
+        {
+            Some(p) => p,
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidPrincipal",
+                    format!(
+                        "The {PRINCIPAL_HEADER} header {:?} is not user/<name>, role/<name> or \
+                         acs:ram::<account>:user/<name> (or :role/<name>).",
+                        String::from_utf8_lossy(spec.as_bytes())
+                    ),
+                );
+            }
+        };
+
+        // What: the API and its parameters, each given once: two values
+        // would let this check and the service read different ones.
+        let mut api = None;
+        let mut call_params = BTreeMap::new();
+        for (name, value) in params {
+            let repeated = if name == "Action" {
+                api.replace(value).is_some()
+            } else {
+                match call_params.entry(name.clone()) {
+                    Entry::Occupied(_) => true,
+                    Entry::Vacant(slot) => {
+                        slot.insert(value);
+                        false
+                    }
+                }
+            };
+            if repeated {
+                return call_error(ApiCallError::InvalidParameter {
+                    param: name,
+                    reason: "given more than once".into(),
+                });
+            }
+        }
+        let Some(api) = api.filter(|a| !a.is_empty()) else {
+            return call_error(ApiCallError::MissingParameter {
+                param: "Action".into(),
+            });
+        };
+
+        let mut context = Context::new();
+        let context_ok = context
+            .insert("acs:SourceIp", &peer.to_canonical().to_string())
+            .and_then(|()| context.insert("acs:SecureTransport", "false"));
+        if let Err(e) = context_ok {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                format!("cannot build the request context: {e}"),
+            );
+        }
+
+        let call = ApiCall {
+            api,
+            region,
+            account: authorizer.account_id().to_string(),
+            params: call_params,
+        };
+        let requests = match call.requests(&principal, &context) {
+            Ok(requests) => requests,
+            Err(ApiCallRequestError::Call(e)) => return call_error(e),
+            // A parameter cannot put a wildcard into an ARN (the call check
+            // refuses '*' and '?'), so an ARN with one comes from the
+            // catalogue's template (ListProjects' `project/*`, which
+            // `Request::new` refuses): the gateway's fault, not the
+            // client's, answered as InternalError below.
+            Err(ApiCallRequestError::Request(RequestError::InvalidResource {
+                resource,
+                reason,
+            })) if !resource.contains(['*', '?']) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidArgument",
+                    format!("The parameters do not name a valid resource: {resource:?}: {reason}."),
+                );
+            }
+            Err(ApiCallRequestError::Request(e)) => {
+                return error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    format!("cannot build the authorization request: {e}"),
+                );
+            }
+        };
+
+        // Every resource must be allowed; the first denial is reported.
+        for request in &requests {
+            let authorization = authorizer.authorize(request);
+            if !authorization.is_allowed() {
+                let explanation = authorization.explain();
+                return (
+                    StatusCode::FORBIDDEN,
+                    no_permission_body(request, &explanation, request_id, host_region),
+                );
+            }
+        }
+        // Where a real gateway would forward the call: IMM's success body
+        // for AttachOSSBucket (and the other calls that return no data).
+        (StatusCode::OK, json!({ "RequestId": request_id }))
+    }
+}
+
+/// The router: RPC calls on `/`, `InvalidAction.NotFound` for anything
+/// else.
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/", get(rpc).post(rpc).fallback(not_found))
+        .fallback(not_found)
+        .with_state(gateway)
+}
+
+/// Serves `listener` until the returned future is dropped or the listener
+/// fails, reloading the store on `SIGHUP` and (unless disabled) when its
+/// files change. The `SIGHUP` handler is installed before the first
+/// connection is accepted.
+pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>) -> std::io::Result<()> {
+    let _reloaders = spawn_reloaders(&gateway)?;
+    let app = router(gateway).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).await
+}
+
+/// Background tasks that end when this is dropped.
+struct Tasks(Vec<JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+fn spawn_reloaders(gateway: &Arc<Gateway>) -> std::io::Result<Tasks> {
+    let mut tasks = Vec::new();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangups = signal(SignalKind::hangup())?;
+        let gateway = Arc::clone(gateway);
+        tasks.push(tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                let gateway = Arc::clone(&gateway);
+                // Logged and counted by reload.
+                let _ = tokio::task::spawn_blocking(move || gateway.reload("SIGHUP")).await;
+            }
+        }));
+    }
+    if let Some(period) = gateway.poll_interval {
+        let gateway = Arc::clone(gateway);
+        tasks.push(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let gateway = Arc::clone(&gateway);
+                let _ = tokio::task::spawn_blocking(move || gateway.reload_if_changed()).await;
+            }
+        }));
+    }
+    Ok(Tasks(tasks))
+}
+
+async fn rpc(
+    State(gateway): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let request_id = gateway.next_request_id();
+    let (status, body) = match Query::<Vec<(String, String)>>::try_from_uri(&uri) {
+        Ok(Query(params)) => gateway.answer(&request_id, peer.ip(), &headers, params),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            error_body(
+                &request_id,
+                gateway.default_region(),
+                "InvalidArgument",
+                &format!("The query string cannot be read: {e}"),
+            ),
+        ),
+    };
+    respond(&request_id, status, body)
+}
+
+async fn not_found(State(gateway): State<Arc<Gateway>>) -> Response {
+    let request_id = gateway.next_request_id();
+    let body = error_body(
+        &request_id,
+        gateway.default_region(),
+        "InvalidAction.NotFound",
+        "Specified api is not found, please check your url and method.",
+    );
+    respond(&request_id, StatusCode::NOT_FOUND, body)
+}
+
+fn respond(request_id: &str, status: StatusCode, body: Value) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+/// Alibaba Cloud's RPC error envelope, as `ApiCallError::body` writes it.
+fn error_body(request_id: &str, region: &str, code: &str, message: &str) -> Value {
+    json!({
+        "RequestId": request_id,
+        "HostId": format!("imm.{region}.aliyuncs.com"),
+        "Code": code,
+        "Message": message,
+    })
+}
+
+/// `user/<name>`, `role/<name>` (in `account`), or
+/// `acs:ram::<account>:user/<name>` / `:role/<name>`.
+fn parse_principal(spec: &str, account: &str) -> Option<Principal> {
+    let (account, relative) = match spec.strip_prefix("acs:ram::") {
+        Some(rest) => {
+            let (account, relative) = rest.split_once(':')?;
+            if account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (account, relative)
+        }
+        None => (account, spec),
+    };
+    let (kind, name) = relative.split_once('/')?;
+    // RAM user and role names: 1-64 of letters, digits, '.', '_', '-'
+    // (and '@' for users).
+    let valid_name = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
+    match kind {
+        "user" if valid_name => Some(Principal::user(account, name)),
+        "role" if valid_name && !name.contains('@') => Some(Principal::role(account, name)),
+        _ => None,
+    }
+}
+
+/// The shape `ApiCall` accepts for a region id.
+fn looks_like_region(region: &str) -> bool {
+    !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn snapshot(dir: &Path) -> Snapshot {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Snapshot::new();
+    };
+    entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .map(|path| {
+            let meta = std::fs::metadata(&path).ok();
+            let size = meta.as_ref().map_or(0, |m| m.len());
+            let modified = meta.and_then(|m| m.modified().ok());
+            (path, (size, modified))
+        })
+        .collect()
+}
+
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[derive(Parser)]
+#[command(about = "An IMM API gateway that authorizes every call with ramcheck")]
+struct Args {
+    /// The principal store directory (principals.json and its policies).
+    #[arg(long, value_name = "DIR")]
+    store: PathBuf,
+    /// The address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The region of calls without an x-ramcheck-region header [default:
+    /// $RAMCHECK_GATEWAY_REGION, else cn-hangzhou].
+    #[arg(long)]
+    region: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let region = args
+        .region
+        .or_else(|| std::env::var("RAMCHECK_GATEWAY_REGION").ok())
+        .unwrap_or_else(|| DEFAULT_REGION.to_string());
+    let gateway = match Gateway::new(&args.store, region) {
+        Ok(gateway) => Arc::new(gateway),
+        Err(e) => {
+            eprintln!("gateway: cannot load the store: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match TcpListener::bind(args.listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("gateway: cannot listen on {}: {e}", args.listen);
+            return ExitCode::from(2);
+        }
+    };
+    let address = listener.local_addr().map_or(args.listen, |a| a);
+    eprintln!(
+        "gateway: serving store {} (account {}, default region {}) on http://{address}/",
+        gateway.store().display(),
+        gateway.authorizer().current().account_id(),
+        gateway.default_region(),
+    );
+    let outcome = tokio::select! {
+        served = serve(listener, Arc::clone(&gateway)) => served,
+        _ = tokio::signal::ctrl_c() => Ok(()),
+    };
+    let (reloads, failed) = gateway.reload_counts();
+    eprintln!("gateway: stopped after {reloads} reloads ({failed} failed)");
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gateway: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
