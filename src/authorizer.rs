@@ -87,20 +87,121 @@ impl Candidates {
             Effect::Allow => self.allow.push(candidate),
         }
     }
+
+    fn get(&self, effect: Effect) -> &[Candidate] {
+        match effect {
+            Effect::Deny => &self.deny,
+            Effect::Allow => &self.allow,
+        }
+    }
 }
 
-/// One step's policies, flattened and indexed by action.
+/// The statements under one action key, indexed by resource.
+///
+/// Why the index is exact: when a request resource has exactly four `:`
+/// (an ARN whose relative id has none), a pattern with four literal `:`
+/// before its first wildcard-free relative-id prefix can only match if
+/// those colons align with the request's. No `*` or `?` can take a colon
+/// then, or the pattern's literal colons would outnumber the request's.
+/// So the request's relative id must start with the pattern's literal
+/// relative-id prefix, and statements are filed under that prefix.
+#[derive(Debug, Default)]
+struct ResourceIndex {
+    /// Every statement, for resources the index cannot read.
+    all: Candidates,
+    /// By prefix length, then by the literal relative-id prefix.
+    by_prefix: Vec<(usize, Map<Candidates>)>,
+    /// Statements without such a prefix on every resource pattern.
+    unindexed: Candidates,
+}
+
+/// The literal relative-id prefix of a resource pattern, when the pattern
+/// has four literal `:` and a non-empty literal start after them.
+fn relative_prefix(pattern: &str) -> Option<&str> {
+    let (fourth, _) = pattern.match_indices(':').nth(3)?;
+    let relative = &pattern[fourth + 1..];
+    let literal = &relative[..relative.find(['*', '?']).unwrap_or(relative.len())];
+    (!literal.is_empty() && !literal.contains(':')).then_some(literal)
+}
+
+impl ResourceIndex {
+    fn add(&mut self, statement: &Statement, candidate: Candidate) {
+        self.all.push(statement.effect, candidate);
+        let prefixes: Option<Vec<&str>> = match &statement.resource {
+            Some(r) if !r.negated => r
+                .patterns
+                .iter()
+                .map(|p| relative_prefix(p.wildcard.as_str()))
+                .collect(),
+            _ => None,
+        };
+        let Some(mut prefixes) = prefixes else {
+            self.unindexed.push(statement.effect, candidate);
+            return;
+        };
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        for prefix in prefixes {
+            let slot = match self
+                .by_prefix
+                .iter()
+                .position(|(len, _)| *len == prefix.len())
+            {
+                Some(i) => i,
+                None => {
+                    self.by_prefix.push((prefix.len(), Map::default()));
+                    self.by_prefix.len() - 1
+                }
+            };
+            self.by_prefix[slot]
+                .1
+                .entry(prefix.into())
+                .or_default()
+                .push(statement.effect, candidate);
+        }
+    }
+
+    /// Whether any statement of `effect` here applies to the request.
+    fn any(&self, statements: &[Statement], request: &Request, effect: Effect) -> bool {
+        let applies = |c: &Candidate| {
+            let statement = &statements[c.statement as usize];
+            if c.check_action {
+                eval::statement_applies(statement, request)
+            } else {
+                eval::applies_beyond_action(statement, request)
+            }
+        };
+        let Some(relative) = request.relative_id() else {
+            return self.all.get(effect).iter().any(applies);
+        };
+        self.unindexed.get(effect).iter().any(applies)
+            || self.by_prefix.iter().any(|(len, map)| {
+                relative
+                    .get(..*len)
+                    .and_then(|prefix| map.get(prefix))
+                    .is_some_and(|c| c.get(effect).iter().any(applies))
+            })
+    }
+}
+
+/// The statements of one service (`imm`).
+#[derive(Debug, Default)]
+struct ServiceIndex {
+    /// Lower-case action name (`getproject`) to the statements naming it
+    /// literally.
+    exact: Map<ResourceIndex>,
+    /// Statements with a pattern on this service (`imm:Get*`).
+    patterns: ResourceIndex,
+}
+
+/// One step's policies, flattened and indexed by action, then resource.
 #[derive(Debug, Default)]
 pub struct CompiledPolicies {
     statements: Vec<Statement>,
-    /// Full lower-case action (`imm:getproject`) to the statements that
-    /// name it literally.
-    exact: Map<Candidates>,
-    /// Service code (`imm`) to the statements with a pattern on a literal
-    /// service (`imm:Get*`).
-    by_service: Map<Candidates>,
+    /// Lower-case service code to its statements.
+    services: Map<ServiceIndex>,
     /// `*`, `*:Get*` and `NotAction` statements: checked for every action.
-    everywhere: Candidates,
+    everywhere: ResourceIndex,
 }
 
 impl CompiledPolicies {
@@ -114,49 +215,48 @@ impl CompiledPolicies {
 
     fn add(&mut self, statement: Statement) {
         let index = self.statements.len() as u32;
-        let effect = statement.effect;
         let checked = Candidate {
             statement: index,
             check_action: true,
         };
-        let patterns: Vec<&str> = statement
+        let patterns: Vec<String> = statement
             .action
             .patterns
             .iter()
-            .map(|p| p.wildcard.as_str())
+            .map(|p| p.wildcard.as_str().to_ascii_lowercase())
             .collect();
-        let service_of = |p: &str| p.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        let split = |p: &str| {
+            p.split_once(':')
+                .map(|(s, n)| (s.to_string(), n.to_string()))
+        };
         let anywhere = statement.action.negated
             || patterns
                 .iter()
-                .any(|p| service_of(p).is_none_or(|s| s.contains(['*', '?'])));
+                .any(|p| split(p).is_none_or(|(s, _)| s.contains(['*', '?'])));
         if anywhere {
-            self.everywhere.push(effect, checked);
+            self.everywhere.add(&statement, checked);
         } else {
-            // Each service once: under the service when any of its patterns
-            // has a wildcard, else under each exact name.
-            let mut services: Vec<String> = patterns.iter().filter_map(|p| service_of(p)).collect();
-            services.sort();
+            // Each service once: under its patterns when any of its
+            // patterns has a wildcard, else under each exact name.
+            let mut by_service: Vec<(String, String)> =
+                patterns.iter().filter_map(|p| split(p)).collect();
+            by_service.sort();
+            by_service.dedup();
+            let mut services: Vec<&str> = by_service.iter().map(|(s, _)| s.as_str()).collect();
             services.dedup();
             for service in services {
-                let mine: Vec<&str> = patterns
+                let names: Vec<&str> = by_service
                     .iter()
-                    .copied()
-                    .filter(|p| service_of(p).as_deref() == Some(service.as_str()))
+                    .filter(|(s, _)| s == service)
+                    .map(|(_, n)| n.as_str())
                     .collect();
-                if mine.iter().any(|p| p.contains(['*', '?'])) {
-                    self.by_service
-                        .entry(service.into())
-                        .or_default()
-                        .push(effect, checked);
+                let bucket = self.services.entry(service.into()).or_default();
+                if names.iter().any(|n| n.contains(['*', '?'])) {
+                    bucket.patterns.add(&statement, checked);
                 } else {
-                    let mut names: Vec<String> =
-                        mine.iter().map(|p| p.to_ascii_lowercase()).collect();
-                    names.sort();
-                    names.dedup();
                     for name in names {
-                        self.exact.entry(name.into()).or_default().push(
-                            effect,
+                        bucket.exact.entry(name.into()).or_default().add(
+                            &statement,
                             Candidate {
                                 statement: index,
                                 check_action: false,
@@ -172,25 +272,24 @@ impl CompiledPolicies {
     /// The step's verdict: any matching Deny, else any matching Allow.
     pub fn verdict(&self, request: &Request) -> Decision {
         let action = request.action_lower();
-        let service = action.split_once(':').map_or(action, |(s, _)| s);
+        let (service, name) = action.split_once(':').unwrap_or((action, ""));
+        let bucket = self.services.get(service);
         let groups = [
-            self.exact.get(action),
-            self.by_service.get(service),
+            bucket.and_then(|b| b.exact.get(name)),
+            bucket.map(|b| &b.patterns),
             Some(&self.everywhere),
         ];
-        let applies = |c: &Candidate| {
-            let statement = &self.statements[c.statement as usize];
-            if c.check_action {
-                eval::statement_applies(statement, request)
-            } else {
-                eval::applies_beyond_action(statement, request)
+        for effect in [Effect::Deny, Effect::Allow] {
+            if groups
+                .iter()
+                .flatten()
+                .any(|g| g.any(&self.statements, request, effect))
+            {
+                return match effect {
+                    Effect::Deny => Decision::ExplicitDeny,
+                    Effect::Allow => Decision::Allow,
+                };
             }
-        };
-        if groups.iter().flatten().any(|g| g.deny.iter().any(applies)) {
-            return Decision::ExplicitDeny;
-        }
-        if groups.iter().flatten().any(|g| g.allow.iter().any(applies)) {
-            return Decision::Allow;
         }
         Decision::ImplicitDeny
     }

@@ -173,7 +173,8 @@ fn progress(m: &Mismatch) -> u8 {
 /// matching rule that both [`evaluate`] and the compiled
 /// [`crate::authorizer::Authorizer`] use.
 pub fn statement_applies(statement: &Statement, request: &Request) -> bool {
-    statement.action.matches(request.action()) && applies_beyond_action(statement, request)
+    statement.action.matches_lowercase(request.action_lower())
+        && applies_beyond_action(statement, request)
 }
 
 /// [`statement_applies`] for a statement whose action is known to match,

@@ -110,6 +110,15 @@ impl PatternList<ActionPattern> {
     pub fn matches(&self, action: &str) -> bool {
         self.patterns.iter().any(|p| p.wildcard.matches(action)) != self.negated
     }
+
+    /// [`PatternList::matches`] for an action already in ASCII lower case
+    /// ([`crate::request::Request::action_lower`]), which compares faster.
+    pub fn matches_lowercase(&self, action: &str) -> bool {
+        self.patterns
+            .iter()
+            .any(|p| p.wildcard.matches_lowercase(action))
+            != self.negated
+    }
 }
 
 impl PatternList<ResourcePattern> {

@@ -221,6 +221,10 @@ pub struct Request {
     action: String,
     /// The action lower-cased once, for case-insensitive index lookups.
     action_lower: String,
+    /// Where the relative id starts, when the resource is an ARN with
+    /// exactly four `:` (its relative id has none): the compiled
+    /// authorizer's resource index relies on that alignment.
+    relative_id_start: Option<usize>,
     resource: String,
     principal: Principal,
     context: Context,
@@ -245,9 +249,14 @@ impl Request {
                 .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string());
             context.insert("acs:CurrentTime", &now)?;
         }
+        let relative_id_start = match resource.match_indices(':').nth(3) {
+            Some((i, _)) if !resource[i + 1..].contains(':') => Some(i + 1),
+            _ => None,
+        };
         Ok(Request {
             action: action.to_string(),
             action_lower: action.to_ascii_lowercase(),
+            relative_id_start,
             resource: resource.to_string(),
             principal,
             context,
@@ -265,6 +274,12 @@ impl Request {
 
     pub fn resource(&self) -> &str {
         &self.resource
+    }
+
+    /// The relative id (`project/immtest`) of a resource ARN whose relative
+    /// id holds no `:`; `None` otherwise.
+    pub fn relative_id(&self) -> Option<&str> {
+        self.relative_id_start.map(|i| &self.resource[i..])
     }
 
     pub fn principal(&self) -> &Principal {

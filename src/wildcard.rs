@@ -38,17 +38,22 @@ enum Shape {
     Suffix(String),
     /// Anything else: the pieces between stars.
     General {
-        segments: Vec<Vec<Token>>,
+        segments: Vec<Segment>,
         anchored_start: bool,
         anchored_end: bool,
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Token {
-    Byte(u8),
-    /// `?`: one character, which may be several bytes of UTF-8.
-    AnyChar,
+/// A piece of pattern between stars.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Segment {
+    /// The text, case-folded for case-insensitive patterns; `?` stays `?`.
+    text: String,
+    /// Whether it holds a `?`; without one, the segment is searched for
+    /// with the standard library's substring search.
+    has_any_char: bool,
+    /// How many characters it spans (`?` is one).
+    chars: usize,
 }
 
 impl fmt::Debug for Wildcard {
@@ -83,16 +88,10 @@ impl Wildcard {
             let segments = folded
                 .split('*')
                 .filter(|s| !s.is_empty())
-                .map(|s| {
-                    s.bytes()
-                        .map(|b| {
-                            if b == b'?' {
-                                Token::AnyChar
-                            } else {
-                                Token::Byte(b)
-                            }
-                        })
-                        .collect()
+                .map(|s| Segment {
+                    text: s.to_string(),
+                    has_any_char: s.contains('?'),
+                    chars: s.chars().count(),
                 })
                 .collect();
             Shape::General {
@@ -128,44 +127,58 @@ impl Wildcard {
     }
 
     pub fn matches(&self, input: &str) -> bool {
-        let input = input.as_bytes();
-        let eq = |a: &[u8], b: &[u8]| match self.case {
+        self.matches_in(input, self.case)
+    }
+
+    /// [`Wildcard::matches`] for an input already in ASCII lower case, as
+    /// request actions are kept: a case-insensitive pattern is stored
+    /// folded, so it can then compare bytes exactly, which is faster.
+    pub fn matches_lowercase(&self, lower: &str) -> bool {
+        self.matches_in(lower, Case::Sensitive)
+    }
+
+    fn matches_in(&self, input: &str, case: Case) -> bool {
+        let eq = |a: &[u8], b: &[u8]| match case {
             Case::Sensitive => a == b,
             Case::Insensitive => a.eq_ignore_ascii_case(b),
         };
+        let bytes = input.as_bytes();
         match &self.shape {
             Shape::Any => true,
-            Shape::Exact(s) => eq(input, s.as_bytes()),
-            Shape::Prefix(p) => input.len() >= p.len() && eq(&input[..p.len()], p.as_bytes()),
+            Shape::Exact(s) => eq(bytes, s.as_bytes()),
+            Shape::Prefix(p) => bytes.len() >= p.len() && eq(&bytes[..p.len()], p.as_bytes()),
             Shape::Suffix(s) => {
-                input.len() >= s.len() && eq(&input[input.len() - s.len()..], s.as_bytes())
+                bytes.len() >= s.len() && eq(&bytes[bytes.len() - s.len()..], s.as_bytes())
             }
             Shape::General {
                 segments,
                 anchored_start,
                 anchored_end,
-            } => self.matches_general(input, segments, *anchored_start, *anchored_end),
+            } => Matcher { input, case }.general(segments, *anchored_start, *anchored_end),
         }
     }
+}
 
-    fn matches_general(
-        &self,
-        input: &[u8],
-        segments: &[Vec<Token>],
-        anchored_start: bool,
-        anchored_end: bool,
-    ) -> bool {
+/// One match attempt of a general pattern.
+struct Matcher<'i> {
+    input: &'i str,
+    case: Case,
+}
+
+impl Matcher<'_> {
+    fn general(&self, segments: &[Segment], anchored_start: bool, anchored_end: bool) -> bool {
+        let input = self.input;
         let Some((first, rest)) = segments.split_first() else {
             // Only stars, e.g. `**`.
             return true;
         };
         if anchored_start && anchored_end && rest.is_empty() {
-            return self.segment_at(first, input, 0) == Some(input.len());
+            return self.segment_at(first, 0) == Some(input.len());
         }
         let mut pos = 0;
         let mut middle = segments;
         if anchored_start {
-            match self.segment_at(first, input, 0) {
+            match self.segment_at(first, 0) {
                 Some(end) => pos = end,
                 None => return false,
             }
@@ -180,7 +193,7 @@ impl Wildcard {
             middle = m;
         }
         for segment in middle {
-            match self.find_segment(segment, input, pos) {
+            match self.find(segment, pos) {
                 Some(end) => pos = end,
                 None => return false,
             }
@@ -190,47 +203,79 @@ impl Wildcard {
             Some(segment) => {
                 // A segment spans a fixed number of characters, so against
                 // the end it can sit at one place only.
-                let Some(start) = start_of_last_chars(input, segment_chars(segment)) else {
+                let Some(start) = start_of_last_chars(input.as_bytes(), segment.chars) else {
                     return false;
                 };
-                start >= pos && self.segment_at(segment, input, start) == Some(input.len())
+                start >= pos && self.segment_at(segment, start) == Some(input.len())
             }
         }
     }
 
-    /// Leftmost place at or after `from` where `segment` fits; returns its end.
-    fn find_segment(&self, segment: &[Token], input: &[u8], mut from: usize) -> Option<usize> {
-        while from <= input.len() {
-            if let Some(end) = self.segment_at(segment, input, from) {
+    /// Leftmost place at or after `from` where `segment` fits; returns its
+    /// end. Taking the leftmost fit is always safe for the segments after.
+    fn find(&self, segment: &Segment, from: usize) -> Option<usize> {
+        let input = self.input;
+        let bytes = input.as_bytes();
+        if !segment.has_any_char && self.case == Case::Sensitive {
+            // Scan for the first byte, then compare the rest: on ARN-sized
+            // inputs this beats `str::find`, whose searcher setup costs
+            // more than the search. A segment starts with a whole
+            // character, so every hit of its first byte is a boundary.
+            let needle = segment.text.as_bytes();
+            let (&first, _) = needle.split_first()?;
+            let mut at = from;
+            while at + needle.len() <= bytes.len() {
+                let last_start = bytes.len() - needle.len();
+                let offset = bytes[at..=last_start].iter().position(|&b| b == first)?;
+                let start = at + offset;
+                if &bytes[start..start + needle.len()] == needle {
+                    return Some(start + needle.len());
+                }
+                at = start + 1;
+            }
+            return None;
+        }
+        let mut at = from;
+        while at <= bytes.len() {
+            if let Some(end) = self.segment_at(segment, at) {
                 return Some(end);
             }
-            if from == input.len() {
+            if at == bytes.len() {
                 return None;
             }
-            from += utf8_len(input[from]);
+            at += utf8_len(bytes[at]);
         }
         None
     }
 
     /// If `segment` matches starting exactly at `at`, where it ends.
-    fn segment_at(&self, segment: &[Token], input: &[u8], mut at: usize) -> Option<usize> {
-        for token in segment {
-            let &byte = input.get(at)?;
-            match token {
-                Token::AnyChar => at += utf8_len(byte),
-                Token::Byte(b) => {
-                    let same = match self.case {
-                        Case::Sensitive => byte == *b,
-                        Case::Insensitive => byte.eq_ignore_ascii_case(b),
-                    };
-                    if !same {
-                        return None;
-                    }
-                    at += 1;
+    fn segment_at(&self, segment: &Segment, mut at: usize) -> Option<usize> {
+        let bytes = self.input.as_bytes();
+        let same = |a: u8, b: u8| match self.case {
+            Case::Sensitive => a == b,
+            Case::Insensitive => a.eq_ignore_ascii_case(&b),
+        };
+        if !segment.has_any_char {
+            let text = segment.text.as_bytes();
+            let window = bytes.get(at..at + text.len())?;
+            return window
+                .iter()
+                .zip(text)
+                .all(|(&a, &b)| same(a, b))
+                .then_some(at + text.len());
+        }
+        for &token in segment.text.as_bytes() {
+            let &byte = bytes.get(at)?;
+            if token == b'?' {
+                at += utf8_len(byte);
+            } else {
+                if !same(byte, token) {
+                    return None;
                 }
+                at += 1;
             }
         }
-        (at <= input.len()).then_some(at)
+        (at <= bytes.len()).then_some(at)
     }
 }
 
@@ -258,18 +303,6 @@ fn start_of_last_chars(input: &[u8], chars: usize) -> Option<usize> {
         }
     }
     Some(start)
-}
-
-/// How many characters a segment spans: `?` is one, and a literal
-/// character is one however many UTF-8 bytes it takes.
-fn segment_chars(segment: &[Token]) -> usize {
-    segment
-        .iter()
-        .filter(|t| match t {
-            Token::AnyChar => true,
-            Token::Byte(b) => (b & 0xC0) != 0x80,
-        })
-        .count()
 }
 
 #[cfg(test)]

@@ -31,6 +31,9 @@ const RESOURCES: &[&str] = &[
     "acs:imm:cn-shanghai:1234567890123456:project/prod",
     "acs:oss:cn-hangzhou:1234567890123456:bucket/x",
     "acs:ram::1234567890123456:role/x",
+    "acs:imm:cn-hangzhou:1234567890123456:project/immtest:x",
+    "acs:imm:cn:hangzhou:1234567890123456:project/immtest",
+    "acs:imm:cn-hangzhou:1234567890123456:project/imm",
     "*",
 ];
 const RESOURCE_PATTERNS: &[&str] = &[
@@ -39,6 +42,11 @@ const RESOURCE_PATTERNS: &[&str] = &[
     "acs:imm:cn-hangzhou:*",
     "acs:*:*:*:project/immtest",
     "acs:oss:*:*:bucket/?",
+    "acs:imm:*:*:project/imm*",
+    "acs:imm:cn-*:1234567890123456:project/*",
+    "acs:ram::1234567890123456:role/x",
+    "acs:imm:*:project/*",
+    "acs:imm:*:*:project/immtest:*",
 ];
 const CONDITIONS: &[&str] = &[
     "",
