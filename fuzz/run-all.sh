@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every fuzz target in turn, one at a time, single job.
+# Usage: fuzz/run-all.sh [SECONDS_POLICY_JSON] [SECONDS_EVALUATE_WILDCARD]
+# Logs: fuzz/logs/<target>.log (libFuzzer's own output, from -jobs=1's fuzz-0.log).
+set -u
+cd "$(dirname "$0")"
+long=${1:-300}
+short=${2:-180}
+export RUSTC_BOOTSTRAP=1 CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-1}
+mkdir -p logs
+status=0
+for spec in policy:$long json:$long evaluate:$short wildcard:$short; do
+    t=${spec%%:*}
+    secs=${spec#*:}
+    extra=()
+    case $t in
+        policy|evaluate) extra=(-dict=dicts/policy.dict -max_len=8192) ;;
+        json) extra=(-dict=dicts/policy.dict) ;;
+    esac
+    mkdir -p "corpus/$t"
+    rm -f fuzz-0.log
+    echo "== $t: ${secs}s"
+    cargo fuzz run "$t" "corpus/$t" "seeds/$t" -- \
+        -max_total_time="$secs" -jobs=1 -print_final_stats=1 "${extra[@]}" \
+        > "logs/$t.cargo.log" 2>&1 || status=1
+    mv -f fuzz-0.log "logs/$t.log" 2>/dev/null
+    tail -n 3 "logs/$t.log"
+    grep -E '^(#[0-9]+ +DONE|Done|stat::|==[0-9]+==|thread .* panicked|SUMMARY)' "logs/$t.log" || true
+    echo "corpus/$t: $(ls "corpus/$t" | wc -l) files"
+    ls "artifacts/$t" 2>/dev/null
+done
+exit $status
