@@ -87,13 +87,6 @@ impl Candidates {
             Effect::Allow => self.allow.push(candidate),
         }
     }
-
-    fn get(&self, effect: Effect) -> &[Candidate] {
-        match effect {
-            Effect::Deny => &self.deny,
-            Effect::Allow => &self.allow,
-        }
-    }
 }
 
 /// The statements under one action key, indexed by resource.
@@ -161,26 +154,60 @@ impl ResourceIndex {
         }
     }
 
-    /// Whether any statement of `effect` here applies to the request.
-    fn any(&self, statements: &[Statement], request: &Request, effect: Effect) -> bool {
-        let applies = |c: &Candidate| {
-            let statement = &statements[c.statement as usize];
-            if c.check_action {
-                eval::statement_applies(statement, request)
-            } else {
-                eval::applies_beyond_action(statement, request)
-            }
-        };
+    /// Adds the candidate lists this request reaches to `hits`; false when
+    /// `hits` is full.
+    fn collect<'a>(&'a self, request: &Request, hits: &mut Hits<'a>) -> bool {
         let Some(relative) = request.relative_id() else {
-            return self.all.get(effect).iter().any(applies);
+            return hits.push(&self.all);
         };
-        self.unindexed.get(effect).iter().any(applies)
-            || self.by_prefix.iter().any(|(len, map)| {
-                relative
-                    .get(..*len)
-                    .and_then(|prefix| map.get(prefix))
-                    .is_some_and(|c| c.get(effect).iter().any(applies))
-            })
+        if !hits.push(&self.unindexed) {
+            return false;
+        }
+        for (len, map) in &self.by_prefix {
+            if let Some(found) = relative.get(..*len).and_then(|prefix| map.get(prefix)) {
+                if !hits.push(found) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// The candidate lists one request reaches, gathered once so that the
+/// Deny pass and the Allow pass share the index lookups. A fixed array:
+/// deciding allocates nothing.
+struct Hits<'a> {
+    len: usize,
+    lists: [Option<&'a Candidates>; MAX_HITS],
+}
+
+/// More distinct prefix lengths than this under one action key fall back to
+/// checking the key's every statement (still exact, only slower).
+const MAX_HITS: usize = 16;
+
+impl<'a> Hits<'a> {
+    fn new() -> Self {
+        Hits {
+            len: 0,
+            lists: [None; MAX_HITS],
+        }
+    }
+
+    fn push(&mut self, candidates: &'a Candidates) -> bool {
+        if candidates.deny.is_empty() && candidates.allow.is_empty() {
+            return true;
+        }
+        if self.len == MAX_HITS {
+            return false;
+        }
+        self.lists[self.len] = Some(candidates);
+        self.len += 1;
+        true
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &'a Candidates> + '_ {
+        self.lists[..self.len].iter().flatten().copied()
     }
 }
 
@@ -271,25 +298,44 @@ impl CompiledPolicies {
 
     /// The step's verdict: any matching Deny, else any matching Allow.
     pub fn verdict(&self, request: &Request) -> Decision {
-        let action = request.action_lower();
-        let (service, name) = action.split_once(':').unwrap_or((action, ""));
-        let bucket = self.services.get(service);
-        let groups = [
-            bucket.and_then(|b| b.exact.get(name)),
-            bucket.map(|b| &b.patterns),
-            Some(&self.everywhere),
-        ];
-        for effect in [Effect::Deny, Effect::Allow] {
-            if groups
-                .iter()
-                .flatten()
-                .any(|g| g.any(&self.statements, request, effect))
-            {
-                return match effect {
-                    Effect::Deny => Decision::ExplicitDeny,
-                    Effect::Allow => Decision::Allow,
-                };
+        let (service, name) = request.service_and_name_lower();
+        let bucket = if self.services.is_empty() {
+            None
+        } else {
+            self.services.get(service)
+        };
+        let exact = bucket.and_then(|b| {
+            if b.exact.is_empty() {
+                None
+            } else {
+                b.exact.get(name)
             }
+        });
+        let groups = [exact, bucket.map(|b| &b.patterns), Some(&self.everywhere)];
+        let mut hits = Hits::new();
+        let complete = groups
+            .iter()
+            .flatten()
+            .all(|g| g.collect(request, &mut hits));
+        if !complete {
+            hits = Hits::new();
+            for g in groups.iter().flatten() {
+                hits.push(&g.all);
+            }
+        }
+        let applies = |c: &Candidate| {
+            let statement = &self.statements[c.statement as usize];
+            if c.check_action {
+                eval::statement_applies(statement, request)
+            } else {
+                eval::applies_beyond_action(statement, request)
+            }
+        };
+        if hits.iter().any(|c| c.deny.iter().any(applies)) {
+            return Decision::ExplicitDeny;
+        }
+        if hits.iter().any(|c| c.allow.iter().any(applies)) {
+            return Decision::Allow;
         }
         Decision::ImplicitDeny
     }

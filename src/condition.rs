@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::json::Span;
-use crate::request::Context;
+use crate::request::{Context, ContextValue};
 use crate::wildcard::{Case, Wildcard};
 
 /// RAM's 21 documented operators, plus `Null` (accepted with a lint warning).
@@ -611,7 +611,7 @@ fn evaluate_entry<'r>(
                 any |= holds;
                 all &= holds;
             }
-            None => return EntryResult::Unreadable(value),
+            None => return EntryResult::Unreadable(value.as_str()),
         }
     }
     to_result(match spec.qualifier {
@@ -626,30 +626,31 @@ fn evaluate_entry<'r>(
 
 /// Whether `value` matches any policy value under the positive form of
 /// `operator`; `None` when `value` cannot be read in the operator's type.
-fn positive_match(operator: Operator, values: &Values, value: &str) -> Option<bool> {
+fn positive_match(operator: Operator, values: &Values, value: &ContextValue) -> Option<bool> {
     use Operator::*;
+    let text = value.as_str();
     Some(match values {
         Values::Strings(list) => match operator {
             StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => {
-                list.iter().any(|v| eq_ignore_case(v, value))
+                list.iter().any(|v| eq_ignore_case(v, text))
             }
-            _ => list.iter().any(|v| v == value),
+            _ => list.iter().any(|v| v == text),
         },
-        Values::Patterns(list) => list.iter().any(|p| p.matches(value)),
+        Values::Patterns(list) => list.iter().any(|p| p.matches(text)),
         Values::Numbers(list) => {
-            let n = DecimalRef::parse(value).ok()?;
+            let n = DecimalRef::parse(text).ok()?;
             list.iter().any(|v| compare(operator, n.cmp(&v.as_ref())))
         }
         Values::Dates(list) => {
-            let d = parse_date(value).ok()?;
+            let d = value.date()?;
             list.iter().any(|v| compare(operator, d.cmp(v)))
         }
         Values::Bools(list) => {
-            let b = parse_bool(value).ok()?;
+            let b = parse_bool(text).ok()?;
             list.contains(&b)
         }
         Values::Networks(list) => {
-            let ip = IpAddr::from_str(value).ok()?;
+            let ip = value.ip()?;
             list.iter().any(|net| net.contains(&ip))
         }
     })

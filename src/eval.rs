@@ -247,7 +247,7 @@ fn principal_matches(block: &PrincipalBlock, request: &Request) -> bool {
             .context()
             .get("acs:service")
             .iter()
-            .any(|s| block.service.iter().any(|e| e.pattern.matches(s)));
+            .any(|s| block.service.iter().any(|e| e.pattern.matches(s.as_str())));
     // Federated sessions are not modelled, so `Federated` entries match no
     // request (fail closed; README "Semantics").
     ram || service

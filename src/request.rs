@@ -3,8 +3,8 @@
 //! evaluator only ever sees well-formed requests (semantics §3: a wrong-typed
 //! value of a common key is an invalid request, not a decision).
 
-use std::collections::BTreeMap;
 use std::fmt;
+use std::net::IpAddr;
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -68,11 +68,53 @@ pub fn common_key_type(key: &str) -> Option<(ValueType, bool)> {
         .map(|&(_, t, multi)| (t, multi))
 }
 
+/// One value of a context key, with the typed readings the condition
+/// operators need worked out once, when the request is built, rather than
+/// on every statement that tests it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextValue {
+    text: String,
+    ip: Option<IpAddr>,
+    date: Option<OffsetDateTime>,
+}
+
+impl ContextValue {
+    fn new(text: &str) -> Self {
+        ContextValue {
+            text: text.to_string(),
+            ip: text.parse().ok(),
+            date: parse_date(text).ok(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The value read as an IP address, if it is one.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.ip
+    }
+
+    /// The value read as an RFC 3339 date-time, if it is one.
+    pub fn date(&self) -> Option<OffsetDateTime> {
+        self.date
+    }
+}
+
+impl serde::Serialize for ContextValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
 /// Request context: condition keys (case-insensitive) to one or more values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    /// Lower-cased key to the key as first written and its values.
-    values: BTreeMap<String, (String, Vec<String>)>,
+    /// Keys as first written with their values, sorted case-insensitively.
+    /// A request carries a handful of keys, so a scan that compares
+    /// lengths first beats a tree or a hash.
+    entries: Vec<(String, Vec<ContextValue>)>,
 }
 
 impl Context {
@@ -84,7 +126,7 @@ impl Context {
     pub fn insert(&mut self, key: &str, value: &str) -> Result<(), RequestError> {
         if let Some((value_type, multi)) = common_key_type(key) {
             let ok = match value_type {
-                ValueType::Ip => value.parse::<std::net::IpAddr>().is_ok(),
+                ValueType::Ip => value.parse::<IpAddr>().is_ok(),
                 ValueType::Boolean => parse_bool(value).is_ok(),
                 ValueType::Date => parse_date(value).is_ok(),
                 _ => true,
@@ -104,11 +146,16 @@ impl Context {
                 });
             }
         }
-        self.values
-            .entry(key.to_ascii_lowercase())
-            .or_insert_with(|| (key.to_string(), Vec::new()))
-            .1
-            .push(value.to_string());
+        let value = ContextValue::new(value);
+        match self.position(key) {
+            Some(i) => self.entries[i].1.push(value),
+            None => {
+                let at = self
+                    .entries
+                    .partition_point(|(k, _)| k.to_ascii_lowercase() < key.to_ascii_lowercase());
+                self.entries.insert(at, (key.to_string(), vec![value]));
+            }
+        }
         Ok(())
     }
 
@@ -122,16 +169,18 @@ impl Context {
         }
     }
 
-    /// The values of `key`, empty when absent.
-    pub fn get(&self, key: &str) -> &[String] {
-        // Keys are stored lower-case; avoid allocating when the caller's
-        // key already is.
-        let found = if key.bytes().any(|b| b.is_ascii_uppercase()) {
-            self.values.get(&key.to_ascii_lowercase())
-        } else {
-            self.values.get(key)
-        };
-        found.map(|(_, v)| v.as_slice()).unwrap_or(&[])
+    fn position(&self, key: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|(k, _)| k.len() == key.len() && k.eq_ignore_ascii_case(key))
+    }
+
+    /// The values of `key` (compared case-insensitively), empty when absent.
+    pub fn get(&self, key: &str) -> &[ContextValue] {
+        match self.position(key) {
+            Some(i) => &self.entries[i].1,
+            None => &[],
+        }
     }
 
     pub fn contains(&self, key: &str) -> bool {
@@ -139,10 +188,8 @@ impl Context {
     }
 
     /// Every key as first written, with its values, in key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.values
-            .values()
-            .map(|(k, v)| (k.as_str(), v.as_slice()))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[ContextValue])> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 }
 
@@ -221,6 +268,9 @@ pub struct Request {
     action: String,
     /// The action lower-cased once, for case-insensitive index lookups.
     action_lower: String,
+    /// Where the `:` between service and action name is.
+    colon: usize,
+    assume_role: bool,
     /// Where the relative id starts, when the resource is an ARN with
     /// exactly four `:` (its relative id has none): the compiled
     /// authorizer's resource index relies on that alignment.
@@ -256,6 +306,9 @@ impl Request {
         Ok(Request {
             action: action.to_string(),
             action_lower: action.to_ascii_lowercase(),
+            // Validated above: the action has a ':'.
+            colon: action.find(':').unwrap_or(0),
+            assume_role: action.eq_ignore_ascii_case("sts:AssumeRole"),
             relative_id_start,
             resource: resource.to_string(),
             principal,
@@ -292,7 +345,16 @@ impl Request {
 
     /// `sts:AssumeRole` needs the trust policy as well (semantics §4).
     pub fn is_assume_role(&self) -> bool {
-        self.action.eq_ignore_ascii_case("sts:AssumeRole")
+        self.assume_role
+    }
+
+    /// The lower-case service code and action name, e.g. `("imm",
+    /// "attachossbucket")`.
+    pub fn service_and_name_lower(&self) -> (&str, &str) {
+        (
+            &self.action_lower[..self.colon],
+            &self.action_lower[self.colon + 1..],
+        )
     }
 }
 
@@ -380,7 +442,12 @@ mod tests {
         let mut tags = Context::new();
         tags.insert("acs:TagKeys", "a").unwrap();
         tags.insert("acs:TagKeys", "b").unwrap();
-        assert_eq!(tags.get("ACS:TAGKEYS"), ["a", "b"]);
+        let values: Vec<&str> = tags
+            .get("ACS:TAGKEYS")
+            .iter()
+            .map(ContextValue::as_str)
+            .collect();
+        assert_eq!(values, ["a", "b"]);
         // Other keys are read by the operator at evaluation.
         assert!(Context::new().insert("imm:Whatever", "ten").is_ok());
         assert!(Context::new().insert_pair("novalue").is_err());
@@ -390,7 +457,7 @@ mod tests {
     #[test]
     fn current_time_defaults_to_now() {
         let r = Request::new("imm:GetProject", "*", Principal::AdHoc, Context::new()).unwrap();
-        let now = parse_date(&r.context().get("acs:CurrentTime")[0]).unwrap();
+        let now = r.context().get("acs:CurrentTime")[0].date().unwrap();
         assert!((OffsetDateTime::now_utc() - now).whole_seconds().abs() < 60);
     }
 
