@@ -68,6 +68,7 @@ type Map<V> = HashMap<Box<str>, V, BuildHasherDefault<Fnv>>;
 /// does not when it was found under its exact action name).
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
+    policy: u32,
     statement: u32,
     check_action: bool,
 }
@@ -224,7 +225,9 @@ struct ServiceIndex {
 /// One step's policies, flattened and indexed by action, then resource.
 #[derive(Debug, Default)]
 pub struct CompiledPolicies {
-    statements: Vec<Statement>,
+    /// The step's policies; candidates point into them, so compiling
+    /// copies no statement.
+    policies: Vec<PolicyRef>,
     /// Lower-case service code to its statements.
     services: Map<ServiceIndex>,
     /// `*`, `*:Get*` and `NotAction` statements: checked for every action.
@@ -233,16 +236,22 @@ pub struct CompiledPolicies {
 
 impl CompiledPolicies {
     pub fn new<'a>(policies: impl IntoIterator<Item = &'a PolicyRef>) -> Self {
-        let mut compiled = CompiledPolicies::default();
-        for statement in policies.into_iter().flat_map(|p| &p.statements) {
-            compiled.add(statement.clone());
+        let mut compiled = CompiledPolicies {
+            policies: policies.into_iter().cloned().collect(),
+            ..CompiledPolicies::default()
+        };
+        let policies = compiled.policies.clone();
+        for (p, policy) in policies.iter().enumerate() {
+            for (s, statement) in policy.statements.iter().enumerate() {
+                compiled.add(p as u32, s as u32, statement);
+            }
         }
         compiled
     }
 
-    fn add(&mut self, statement: Statement) {
-        let index = self.statements.len() as u32;
+    fn add(&mut self, policy: u32, index: u32, statement: &Statement) {
         let checked = Candidate {
+            policy,
             statement: index,
             check_action: true,
         };
@@ -261,7 +270,7 @@ impl CompiledPolicies {
                 .iter()
                 .any(|p| split(p).is_none_or(|(s, _)| s.contains(['*', '?'])));
         if anywhere {
-            self.everywhere.add(&statement, checked);
+            self.everywhere.add(statement, checked);
         } else {
             // Each service once: under its patterns when any of its
             // patterns has a wildcard, else under each exact name.
@@ -279,12 +288,13 @@ impl CompiledPolicies {
                     .collect();
                 let bucket = self.services.entry(service.into()).or_default();
                 if names.iter().any(|n| n.contains(['*', '?'])) {
-                    bucket.patterns.add(&statement, checked);
+                    bucket.patterns.add(statement, checked);
                 } else {
                     for name in names {
                         bucket.exact.entry(name.into()).or_default().add(
                             &statement,
                             Candidate {
+                                policy,
                                 statement: index,
                                 check_action: false,
                             },
@@ -293,7 +303,6 @@ impl CompiledPolicies {
                 }
             }
         }
-        self.statements.push(statement);
     }
 
     /// The step's verdict: any matching Deny, else any matching Allow.
@@ -324,7 +333,7 @@ impl CompiledPolicies {
             }
         }
         let applies = |c: &Candidate| {
-            let statement = &self.statements[c.statement as usize];
+            let statement = &self.policies[c.policy as usize].statements[c.statement as usize];
             if c.check_action {
                 eval::statement_applies(statement, request)
             } else {
@@ -341,11 +350,11 @@ impl CompiledPolicies {
     }
 
     pub fn len(&self) -> usize {
-        self.statements.len()
+        self.policies.iter().map(|p| p.statements.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.statements.is_empty()
+        self.len() == 0
     }
 }
 

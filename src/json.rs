@@ -11,12 +11,17 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
+use std::fmt::Write as _;
 
 use nom::branch::alt;
 use nom::bytes::complete::{take_while, take_while_m_n};
 use nom::character::complete::{char, digit0, digit1, one_of};
 use nom::combinator::{opt, recognize};
 use nom::{IResult, Parser};
+
+/// Objects with more members than this get a hash index for duplicate
+/// detection; smaller ones (every real policy object) are scanned.
+const INDEX_MEMBERS_FROM: usize = 16;
 
 /// Documents nested deeper than this are refused rather than recursed into,
 /// so hostile input cannot overflow the stack. Real policies nest five deep.
@@ -180,8 +185,13 @@ impl<'a> LineIndex<'a> {
 
     pub fn position(&self, offset: usize) -> Position {
         let offset = offset.min(self.src.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let (last_offset, last_line, last_column) = self.cursor.get();
+        let next_line_start = |l: usize| self.line_starts.get(l + 1).copied().unwrap_or(usize::MAX);
+        let line = if last_offset <= offset && offset < next_line_start(last_line) {
+            last_line
+        } else {
+            self.line_starts.partition_point(|&s| s <= offset) - 1
+        };
         let (from, base) = if last_line == line && last_offset <= offset {
             (last_offset, last_column)
         } else {
@@ -403,7 +413,7 @@ impl<'a> Reader<'a> {
         loop {
             let len = pointer.len();
             pointer.push('/');
-            pointer.push_str(&items.len().to_string());
+            let _ = write!(pointer, "{}", items.len());
             let (after, node) = self.value(rest, pointer, depth)?;
             pointer.truncate(len);
             items.push(node);
@@ -431,7 +441,9 @@ impl<'a> Reader<'a> {
         self.enter(input, depth)?;
         let mut rest = self.skip_ws(&input[1..])?;
         let mut members: Vec<Member> = Vec::new();
-        let mut seen: HashMap<String, Position> = HashMap::new();
+        // Duplicate keys are found by scanning the members read so far;
+        // only an object that grows large gets a hash index.
+        let mut index: Option<HashMap<String, usize>> = None;
         if let Some(after) = rest.strip_prefix('}') {
             return Ok((after, Value::Object(members)));
         }
@@ -442,7 +454,12 @@ impl<'a> Reader<'a> {
             let key_start = self.offset(rest);
             let (after, key) = self.string(rest)?;
             let key_span = self.span(key_start, self.offset(after));
-            if let Some(first) = seen.get(&key) {
+            let duplicate = match &index {
+                Some(map) => map.get(&key).copied(),
+                None => members.iter().position(|m| m.key == key),
+            };
+            if let Some(i) = duplicate {
+                let first = members[i].key_span.start;
                 return Err(self.error_at(
                     key_start,
                     JsonErrorKind::DuplicateKey {
@@ -452,7 +469,21 @@ impl<'a> Reader<'a> {
                     },
                 ));
             }
-            seen.insert(key.clone(), key_span.start);
+            match &mut index {
+                Some(map) => {
+                    map.insert(key.clone(), members.len());
+                }
+                None if members.len() >= INDEX_MEMBERS_FROM => {
+                    let mut map: HashMap<String, usize> = members
+                        .iter()
+                        .enumerate()
+                        .map(|(i, m)| (m.key.clone(), i))
+                        .collect();
+                    map.insert(key.clone(), members.len());
+                    index = Some(map);
+                }
+                None => {}
+            }
             rest = self.skip_ws(after)?;
             let Some(after) = rest.strip_prefix(':') else {
                 return Err(self.unexpected(rest, "`:`"));
@@ -460,7 +491,11 @@ impl<'a> Reader<'a> {
             rest = self.skip_ws(after)?;
             let len = pointer.len();
             pointer.push('/');
-            pointer.push_str(&escape_pointer_token(&key));
+            if key.contains(['~', '/']) {
+                pointer.push_str(&escape_pointer_token(&key));
+            } else {
+                pointer.push_str(&key);
+            }
             let (after, value) = self.value(rest, pointer, depth)?;
             pointer.truncate(len);
             members.push(Member {
@@ -653,6 +688,12 @@ mod tests {
             err(r#"{"a": 1, "\u0061": 2}"#).kind,
             JsonErrorKind::DuplicateKey { .. }
         ));
+        // Large objects use an index; the answer is the same.
+        let members: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+        let big = format!("{{{}, \"k3\": 0}}", members.join(", "));
+        let e = err(&big);
+        assert!(matches!(e.kind, JsonErrorKind::DuplicateKey { ref key, .. } if key == "k3"));
+        assert!(parse(&format!("{{{}}}", members.join(", "))).is_ok());
     }
 
     #[test]
