@@ -292,7 +292,7 @@ impl CompiledPolicies {
                 } else {
                     for name in names {
                         bucket.exact.entry(name.into()).or_default().add(
-                            &statement,
+                            statement,
                             Candidate {
                                 policy,
                                 statement: index,
