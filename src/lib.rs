@@ -7,8 +7,10 @@
 //! [`request::Request`] and a [`eval::PolicySet`] gathered from a
 //! [`store::Store`]. [`can_i`] is the `ramcheck can-i` command built on them,
 //! and [`catalog`] describes IMM's actions, resource types and API
-//! parameters. The rules implemented are those of the project's semantics
-//! page; the README lists the decided ones.
+//! parameters; [`generate`] writes least-privilege policies from intents
+//! or ActionTrail events and proves them with the evaluator. The rules
+//! implemented are those of the project's semantics page; the README lists
+//! the decided ones.
 //!
 //! ```
 //! use ramcheck::eval::{evaluate, Decision, PolicySet};
@@ -44,6 +46,7 @@ pub mod can_i;
 pub mod catalog;
 pub mod condition;
 pub mod eval;
+pub mod generate;
 pub mod json;
 pub mod lint;
 pub mod policy;

@@ -1,0 +1,236 @@
+//! `--require KEY=VALUE`, `--expires T` and the `context` of an intent:
+//! each becomes one condition clause whose operator is chosen by the key's
+//! type (semantics §3, "Common condition keys"): IP → `IpAddress`, Boolean
+//! → `Bool`, String → `StringEquals`; an expiry is `DateLessThan` on
+//! `acs:CurrentTime`.
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+use crate::condition::{ValueType, parse_bool, parse_date, parse_network};
+use crate::request::common_key_type;
+use crate::suggest::did_you_mean;
+
+/// One condition clause: the operator name and its values, sorted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Clause {
+    pub operator: &'static str,
+    pub values: Vec<String>,
+}
+
+/// Condition keys (canonical spelling) to their clause. Several keys are
+/// ANDed (one statement's `Condition`), several values of one key ORed.
+pub type ConditionSet = BTreeMap<String, Clause>;
+
+/// The common keys as RAM's documentation spells them. Kept in step with
+/// [`crate::request::COMMON_KEYS`] by a test.
+pub const COMMON_KEY_NAMES: &[&str] = &[
+    "acs:SourceIp",
+    "acs:SourceVpc",
+    "acs:SecureTransport",
+    "acs:CurrentTime",
+    "acs:MFAPresent",
+    "acs:UserAgent",
+    "acs:Referer",
+    "acs:Service",
+    "acs:TagKeys",
+];
+
+const TAG_PREFIXES: &[&str] = &["acs:ResourceTag/", "acs:RequestTag/"];
+
+/// The key every expiry is written on.
+pub const CURRENT_TIME: &str = "acs:CurrentTime";
+
+/// The canonical spelling of a common key, or why it cannot be required.
+fn canonical_key(key: &str) -> Result<String, String> {
+    if let Some(name) = COMMON_KEY_NAMES
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(key))
+    {
+        return Ok((*name).to_string());
+    }
+    for prefix in TAG_PREFIXES {
+        if key.len() > prefix.len()
+            && key.is_char_boundary(prefix.len())
+            && key[..prefix.len()].eq_ignore_ascii_case(prefix)
+        {
+            return Ok(format!("{prefix}{}", &key[prefix.len()..]));
+        }
+    }
+    if key.len() >= 4 && key[..4].eq_ignore_ascii_case("acs:") {
+        let hint = did_you_mean(key, COMMON_KEY_NAMES.iter().copied())
+            .map(|s| format!(" (did you mean {s}?)"))
+            .unwrap_or_default();
+        return Err(format!(
+            "unknown condition key {key:?}: not one of RAM's common acs: keys{hint}"
+        ));
+    }
+    Err(format!(
+        "condition key {key:?} cannot be required: only RAM's common acs: keys are \
+         supported (the catalogue lists no service condition keys for its actions)"
+    ))
+}
+
+/// The clause for `key` holding any of `values`, typed by the key.
+pub fn clause_for(key: &str, values: &[String]) -> Result<(String, Clause), String> {
+    let key = canonical_key(key.trim())?;
+    let (value_type, _) =
+        common_key_type(&key).ok_or_else(|| format!("condition key {key} has no known type"))?;
+    let operator = match value_type {
+        ValueType::Ip => "IpAddress",
+        ValueType::Boolean => "Bool",
+        ValueType::String => "StringEquals",
+        ValueType::Date => {
+            return Err(format!(
+                "{key} cannot be required with a value; use --expires T for an expiry"
+            ));
+        }
+        other => {
+            return Err(format!(
+                "{key} is of type {other}, which cannot be required"
+            ));
+        }
+    };
+    let mut out = Vec::with_capacity(values.len());
+    for value in values {
+        let value = value.trim();
+        let check = match value_type {
+            ValueType::Ip => parse_network(value).map(|_| ()),
+            ValueType::Boolean => parse_bool(value).map(|_| ()),
+            _ if value.is_empty() => Err("expected a non-empty value"),
+            _ => Ok(()),
+        };
+        check.map_err(|reason| format!("invalid value {value:?} for {key}: {reason}"))?;
+        out.push(value.to_string());
+    }
+    if out.is_empty() {
+        return Err(format!("no value for condition key {key}"));
+    }
+    out.sort();
+    out.dedup();
+    Ok((
+        key,
+        Clause {
+            operator,
+            values: out,
+        },
+    ))
+}
+
+/// Reads `--require KEY=VALUE` entries; a key repeated gives several values
+/// (any of them satisfies it).
+pub fn parse_require(entries: &[String]) -> Result<ConditionSet, String> {
+    let mut by_key: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    for entry in entries {
+        let Some((key, value)) = entry.split_once('=') else {
+            return Err(format!("invalid --require {entry:?}: expected KEY=VALUE"));
+        };
+        let canonical = canonical_key(key.trim())?;
+        by_key
+            .entry(canonical.to_ascii_lowercase())
+            .or_insert_with(|| (canonical, Vec::new()))
+            .1
+            .push(value.to_string());
+    }
+    let mut set = ConditionSet::new();
+    for (_, (key, values)) in by_key {
+        let (key, clause) = clause_for(&key, &values)?;
+        set.insert(key, clause);
+    }
+    Ok(set)
+}
+
+/// `--expires T`: `DateLessThan` on `acs:CurrentTime`. An instant that has
+/// already passed would make a policy that grants nothing, so it is refused.
+pub fn expires_clause(text: &str, now: OffsetDateTime) -> Result<(String, Clause), String> {
+    let instant =
+        parse_date(text.trim()).map_err(|e| format!("invalid --expires {text:?}: {e}"))?;
+    if instant <= now {
+        return Err(format!(
+            "--expires {text} is not in the future: the policy would grant nothing"
+        ));
+    }
+    Ok((
+        CURRENT_TIME.to_string(),
+        Clause {
+            operator: "DateLessThan",
+            values: vec![text.trim().to_string()],
+        },
+    ))
+}
+
+/// `global` and an intent's own conditions together; the same key in both
+/// is refused rather than guessed at.
+pub fn merge(global: &ConditionSet, own: &ConditionSet) -> Result<ConditionSet, String> {
+    let mut out = global.clone();
+    for (key, clause) in own {
+        if out.contains_key(key) {
+            return Err(format!(
+                "condition key {key} is given both by --require/--expires and by the intent's context"
+            ));
+        }
+        out.insert(key.clone(), clause.clone());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn common_key_names_agree_with_the_request_module() {
+        for name in COMMON_KEY_NAMES {
+            assert!(common_key_type(name).is_some(), "{name}");
+        }
+        assert_eq!(COMMON_KEY_NAMES.len(), crate::request::COMMON_KEYS.len());
+    }
+
+    #[test]
+    fn operators_follow_the_key_type() {
+        let (k, c) = clause_for("acs:sourceip", &s(&["192.0.2.0/24"])).unwrap();
+        assert_eq!((k.as_str(), c.operator), ("acs:SourceIp", "IpAddress"));
+        let (k, c) = clause_for("acs:SecureTransport", &s(&["true"])).unwrap();
+        assert_eq!((k.as_str(), c.operator), ("acs:SecureTransport", "Bool"));
+        let (k, c) = clause_for("acs:SourceVpc", &s(&["vpc-1"])).unwrap();
+        assert_eq!((k.as_str(), c.operator), ("acs:SourceVpc", "StringEquals"));
+        let (k, _) = clause_for("ACS:resourcetag/env", &s(&["prod"])).unwrap();
+        assert_eq!(k, "acs:ResourceTag/env");
+        assert!(clause_for("acs:SourceIp", &s(&["abc"])).is_err());
+        assert!(clause_for("acs:SecureTransport", &s(&["yes"])).is_err());
+        assert!(clause_for("acs:CurrentTime", &s(&["2099-01-01T00:00:00Z"])).is_err());
+        let e = clause_for("acs:SourceIP4", &s(&["1.2.3.4"])).unwrap_err();
+        assert!(e.contains("did you mean acs:SourceIp"), "{e}");
+        assert!(clause_for("imm:Whatever", &s(&["x"])).is_err());
+    }
+
+    #[test]
+    fn require_groups_values_by_key() {
+        let set = parse_require(&s(&[
+            "acs:SourceIp=198.51.100.0/24",
+            "acs:sourceip=192.0.2.0/24",
+            "acs:SecureTransport=true",
+        ]))
+        .unwrap();
+        assert_eq!(set.len(), 2);
+        assert_eq!(
+            set["acs:SourceIp"].values,
+            ["192.0.2.0/24", "198.51.100.0/24"]
+        );
+        assert!(parse_require(&s(&["novalue"])).is_err());
+    }
+
+    #[test]
+    fn expiry_must_be_in_the_future() {
+        let now = OffsetDateTime::now_utc();
+        assert!(expires_clause("2000-01-01T00:00:00Z", now).is_err());
+        assert!(expires_clause("tomorrow", now).is_err());
+        let (k, c) = expires_clause("2999-12-31T00:00:00Z", now).unwrap();
+        assert_eq!((k.as_str(), c.operator), (CURRENT_TIME, "DateLessThan"));
+    }
+}

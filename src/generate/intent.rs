@@ -1,0 +1,267 @@
+//! Intents: `--request "<ACTION> <RESOURCE>"` and `{"action", "resource",
+//! "context"?}` records. Every action must be in the catalogue and every
+//! resource must be one the action is authorised against.
+
+use crate::catalog::{ActionInfo, Catalog, ResourceType};
+use crate::json::{Node, Value};
+
+use super::conditions::{ConditionSet, clause_for};
+
+/// An action checked against the catalogue, in the catalogue's spelling.
+pub fn check_action(action: &str) -> Result<&'static ActionInfo, String> {
+    let catalog = Catalog::builtin();
+    let action = action.trim();
+    if action.contains(['*', '?']) {
+        return Err(format!(
+            "action {action:?}: name one action; wildcards are only made by --collapse actions"
+        ));
+    }
+    let Some((code, _)) = action.split_once(':') else {
+        return Err(format!(
+            "action {action:?}: expected <ram-code>:<action-name>, e.g. imm:AttachOSSBucket{}",
+            catalog
+                .suggest_action(action)
+                .map(|a| format!(" (did you mean {}?)", a.action))
+                .unwrap_or_default()
+        ));
+    };
+    if catalog.service(code).is_none() {
+        let known: Vec<&str> = catalog
+            .services
+            .iter()
+            .map(|s| s.ram_code.as_str())
+            .collect();
+        return Err(format!(
+            "action {action:?}: service {code:?} is not in the catalogue (known: {}), so its \
+             resources cannot be checked",
+            known.join(", ")
+        ));
+    }
+    catalog.action(action).ok_or_else(|| {
+        format!(
+            "unknown action {action:?}{}",
+            catalog
+                .suggest_action(action)
+                .map(|a| format!(" (did you mean {}?)", a.action))
+                .unwrap_or_default()
+        )
+    })
+}
+
+/// Whether `resource` is an ARN the action is authorised against under
+/// `template` (an action's ARN template). A template ending in `*` (Trigger,
+/// Batch, `ListProjects`) is authorised on that wildcard ARN itself, so the
+/// resource must end in the same `*`; anywhere else wildcards are refused:
+/// an intent names resources, `--collapse resources` widens them.
+pub fn fits_template(template: &str, resource: &str) -> bool {
+    if template == "*" {
+        return resource == "*";
+    }
+    let (template, resource) = match template.strip_suffix('*') {
+        Some(t) => match resource.strip_suffix('*') {
+            Some(r) => (t, r),
+            None => return false,
+        },
+        None => (template, resource),
+    };
+    if resource.contains(['*', '?']) {
+        return false;
+    }
+    ResourceType {
+        name: String::new(),
+        arn_template: template.to_string(),
+    }
+    .matches_arn(resource)
+}
+
+/// Checks a resource for an action: `*` or an ARN that fits one of the
+/// action's resource types, with a plausible region and a numeric account.
+pub fn check_resource(info: &ActionInfo, resource: &str) -> Result<String, String> {
+    let resource = resource.trim();
+    if resource != "*" {
+        let parts: Vec<&str> = resource.splitn(5, ':').collect();
+        if parts.len() != 5 || parts[0] != "acs" {
+            return Err(format!(
+                "resource {resource:?}: expected `*` or acs:<ram-code>:<region>:<account-id>:<relative-id>"
+            ));
+        }
+        let region_ok = parts[2]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !region_ok {
+            return Err(format!(
+                "resource {resource:?}: region {:?} is not a region id such as cn-hangzhou",
+                parts[2]
+            ));
+        }
+        if parts[3].is_empty() || !parts[3].bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "resource {resource:?}: account {:?} is not an account id (digits)",
+                parts[3]
+            ));
+        }
+    }
+    if info
+        .resources
+        .iter()
+        .any(|r| fits_template(&r.arn_template, resource))
+    {
+        return Ok(resource.to_string());
+    }
+    let expected: Vec<String> = info
+        .resources
+        .iter()
+        .map(|r| format!("{} ({})", r.arn_template, r.resource_type))
+        .collect();
+    Err(format!(
+        "resource {resource:?} does not fit {}, which is authorised on {}",
+        info.action,
+        expected.join(" or ")
+    ))
+}
+
+/// One requested (action, resource) with the conditions of its context and
+/// where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intent {
+    pub action: String,
+    pub resource: String,
+    pub conditions: ConditionSet,
+    /// For messages and `--explain`: `--request 1`, `file:line`.
+    pub origin: String,
+}
+
+/// Reads one `--request "<ACTION> <RESOURCE>"`.
+pub fn parse_request_flag(text: &str, origin: String) -> Result<Intent, String> {
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [action, resource] = parts.as_slice() else {
+        return Err(format!(
+            "{origin}: expected \"<ACTION> <RESOURCE>\", e.g. \"imm:GetProject \
+             acs:imm:cn-hangzhou:1234567890123456:project/immtest\", got {text:?}"
+        ));
+    };
+    let info = check_action(action).map_err(|e| format!("{origin}: {e}"))?;
+    let resource = check_resource(info, resource).map_err(|e| format!("{origin}: {e}"))?;
+    Ok(Intent {
+        action: info.action.clone(),
+        resource,
+        conditions: ConditionSet::new(),
+        origin,
+    })
+}
+
+/// A scalar JSON value as text (`true`, `5`, `"x"` → `x`).
+pub fn scalar_text(node: &Node) -> Option<String> {
+    match &node.value {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.clone()),
+        _ => None,
+    }
+}
+
+/// Reads an intent record `{"action": ..., "resource": ..., "context": {...}}`.
+pub fn intent_from_node(node: &Node, origin: String) -> Result<Intent, String> {
+    let members = node
+        .as_object()
+        .ok_or_else(|| format!("{origin}: an intent must be a JSON object"))?;
+    let mut action = None;
+    let mut resource = None;
+    let mut conditions = ConditionSet::new();
+    for m in members {
+        match m.key.as_str() {
+            "action" => action = m.value.as_str(),
+            "resource" => resource = m.value.as_str(),
+            "context" => {
+                let entries = m.value.as_object().ok_or_else(|| {
+                    format!("{origin}: \"context\" must be an object of condition keys")
+                })?;
+                for e in entries {
+                    let values: Vec<String> = match &e.value.value {
+                        Value::Array(items) => items.iter().filter_map(scalar_text).collect(),
+                        _ => scalar_text(&e.value).into_iter().collect(),
+                    };
+                    let (key, clause) =
+                        clause_for(&e.key, &values).map_err(|err| format!("{origin}: {err}"))?;
+                    if conditions.insert(key.clone(), clause).is_some() {
+                        return Err(format!("{origin}: context key {key} given twice"));
+                    }
+                }
+            }
+            other => {
+                return Err(format!(
+                    "{origin}: unknown intent field {other:?} (expected \"action\", \"resource\", \"context\")"
+                ));
+            }
+        }
+    }
+    let (Some(action), Some(resource)) = (action, resource) else {
+        return Err(format!(
+            "{origin}: an intent needs string fields \"action\" and \"resource\""
+        ));
+    };
+    let info = check_action(action).map_err(|e| format!("{origin}: {e}"))?;
+    let resource = check_resource(info, resource).map_err(|e| format!("{origin}: {e}"))?;
+    Ok(Intent {
+        action: info.action.clone(),
+        resource,
+        conditions,
+        origin,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: &str = "acs:imm:cn-hangzhou:1234567890123456:project/immtest";
+
+    #[test]
+    fn actions_are_catalogued_with_suggestions() {
+        assert_eq!(
+            check_action("imm:attachossbucket").unwrap().action,
+            "imm:AttachOSSBucket"
+        );
+        let e = check_action("imm:AttachOssBuckets").unwrap_err();
+        assert!(e.contains("did you mean imm:AttachOSSBucket"), "{e}");
+        assert!(check_action("imm:Get*").is_err());
+        assert!(
+            check_action("oss:GetObject")
+                .unwrap_err()
+                .contains("not in the catalogue")
+        );
+        assert!(check_action("GetProject").is_err());
+    }
+
+    #[test]
+    fn resources_must_fit_the_action() {
+        let attach = check_action("imm:AttachOSSBucket").unwrap();
+        assert!(check_resource(attach, P).is_ok());
+        assert!(check_resource(attach, "*").is_err());
+        assert!(check_resource(attach, &format!("{P}/dataset/d")).is_err());
+        assert!(check_resource(attach, "acs:imm:cn-hangzhou:*:project/immtest").is_err());
+        assert!(check_resource(attach, "acs:imm:cn-hangzhou:alice:project/immtest").is_err());
+        assert!(check_resource(attach, "acs:imm:cn-hangzhou:1:project/*").is_err());
+        let list = check_action("imm:ListProjects").unwrap();
+        assert!(check_resource(list, "acs:imm:cn-hangzhou:1:project/*").is_ok());
+        assert!(check_resource(list, P).is_err());
+        let regions = check_action("imm:ListRegions").unwrap();
+        assert!(check_resource(regions, "*").is_ok());
+        assert!(check_resource(regions, P).is_err());
+    }
+
+    #[test]
+    fn request_flags_and_records() {
+        let i = parse_request_flag(&format!("imm:getproject {P}"), "--request 1".into()).unwrap();
+        assert_eq!(i.action, "imm:GetProject");
+        assert!(parse_request_flag("imm:GetProject", "x".into()).is_err());
+        let node = crate::json::parse(&format!(
+            r#"{{"action": "imm:GetProject", "resource": "{P}", "context": {{"acs:SourceIp": "192.0.2.0/24"}}}}"#
+        ))
+        .unwrap();
+        let i = intent_from_node(&node, "f:1".into()).unwrap();
+        assert_eq!(i.conditions["acs:SourceIp"].operator, "IpAddress");
+        let node = crate::json::parse(r#"{"action": "imm:GetProject", "resources": "*"}"#).unwrap();
+        assert!(intent_from_node(&node, "f:1".into()).is_err());
+    }
+}
