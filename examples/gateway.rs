@@ -60,10 +60,9 @@
 //! | 400 | `MissingAction` | no `Action` parameter |
 //! | 404 | `InvalidAction.NotFound` | an unknown API (IMM names are exact: `AttachOssBucket` is unknown), or a path other than `/`, or a method other than GET and POST |
 //! | 400 | `Missing{Name}`, `Invalid{Name}`, `InvalidRegionId` | the call fails the catalogue's checks (`MissingProjectName`, ...), or a parameter is given twice (`Invalid{Name}`) |
-//! | 400 | `InvalidArgument` | a parameter value that cannot be part of a resource ARN (e.g. whitespace) |
 //! | 403 | `NoPermission` | any resource of the call is denied; the body carries `AccessDeniedDetail` and the `DecodedDiagnosticMessage` fields. A principal the store does not hold, or of another account, is implicitly denied |
 //! | 200 | | every resource is allowed |
-//! | 500 | `InternalError` | the call cannot be turned into an authorization request (today: APIs whose catalogue ARN is a pattern, such as `ListProjects`) |
+//! | 500 | `InternalError` | the call passed its checks but still cannot be turned into an authorization request (a bug) |
 //!
 //! Reloading: on `SIGHUP`, and whenever a `*.json` file in the store
 //! directory appears, disappears or changes (size or modification time,
@@ -91,7 +90,7 @@ use axum::routing::get;
 use clap::Parser;
 use ramcheck::api_call::{ApiCall, ApiCallError, ApiCallRequestError, no_permission_body};
 use ramcheck::authorizer::SharedAuthorizer;
-use ramcheck::request::{Context, Principal, RequestError};
+use ramcheck::request::{Context, Principal};
 use ramcheck::store::StoreError;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -290,7 +289,7 @@ impl Gateway {
         let principal = match spec
             .to_str()
             .ok()
-            .and_then(|s| parse_principal(s.trim(), authorizer.account_id()))
+            .and_then(|s| Principal::parse(s.trim(), authorizer.account_id()).ok())
         {
             Some(p) => p,
             None => {
@@ -356,21 +355,8 @@ impl Gateway {
         let requests = match call.requests(&principal, &context) {
             Ok(requests) => requests,
             Err(ApiCallRequestError::Call(e)) => return call_error(e),
-            // A parameter cannot put a wildcard into an ARN (the call check
-            // refuses '*' and '?'), so an ARN with one comes from the
-            // catalogue's template (ListProjects' `project/*`, which
-            // `Request::new` refuses): the gateway's fault, not the
-            // client's, answered as InternalError below.
-            Err(ApiCallRequestError::Request(RequestError::InvalidResource {
-                resource,
-                reason,
-            })) if !resource.contains(['*', '?']) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidArgument",
-                    format!("The parameters do not name a valid resource: {resource:?}: {reason}."),
-                );
-            }
+            // The call check has vetted every parameter, so a request that
+            // still cannot be built is the gateway's fault.
             Err(ApiCallRequestError::Request(e)) => {
                 return error(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -506,34 +492,6 @@ fn error_body(request_id: &str, region: &str, code: &str, message: &str) -> Valu
         "Code": code,
         "Message": message,
     })
-}
-
-/// `user/<name>`, `role/<name>` (in `account`), or
-/// `acs:ram::<account>:user/<name>` / `:role/<name>`.
-fn parse_principal(spec: &str, account: &str) -> Option<Principal> {
-    let (account, relative) = match spec.strip_prefix("acs:ram::") {
-        Some(rest) => {
-            let (account, relative) = rest.split_once(':')?;
-            if account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            (account, relative)
-        }
-        None => (account, spec),
-    };
-    let (kind, name) = relative.split_once('/')?;
-    // RAM user and role names: 1-64 of letters, digits, '.', '_', '-'
-    // (and '@' for users).
-    let valid_name = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
-    match kind {
-        "user" if valid_name => Some(Principal::user(account, name)),
-        "role" if valid_name && !name.contains('@') => Some(Principal::role(account, name)),
-        _ => None,
-    }
 }
 
 /// The shape `ApiCall` accepts for a region id.

@@ -179,7 +179,8 @@ impl ApiCall {
                     placeholder, param, ..
                 } => ApiCallError::InvalidParameter {
                     param: param.unwrap_or(placeholder),
-                    reason: "a name may not be empty or contain '/', ':', '*' or '?'".into(),
+                    reason: "a name may not be empty or contain '/', ':', '*', '?' or whitespace"
+                        .into(),
                 },
             })?;
         Ok(RequiredAccess {
@@ -414,6 +415,27 @@ mod tests {
             bad_region.required_access().unwrap_err().code(),
             "InvalidRegionId"
         );
+    }
+
+    #[test]
+    fn list_actions_become_requests_on_their_wildcard_arn() {
+        let c = call("ListProjects", &[]);
+        let requests = c.requests(&Principal::AdHoc, &Context::new()).unwrap();
+        assert_eq!(
+            requests[0].resource(),
+            "acs:imm:cn-hangzhou:1234567890123456:project/*"
+        );
+    }
+
+    #[test]
+    fn whitespace_in_a_name_is_an_invalid_parameter() {
+        let e = call(
+            "AttachOSSBucket",
+            &[("ProjectName", "a b"), ("OSSBucket", "b")],
+        )
+        .required_access()
+        .unwrap_err();
+        assert_eq!(e.code(), "InvalidProjectName");
     }
 
     #[test]

@@ -799,7 +799,9 @@ fn close(at: &mut [bool], inside: &[bool]) {
 /// Whether a value can stand in for a placeholder without changing the ARN's
 /// structure or turning it into a pattern.
 fn valid_value(value: &str) -> bool {
-    !value.is_empty() && !value.contains(['/', ':', '*', '?'])
+    !value.is_empty()
+        && !value.contains(['/', ':', '*', '?'])
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Substitutes a template. `lookup` maps a placeholder to (parameter name,

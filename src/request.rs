@@ -233,6 +233,47 @@ impl Principal {
         }
     }
 
+    /// Reads `user/<name>` or `role/<name>` (in `account`), or the ARN
+    /// forms `acs:ram::<account>:user/<name>` and `…:role/<name>`. Names
+    /// are RAM's: 1–64 letters, digits, `.`, `_`, `-`, and `@` for users.
+    pub fn parse(spec: &str, account: &str) -> Result<Principal, RequestError> {
+        let invalid = |reason| RequestError::InvalidPrincipal {
+            principal: spec.to_string(),
+            reason,
+        };
+        let (account, relative) = match spec.strip_prefix("acs:ram::") {
+            Some(rest) => {
+                let (account, relative) = rest
+                    .split_once(':')
+                    .ok_or_else(|| invalid("expected acs:ram::<account>:user/<name>"))?;
+                if account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(invalid("the account must be digits"));
+                }
+                (account, relative)
+            }
+            None => (account, spec),
+        };
+        let (kind, name) = relative
+            .split_once('/')
+            .ok_or_else(|| invalid("expected user/<name> or role/<name>"))?;
+        let valid_name = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
+        if !valid_name {
+            return Err(invalid(
+                "a name is 1-64 letters, digits, '.', '_', '-' (and '@' for users)",
+            ));
+        }
+        match kind {
+            "user" => Ok(Principal::user(account, name)),
+            "role" if !name.contains('@') => Ok(Principal::role(account, name)),
+            "role" => Err(invalid("a role name has no '@'")),
+            _ => Err(invalid("expected user/<name> or role/<name>")),
+        }
+    }
+
     pub fn user(account: &str, name: &str) -> Self {
         Principal::new(PrincipalKind::User, account, name)
     }
@@ -394,8 +435,11 @@ fn validate_request_resource(resource: &str) -> Result<(), RequestError> {
     if resource == "*" {
         return Ok(());
     }
-    if resource.contains(['*', '?']) {
-        return err("a request names one resource (or `*`); wildcards belong in policies");
+    // A `*` inside a request ARN is a literal character: RAM checks list
+    // actions against ARNs such as `acs:imm:<region>:<account>:project/*`,
+    // which only patterns matching that text allow. `?` has no such use.
+    if resource.contains('?') {
+        return err("`?` is a policy wildcard; a request names one resource");
     }
     if resource
         .chars()
@@ -455,6 +499,25 @@ mod tests {
     }
 
     #[test]
+    fn principal_specs() {
+        let p = Principal::parse("user/alice", "1").unwrap();
+        assert_eq!(p.arn(), Some("acs:ram::1:user/alice"));
+        let p = Principal::parse("acs:ram::2:role/deployer", "1").unwrap();
+        assert_eq!(p.arn(), Some("acs:ram::2:role/deployer"));
+        for bad in [
+            "alice",
+            "group/x",
+            "user/",
+            "user/a b",
+            "role/a@b",
+            "acs:ram::x:user/a",
+            "acs:ram::1",
+        ] {
+            assert!(Principal::parse(bad, "1").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn current_time_defaults_to_now() {
         let r = Request::new("imm:GetProject", "*", Principal::AdHoc, Context::new()).unwrap();
         let now = r.context().get("acs:CurrentTime")[0].date().unwrap();
@@ -473,7 +536,8 @@ mod tests {
         assert!(!ok("imm:*", "*"));
         assert!(!ok("AttachOSSBucket", "*"));
         assert!(!ok("imm:Attach OSSBucket", "*"));
-        assert!(!ok("imm:GetProject", "acs:imm:cn-hangzhou:1:project/*"));
+        assert!(ok("imm:ListProjects", "acs:imm:cn-hangzhou:1:project/*"));
+        assert!(!ok("imm:GetProject", "acs:imm:cn-hangzhou:1:project/?"));
         assert!(!ok("imm:GetProject", "arn:imm:cn-hangzhou:1:project/x"));
         assert!(!ok("imm:GetProject", "acs:imm:cn-hangzhou:project/x"));
         assert!(!ok("imm:GetProject", "acs:imm:cn-hangzhou:1:"));

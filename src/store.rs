@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::eval::PolicySet;
 use crate::json::{self, JsonError, Member, Node, Span, Value};
 use crate::policy::{Policy, PolicyError, PolicyKind, PolicyRef};
-use crate::request::Principal;
+use crate::request::{Principal, PrincipalKind};
 use crate::suggest::did_you_mean;
 
 /// System policies shipped with ramcheck, verbatim from Alibaba Cloud's
@@ -267,33 +267,31 @@ impl Store {
     }
 
     fn parse_principal<'s>(&self, spec: &'s str) -> Result<(&'static str, &'s str), StoreError> {
-        let invalid = || StoreError::InvalidPrincipal {
-            principal: spec.to_string(),
+        let principal =
+            Principal::parse(spec, &self.account_id).map_err(|_| StoreError::InvalidPrincipal {
+                principal: spec.to_string(),
+            })?;
+        let Principal::Named { kind, account, .. } = &principal else {
+            return Err(StoreError::InvalidPrincipal {
+                principal: spec.to_string(),
+            });
         };
-        let relative = match spec.strip_prefix("acs:ram::") {
-            Some(rest) => {
-                let (account, relative) = rest.split_once(':').ok_or_else(invalid)?;
-                if account != self.account_id {
-                    return Err(StoreError::AccountMismatch {
-                        principal: spec.to_string(),
-                        found: account.to_string(),
-                        expected: self.account_id.clone(),
-                    });
-                }
-                relative
-            }
-            None => spec,
-        };
-        let (kind, name) = relative.split_once('/').ok_or_else(invalid)?;
-        let kind = match kind {
-            "user" => "user",
-            "role" => "role",
-            _ => return Err(invalid()),
-        };
-        if name.is_empty() {
-            return Err(invalid());
+        if *account != self.account_id {
+            return Err(StoreError::AccountMismatch {
+                principal: spec.to_string(),
+                found: account.clone(),
+                expected: self.account_id.clone(),
+            });
         }
-        Ok((kind, name))
+        // The name is the text after the last '/', as `parse` read it.
+        let name = spec.rsplit_once('/').map_or(spec, |(_, n)| n);
+        Ok((
+            match kind {
+                PrincipalKind::User => "user",
+                PrincipalKind::Role => "role",
+            },
+            name,
+        ))
     }
 }
 

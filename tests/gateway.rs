@@ -463,7 +463,7 @@ fn invalid_calls_get_imm_error_codes() {
             "Action=AttachOSSBucket&ProjectName=a%20b&OSSBucket=b",
         ),
         400,
-        "InvalidArgument",
+        "InvalidProjectName",
     );
     let reply = check(
         server.rpc_with(
@@ -671,4 +671,19 @@ fn sighup_reloads_the_store() {
 
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn list_calls_are_authorized_on_their_wildcard_arn() {
+    let server = Server::bundled();
+    // alice's group has AliyunIMMReadOnlyAccess: imm:List* on `*`.
+    let reply = server.rpc(Some("user/alice"), "Action=ListProjects");
+    assert_eq!(reply.status, 200, "{reply:?}");
+    // carol has no policy: denied on the literal project/* ARN.
+    let reply = server.rpc(Some("user/carol"), "Action=ListProjects");
+    assert_eq!(reply.status, 403, "{reply:?}");
+    assert_eq!(
+        reply.body["DecodedDiagnosticMessage"]["AuthResource"],
+        "acs:imm:cn-hangzhou:1234567890123456:project/*"
+    );
 }

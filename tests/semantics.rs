@@ -898,3 +898,24 @@ fn s4_implicit_deny_explains_the_closest_statement_and_failing_part() {
         ("acs:SourceIp", "IpAddress")
     );
 }
+
+#[test]
+fn s2_a_star_in_a_request_resource_is_literal() {
+    // RAM authorizes list actions on ARNs such as project/*: only a
+    // pattern that matches that text allows them.
+    let list = "acs:imm:cn-hangzhou:1234567890123456:project/*";
+    let one = identity(
+        r#"{"Effect": "Allow", "Action": "imm:ListProjects", "Resource": "acs:imm:*:*:project/immtest"}"#,
+    );
+    assert_eq!(
+        decision(&one, "imm:ListProjects", list, &[]),
+        Decision::ImplicitDeny
+    );
+    let all = identity(
+        r#"{"Effect": "Allow", "Action": "imm:ListProjects", "Resource": "acs:imm:*:*:project/*"}"#,
+    );
+    assert_eq!(
+        decision(&all, "imm:ListProjects", list, &[]),
+        Decision::Allow
+    );
+}
