@@ -450,7 +450,7 @@ impl Service {
 
     /// Did-you-mean: the action whose name is closest to `query` by
     /// case-insensitive edit distance, if it is close enough to be a typo
-    /// (at most a quarter of the query's length, between 1 and 4 edits). An
+    /// (as many edits as [`crate::suggest::max_edits`] allows). An
     /// exact case-insensitive match is returned as is. Queries containing
     /// wildcards get no suggestion: a pattern that matches nothing is not a
     /// misspelling of one name. Ties go to the first action in name order.
@@ -464,7 +464,7 @@ impl Service {
             return None;
         }
         let query_len = query.chars().count();
-        let limit = (query_len / 4).clamp(1, 4);
+        let limit = crate::suggest::max_edits(query_len);
         let mut best: Option<(usize, &ActionInfo)> = None;
         for action in &self.actions {
             // The length difference bounds the distance from below; skipping

@@ -358,17 +358,17 @@ fn run_lint(args: LintArgs) -> ExitCode {
 
 fn rules(args: RulesArgs) -> ExitCode {
     if args.markdown {
-        print!("{}", lint::render::rules_markdown());
+        write_stdout(&lint::render::rules_markdown());
         return ExitCode::SUCCESS;
     }
     match args.code {
         None => {
-            print!("{}", lint::render::rules_list());
+            write_stdout(&lint::render::rules_list());
             ExitCode::SUCCESS
         }
         Some(code) => match lint::rules::rule(&code) {
             Some(meta) => {
-                print!("{}", lint::render::rule_doc(meta));
+                write_stdout(&lint::render::rule_doc(meta));
                 ExitCode::SUCCESS
             }
             None => {
@@ -401,8 +401,8 @@ fn can_i(args: CanIArgs) -> ExitCode {
     match can_i::answer(&query) {
         Ok(answer) => {
             match args.format {
-                Format::Text => print!("{}", answer.to_text(args.explain)),
-                Format::Json => println!("{:#}", answer.to_json()),
+                Format::Text => write_stdout(&answer.to_text(args.explain)),
+                Format::Json => write_stdout(&format!("{:#}\n", answer.to_json())),
             }
             ExitCode::from(if answer.allowed() { 0 } else { 1 })
         }
@@ -411,4 +411,11 @@ fn can_i(args: CanIArgs) -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// Prints to stdout; a reader that went away (`| head`) is not an error
+/// worth a panic, and the exit status still carries the answer.
+fn write_stdout(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

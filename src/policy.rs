@@ -527,6 +527,27 @@ impl Parser<'_> {
             }
         };
 
+        // Principal first: a trust policy read as an identity policy is
+        // best told "Principal is not allowed here", not "Resource missing".
+        let principal = match find("Principal") {
+            Some(m) if !self.kind.has_principal() => {
+                return Err(self.error(
+                    m.key_span,
+                    &m.value.pointer,
+                    PolicyErrorKind::PrincipalNotAllowed { kind: self.kind },
+                ));
+            }
+            Some(m) => Some(self.principal(&m.value)?),
+            None if self.kind.has_principal() => {
+                return Err(self.error(
+                    node.span,
+                    &node.pointer,
+                    PolicyErrorKind::MissingPrincipal { kind: self.kind },
+                ));
+            }
+            None => None,
+        };
+
         let resource_member = match (find("Resource"), find("NotResource")) {
             (Some(_), Some(m)) => {
                 return Err(self.error(
@@ -565,25 +586,6 @@ impl Parser<'_> {
                     PolicyErrorKind::MissingEither("Resource"),
                 ));
             }
-        };
-
-        let principal = match find("Principal") {
-            Some(m) if !self.kind.has_principal() => {
-                return Err(self.error(
-                    m.key_span,
-                    &m.value.pointer,
-                    PolicyErrorKind::PrincipalNotAllowed { kind: self.kind },
-                ));
-            }
-            Some(m) => Some(self.principal(&m.value)?),
-            None if self.kind.has_principal() => {
-                return Err(self.error(
-                    node.span,
-                    &node.pointer,
-                    PolicyErrorKind::MissingPrincipal { kind: self.kind },
-                ));
-            }
-            None => None,
         };
 
         let condition = match find("Condition") {

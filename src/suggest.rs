@@ -26,13 +26,19 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// How many edits still make a plausible typo of a word of `len`
+/// characters: a third of it, at least 1 and at most 4.
+pub fn max_edits(len: usize) -> usize {
+    (len / 3).clamp(1, 4)
+}
+
 /// The closest candidate, if it is close enough to be a plausible typo:
 /// within a third of the word's length (at least 1, at most 4 edits).
 pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let limit = (word.chars().count() / 3).clamp(1, 4);
+    let limit = max_edits(word.chars().count());
     candidates
         .into_iter()
         .map(|c| (edit_distance(word, c), c))
