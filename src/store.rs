@@ -173,6 +173,7 @@ impl Store {
             file: &file,
             cache: HashMap::new(),
         };
+        loader.prefetch(&root);
         loader.store(&root)
     }
 
@@ -193,6 +194,7 @@ impl Store {
             file,
             cache: HashMap::new(),
         };
+        loader.prefetch(&root);
         loader.store(&root)
     }
 
@@ -345,6 +347,18 @@ impl Documents<'_> {
     }
 }
 
+/// The text and origin of policy `name`: the store's own document, else
+/// a system policy ramcheck ships (a store file of the same name wins).
+fn policy_text(documents: &Documents, name: &str) -> Result<Option<(String, String)>, StoreError> {
+    if let Some(found) = documents.policy(name)? {
+        return Ok(Some(found));
+    }
+    Ok(SYSTEM_POLICIES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| (text.to_string(), format!("builtin:{name}"))))
+}
+
 /// The role name an ARN `acs:ram::<account>:role/<name>` names, when the
 /// account is `account`: where `sts:AssumeRole` finds the trust policy.
 pub fn role_in_account<'r>(resource: &'r str, account: &str) -> Option<&'r str> {
@@ -438,10 +452,8 @@ impl Loader<'_> {
         if let Some(p) = self.cache.get(&(name.to_string(), kind)) {
             return Ok(p.clone());
         }
-        let policy = if let Some((text, origin)) = self.documents.policy(name)? {
+        let policy = if let Some((text, origin)) = policy_text(&self.documents, name)? {
             Policy::parse(&text, name, &origin, kind)?
-        } else if let Some((_, text)) = SYSTEM_POLICIES.iter().find(|(n, _)| *n == name) {
-            Policy::parse(text, name, &format!("builtin:{name}"), kind)?
         } else {
             let mut candidates: Vec<String> =
                 SYSTEM_POLICIES.iter().map(|(n, _)| n.to_string()).collect();
@@ -469,6 +481,70 @@ impl Loader<'_> {
             .into_iter()
             .map(|(name, span)| self.policy(name, span, kind))
             .collect()
+    }
+
+    /// Reads and parses every policy `principals.json` names, on all cores,
+    /// before the validating pass walks the file: a store at RAM's limit
+    /// of 1,500 policies then loads in a fraction of the time. Whatever
+    /// fails here is left to that pass, which reports it in file order.
+    fn prefetch(&mut self, root: &Node) {
+        let mut wanted: Vec<(String, PolicyKind)> = Vec::new();
+        let mut want = |node: Option<&Member>, kind: PolicyKind| match node.map(|m| &m.value.value)
+        {
+            Some(Value::Array(items)) => wanted.extend(
+                items
+                    .iter()
+                    .filter_map(Node::as_str)
+                    .map(|n| (n.to_string(), kind)),
+            ),
+            Some(Value::String(name)) => wanted.push((name.clone(), kind)),
+            _ => {}
+        };
+        for (section, key, kind) in [
+            ("Users", "Policies", PolicyKind::Identity),
+            ("Groups", "Policies", PolicyKind::Identity),
+            ("Roles", "Policies", PolicyKind::Identity),
+            ("Roles", "TrustPolicy", PolicyKind::Trust),
+        ] {
+            if let Some(Value::Array(items)) = root.get(section).map(|m| &m.value.value) {
+                for item in items {
+                    want(item.get(key), kind);
+                }
+            }
+        }
+        want(root.get("ControlPolicies"), PolicyKind::Control);
+        let mut seen = std::collections::HashSet::new();
+        wanted.retain(|(name, kind)| {
+            is_valid_policy_name(name) && seen.insert((name.clone(), *kind))
+        });
+        const PER_THREAD: usize = 64;
+        if wanted.len() < 2 * PER_THREAD {
+            return;
+        }
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk = wanted.len().div_ceil(threads).max(PER_THREAD);
+        let documents = &self.documents;
+        let parsed: Vec<((String, PolicyKind), PolicyRef)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = wanted
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .filter_map(|(name, kind)| {
+                                let (text, origin) = policy_text(documents, name).ok()??;
+                                let policy = Policy::parse(&text, name, &origin, *kind).ok()?;
+                                Some(((name.clone(), *kind), Arc::new(policy)))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        self.cache.extend(parsed);
     }
 
     fn store(&mut self, root: &Node) -> Result<Store, StoreError> {

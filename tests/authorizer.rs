@@ -276,3 +276,54 @@ fn reload_under_load_never_gives_a_third_answer() {
     }
     assert!(checked.load(Ordering::Relaxed) > 1000);
 }
+
+/// Large stores are parsed on several threads before the validating pass;
+/// the answers and the errors are those of a sequential load.
+#[test]
+fn large_stores_load_in_parallel_with_the_same_errors() {
+    let n = 300;
+    let mut policies = HashMap::new();
+    for i in 0..n {
+        policies.insert(
+            format!("P{i}"),
+            format!(
+                r#"{{"Version": "1", "Statement": [{{"Effect": "Allow", "Action": "imm:AttachOSSBucket", "Resource": "acs:imm:*:*:project/p{i}"}}]}}"#
+            ),
+        );
+    }
+    let users: Vec<String> = (0..n)
+        .map(|i| {
+            format!(r#"{{"UserName": "u{i}", "Policies": ["P{i}", "AliyunIMMReadOnlyAccess"]}}"#)
+        })
+        .collect();
+    let principals = format!(
+        r#"{{"AccountId": "1234567890123456", "Users": [{}]}}"#,
+        users.join(",\n")
+    );
+    let store = Store::from_documents(&principals, &policies).unwrap();
+    let authorizer = Authorizer::new(&store);
+    let ask = |user: &str, project: &str| {
+        let r = Request::new(
+            "imm:AttachOSSBucket",
+            &format!("acs:imm:cn-hangzhou:1234567890123456:project/{project}"),
+            Principal::user(ACCOUNT, user),
+            Context::new(),
+        )
+        .unwrap();
+        authorizer.authorize(&r).decision
+    };
+    assert_eq!(ask("u7", "p7"), Decision::Allow);
+    assert_eq!(ask("u299", "p299"), Decision::Allow);
+    assert_eq!(ask("u7", "p8"), Decision::ImplicitDeny);
+
+    // A broken policy: the error is the sequential pass's, with its place.
+    policies.insert(
+        "P150".into(),
+        "{\"Version\": \"1\",\n \"Statement\": [],}".into(),
+    );
+    let err = Store::from_documents(&principals, &policies).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "memory:P150:2:17: invalid JSON: trailing comma: strict JSON allows no comma before `}`"
+    );
+}
