@@ -283,8 +283,8 @@ fn run_generate(args: GenerateArgs) -> ExitCode {
             return ExitCode::from(e.exit_code());
         }
     };
-    for note in &generated.notes {
-        eprintln!("ramcheck: {note}");
+    for line in generated.notes.iter().flat_map(|n| n.lines()) {
+        eprintln!("ramcheck: {line}");
     }
     if args.explain {
         eprint!("{}", generated.explanation);

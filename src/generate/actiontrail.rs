@@ -35,8 +35,8 @@ use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 
-use crate::api_call::ApiCall;
-use crate::catalog::Catalog;
+use crate::api_call::{ApiCall, ApiCallError};
+use crate::catalog::{Catalog, Service};
 use crate::condition::parse_date;
 use crate::json::{self, Node, Value};
 
@@ -272,23 +272,53 @@ pub fn read_event(
         account: account.to_string(),
         params,
     };
-    match call.required_access() {
-        Ok(access) if access.resources.is_empty() => {
+    let origin_with_id = match text_of(event, "eventId") {
+        Some(id) => format!("{origin} (event {id})"),
+        None => origin.to_string(),
+    };
+    let resources = match call.required_access() {
+        Ok(access) => Ok(access.resources),
+        // An event records a call that RAM already authorised; a parameter
+        // that does not name the resource (left out of the record, or
+        // recorded in another form) does not change what it needed.
+        Err(
+            ApiCallError::MissingParameter { param } | ApiCallError::InvalidParameter { param, .. },
+        ) if !fills_arn(service, event_name, &param) => {
+            match service.actions.iter().find(|a| a.name == event_name) {
+                Some(info) => info
+                    .resource_arn_for_call(region, account, |p| {
+                        call.params.get(p).map(String::as_str)
+                    })
+                    .map_err(|e| e.to_string()),
+                None => Err(format!("unknown API {event_name}")),
+            }
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    match resources {
+        Ok(resources) if resources.is_empty() => {
             unmappable(format!("{what}: the call needs no resource"))
         }
-        Ok(access) => {
+        Ok(resources) => {
             tally.mapped += 1;
             Some(MappedEvent {
-                action: access.action,
-                resources: access.resources,
-                origin: match text_of(event, "eventId") {
-                    Some(id) => format!("{origin} (event {id})"),
-                    None => origin.to_string(),
-                },
+                action: format!("{}:{event_name}", service.ram_code),
+                resources,
+                origin: origin_with_id,
             })
         }
         Err(e) => unmappable(format!("{what}: {e}")),
     }
+}
+
+/// Whether `param` of the API fills a part of its resource ARN.
+fn fills_arn(service: &Service, api: &str, param: &str) -> bool {
+    service
+        .actions
+        .iter()
+        .find(|a| a.name == api)
+        .and_then(|a| a.param(param))
+        .is_none_or(|p| p.fills_arn.is_some())
 }
 
 #[cfg(test)]
