@@ -573,7 +573,7 @@ fn evaluate_entry<'r>(
     entry: &ConditionEntry,
     context: &'r Context,
 ) -> EntryResult<'r> {
-    let request = context.get(&entry.key_lower);
+    let request = context.get_lowercase(&entry.key_lower);
     let to_result = |b: bool| {
         if b {
             EntryResult::True

@@ -245,7 +245,7 @@ fn principal_matches(block: &PrincipalBlock, request: &Request) -> bool {
     let service = !block.service.is_empty()
         && request
             .context()
-            .get("acs:service")
+            .get_lowercase("acs:service")
             .iter()
             .any(|s| block.service.iter().any(|e| e.pattern.matches(s.as_str())));
     // Federated sessions are not modelled, so `Federated` entries match no

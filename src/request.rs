@@ -111,10 +111,17 @@ impl serde::Serialize for ContextValue {
 /// Request context: condition keys (case-insensitive) to one or more values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    /// Keys as first written with their values, sorted case-insensitively.
-    /// A request carries a handful of keys, so a scan that compares
-    /// lengths first beats a tree or a hash.
-    entries: Vec<(String, Vec<ContextValue>)>,
+    /// Entries sorted by lower-cased key. A request carries a handful of
+    /// keys, so a scan that compares lengths first beats a tree or a hash.
+    entries: Vec<ContextEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ContextEntry {
+    lower: String,
+    /// The key as first written, for display.
+    key: String,
+    values: Vec<ContextValue>,
 }
 
 impl Context {
@@ -147,14 +154,17 @@ impl Context {
             }
         }
         let value = ContextValue::new(value);
-        match self.position(key) {
-            Some(i) => self.entries[i].1.push(value),
-            None => {
-                let at = self
-                    .entries
-                    .partition_point(|(k, _)| k.to_ascii_lowercase() < key.to_ascii_lowercase());
-                self.entries.insert(at, (key.to_string(), vec![value]));
-            }
+        let lower = key.to_ascii_lowercase();
+        match self.entries.binary_search_by(|e| e.lower.cmp(&lower)) {
+            Ok(i) => self.entries[i].values.push(value),
+            Err(at) => self.entries.insert(
+                at,
+                ContextEntry {
+                    lower,
+                    key: key.to_string(),
+                    values: vec![value],
+                },
+            ),
         }
         Ok(())
     }
@@ -169,18 +179,21 @@ impl Context {
         }
     }
 
-    fn position(&self, key: &str) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|(k, _)| k.len() == key.len() && k.eq_ignore_ascii_case(key))
-    }
-
     /// The values of `key` (compared case-insensitively), empty when absent.
     pub fn get(&self, key: &str) -> &[ContextValue] {
-        match self.position(key) {
-            Some(i) => &self.entries[i].1,
-            None => &[],
-        }
+        self.entries
+            .iter()
+            .find(|e| e.lower.len() == key.len() && e.lower.eq_ignore_ascii_case(key))
+            .map_or(&[], |e| &e.values)
+    }
+
+    /// [`Context::get`] for a key already in ASCII lower case, as condition
+    /// entries keep theirs: a plain comparison.
+    pub fn get_lowercase(&self, lower: &str) -> &[ContextValue] {
+        self.entries
+            .iter()
+            .find(|e| e.lower == lower)
+            .map_or(&[], |e| &e.values)
     }
 
     pub fn contains(&self, key: &str) -> bool {
@@ -189,7 +202,9 @@ impl Context {
 
     /// Every key as first written, with its values, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[ContextValue])> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.entries
+            .iter()
+            .map(|e| (e.key.as_str(), e.values.as_slice()))
     }
 }
 
