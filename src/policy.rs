@@ -641,31 +641,16 @@ impl Parser<'_> {
         m: &Member,
         negated: bool,
     ) -> Result<PatternList<ActionPattern>, PolicyError> {
-        let nodes = self.strings(&m.value, &m.key)?;
-        let mut patterns = Vec::with_capacity(nodes.len());
-        for node in nodes {
-            let text = node.as_str().unwrap_or_default();
-            if let Err(reason) = validate_action_pattern(text) {
-                return Err(self.error(
-                    node.span,
-                    &node.pointer,
-                    PolicyErrorKind::InvalidAction {
-                        value: text.to_string(),
-                        reason,
-                    },
-                ));
-            }
-            patterns.push(ActionPattern {
-                wildcard: Wildcard::new(text, Case::Insensitive),
-                span: node.span,
-            });
-        }
-        Ok(PatternList {
+        self.patterns(
+            m,
             negated,
-            patterns,
-            key_span: m.key_span,
-            single_string: matches!(m.value.value, Value::String(_)),
-        })
+            validate_action_pattern,
+            |value, reason| PolicyErrorKind::InvalidAction { value, reason },
+            |text, span| ActionPattern {
+                wildcard: Wildcard::new(text, Case::Insensitive),
+                span,
+            },
+        )
     }
 
     fn resources(
@@ -673,24 +658,39 @@ impl Parser<'_> {
         m: &Member,
         negated: bool,
     ) -> Result<PatternList<ResourcePattern>, PolicyError> {
+        self.patterns(
+            m,
+            negated,
+            validate_resource_pattern,
+            |value, reason| PolicyErrorKind::InvalidResource { value, reason },
+            |text, span| ResourcePattern {
+                wildcard: Wildcard::new(text, Case::Sensitive),
+                span,
+            },
+        )
+    }
+
+    /// An `Action`-like element: a string or non-empty array of valid patterns.
+    fn patterns<P>(
+        &self,
+        m: &Member,
+        negated: bool,
+        validate: fn(&str) -> Result<(), &'static str>,
+        invalid: fn(String, &'static str) -> PolicyErrorKind,
+        make: fn(&str, Span) -> P,
+    ) -> Result<PatternList<P>, PolicyError> {
         let nodes = self.strings(&m.value, &m.key)?;
         let mut patterns = Vec::with_capacity(nodes.len());
         for node in nodes {
             let text = node.as_str().unwrap_or_default();
-            if let Err(reason) = validate_resource_pattern(text) {
+            if let Err(reason) = validate(text) {
                 return Err(self.error(
                     node.span,
                     &node.pointer,
-                    PolicyErrorKind::InvalidResource {
-                        value: text.to_string(),
-                        reason,
-                    },
+                    invalid(text.to_string(), reason),
                 ));
             }
-            patterns.push(ResourcePattern {
-                wildcard: Wildcard::new(text, Case::Sensitive),
-                span: node.span,
-            });
+            patterns.push(make(text, node.span));
         }
         Ok(PatternList {
             negated,
