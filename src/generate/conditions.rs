@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 use crate::condition::{ValueType, parse_bool, parse_date, parse_network};
-use crate::request::common_key_type;
+use crate::request::{COMMON_KEYS, common_key_name, common_key_type};
 use crate::suggest::did_you_mean;
 
 /// One condition clause: the operator name and its values, sorted.
@@ -23,43 +23,16 @@ pub struct Clause {
 /// ANDed (one statement's `Condition`), several values of one key ORed.
 pub type ConditionSet = BTreeMap<String, Clause>;
 
-/// The common keys as RAM's documentation spells them. Kept in step with
-/// [`crate::request::COMMON_KEYS`] by a test.
-pub const COMMON_KEY_NAMES: &[&str] = &[
-    "acs:SourceIp",
-    "acs:SourceVpc",
-    "acs:SecureTransport",
-    "acs:CurrentTime",
-    "acs:MFAPresent",
-    "acs:UserAgent",
-    "acs:Referer",
-    "acs:Service",
-    "acs:TagKeys",
-];
-
-const TAG_PREFIXES: &[&str] = &["acs:ResourceTag/", "acs:RequestTag/"];
-
 /// The key every expiry is written on.
 pub const CURRENT_TIME: &str = "acs:CurrentTime";
 
 /// The canonical spelling of a common key, or why it cannot be required.
 fn canonical_key(key: &str) -> Result<String, String> {
-    if let Some(name) = COMMON_KEY_NAMES
-        .iter()
-        .find(|k| k.eq_ignore_ascii_case(key))
-    {
-        return Ok((*name).to_string());
-    }
-    for prefix in TAG_PREFIXES {
-        if key.len() > prefix.len()
-            && key.is_char_boundary(prefix.len())
-            && key[..prefix.len()].eq_ignore_ascii_case(prefix)
-        {
-            return Ok(format!("{prefix}{}", &key[prefix.len()..]));
-        }
+    if let Some(name) = common_key_name(key) {
+        return Ok(name);
     }
     if key.len() >= 4 && key[..4].eq_ignore_ascii_case("acs:") {
-        let hint = did_you_mean(key, COMMON_KEY_NAMES.iter().copied())
+        let hint = did_you_mean(key, COMMON_KEYS.iter().map(|(k, _, _)| *k))
             .map(|s| format!(" (did you mean {s}?)"))
             .unwrap_or_default();
         return Err(format!(
@@ -181,14 +154,6 @@ mod tests {
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()
-    }
-
-    #[test]
-    fn common_key_names_agree_with_the_request_module() {
-        for name in COMMON_KEY_NAMES {
-            assert!(common_key_type(name).is_some(), "{name}");
-        }
-        assert_eq!(COMMON_KEY_NAMES.len(), crate::request::COMMON_KEYS.len());
     }
 
     #[test]

@@ -33,23 +33,8 @@ rule! {
 
 use super::Context;
 use crate::lint::Diagnostic;
-use crate::request::common_key_type;
+use crate::request::{COMMON_KEYS, TAG_KEY_PREFIXES, common_key_type};
 use crate::suggest::did_you_mean;
-
-/// The common keys as RAM's documentation spells them.
-pub const COMMON_KEY_NAMES: &[&str] = &[
-    "acs:SourceIp",
-    "acs:SourceVpc",
-    "acs:SecureTransport",
-    "acs:CurrentTime",
-    "acs:MFAPresent",
-    "acs:UserAgent",
-    "acs:Referer",
-    "acs:Service",
-    "acs:TagKeys",
-    "acs:ResourceTag",
-    "acs:RequestTag",
-];
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for s in ctx.statements() {
@@ -74,7 +59,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                     &entry.pointer,
                     format!("unknown common condition key `{key}`"),
                 );
-                if let Some(suggestion) = did_you_mean(stem, COMMON_KEY_NAMES.iter().copied()) {
+                // Tag keys are suggested by their stem (`acs:ResourceTag`).
+                let names = COMMON_KEYS
+                    .iter()
+                    .map(|(k, _, _)| *k)
+                    .chain(TAG_KEY_PREFIXES.iter().map(|p| p.trim_end_matches('/')));
+                if let Some(suggestion) = did_you_mean(stem, names) {
                     let full = match tag {
                         Some(tag) if suggestion.ends_with("Tag") => format!("{suggestion}/{tag}"),
                         _ => suggestion.to_string(),
