@@ -1,6 +1,6 @@
 //! The lint rules, one per file, and their registry.
 //!
-//! Each rule file declares its rule with [`rule!`]: the doc comment on the
+//! Each rule file declares its rule with the `rule!` macro: the doc comment on the
 //! rule's type is its documentation (`## What it does`, `## Why is this
 //! bad?`, `## Example`), kept in that one place and reused by
 //! `ramcheck rules`, SARIF's rule descriptions and `docs/lint-rules.md`.
