@@ -419,3 +419,39 @@ fn bad_inputs_are_exit_status_2() {
         assert_eq!(e.exit_code(), 2, "{e}");
     }
 }
+
+/// Found by the property above: two Get actions on `*` collapsed to
+/// `imm:Get*` on `*` granted GetBatch on every account's batches. Actions
+/// on `*` now stay exact under `--collapse actions`.
+#[test]
+fn collapse_never_widens_actions_on_star() {
+    let requested = vec![
+        (
+            "imm:GetBatch".to_string(),
+            "acs:imm:cn-hangzhou:1234567890123456:project/immtest/batch/*".to_string(),
+        ),
+        (
+            "imm:GetDecodeBlindWatermarkResult".to_string(),
+            "*".to_string(),
+        ),
+        ("imm:GetOSSBucketAttachment".to_string(), "*".to_string()),
+    ];
+    let g = synthesize(
+        &inputs(&requested),
+        Some(Collapse::Actions),
+        "p",
+        Vec::new(),
+    )
+    .unwrap();
+    let set = policy_set(&g);
+    for (a, r) in &requested {
+        assert!(allowed(&set, a, r), "{a} {r}");
+    }
+    let other = "acs:imm:cn-hangzhou:9999999999999999:project/immtest/batch/*";
+    assert!(!allowed(&set, "imm:GetBatch", other), "{}", g.stdout_text());
+    assert!(!allowed(
+        &set,
+        "imm:GetProject",
+        "acs:imm:cn-hangzhou:1234567890123456:project/immtest"
+    ));
+}

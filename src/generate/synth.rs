@@ -192,6 +192,18 @@ fn collapse_actions(s: &Statement, notes: &mut Vec<String>) -> Option<Statement>
     if groups.values().all(|g| g.len() < 2) {
         return None;
     }
+    // On `*` a pattern would grant every action it matches on every
+    // resource of every type (`imm:Get*` on `*` covers GetBatch on any
+    // account's batches): far more than "the other Get actions". Leave
+    // such statements exact, and say so.
+    if s.resources.iter().any(|r| r == "*") {
+        notes.push(format!(
+            "--collapse actions: left {} on * exact: a wildcard action on * would allow every \
+             matching action on every resource",
+            s.actions.join(", ")
+        ));
+        return None;
+    }
     let mut actions = Vec::new();
     for ((code, verb), members) in groups {
         if members.len() < 2 {
