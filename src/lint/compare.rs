@@ -148,3 +148,44 @@ pub fn statements_overlap(a: &Statement, b: &Statement) -> bool {
     };
     actions && resources
 }
+
+/// An entry of a pattern list that another entry of the same list makes
+/// redundant: `index` is listed twice, or covered by the entry at `by`.
+pub struct Redundant {
+    pub index: usize,
+    pub by: usize,
+    pub twice: bool,
+}
+
+/// The redundant entries of one list. Of two equal entries the later one
+/// is reported, so that each duplicate is named once.
+pub fn redundant_entries(patterns: &[Pattern]) -> Vec<Redundant> {
+    let mut out = Vec::new();
+    for (j, narrow) in patterns.iter().enumerate() {
+        let by = patterns
+            .iter()
+            .enumerate()
+            .find(|&(i, wide)| i != j && covers(wide, narrow) && (i < j || !covers(narrow, wide)));
+        if let Some((i, wide)) = by {
+            out.push(Redundant {
+                index: j,
+                by: i,
+                twice: covers(narrow, wide),
+            });
+        }
+    }
+    out
+}
+
+/// The message of a [`Redundant`] entry.
+pub fn redundant_message(
+    this: &impl std::fmt::Display,
+    other: &impl std::fmt::Display,
+    twice: bool,
+) -> String {
+    if twice {
+        format!("`{this}` is listed twice")
+    } else {
+        format!("`{this}` is already covered by `{other}`")
+    }
+}

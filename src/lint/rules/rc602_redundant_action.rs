@@ -29,34 +29,18 @@ rule! {
 
 use super::{Context, action_pointer};
 use crate::lint::Diagnostic;
-use crate::lint::compare::actions;
-use crate::lint::patterns::covers;
+use crate::lint::compare::{actions, redundant_entries, redundant_message};
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for s in ctx.statements() {
-        let patterns = actions(s);
-        for (j, narrow) in patterns.iter().enumerate() {
-            let by = patterns.iter().enumerate().find(|&(i, wide)| {
-                i != j && covers(wide, narrow) && (i < j || !covers(narrow, wide))
-            });
-            let Some((i, _)) = by else {
-                continue;
-            };
-            let (this, other) = (&s.action.patterns[j], &s.action.patterns[i]);
-            let message = if covers(narrow, &patterns[i]) {
-                format!("`{}` is listed twice", this.wildcard)
-            } else {
-                format!(
-                    "`{}` is already covered by `{}`",
-                    this.wildcard, other.wildcard
-                )
-            };
+        for r in redundant_entries(&actions(s)) {
+            let (this, other) = (&s.action.patterns[r.index], &s.action.patterns[r.by]);
             out.push(
                 Diagnostic::new(
                     &RedundantAction::META,
                     this.span,
-                    &action_pointer(s, j),
-                    message,
+                    &action_pointer(s, r.index),
+                    redundant_message(&this.wildcard, &other.wildcard, r.twice),
                 )
                 .help("remove the redundant entry"),
             );

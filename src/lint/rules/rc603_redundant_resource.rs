@@ -30,36 +30,21 @@ rule! {
 
 use super::{Context, resource_pointer};
 use crate::lint::Diagnostic;
-use crate::lint::compare::resources;
-use crate::lint::patterns::covers;
+use crate::lint::compare::{redundant_entries, redundant_message, resources};
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for s in ctx.statements() {
         let (Some(list), Some((_, patterns))) = (&s.resource, resources(s)) else {
             continue;
         };
-        for (j, narrow) in patterns.iter().enumerate() {
-            let by = patterns.iter().enumerate().find(|&(i, wide)| {
-                i != j && covers(wide, narrow) && (i < j || !covers(narrow, wide))
-            });
-            let Some((i, _)) = by else {
-                continue;
-            };
-            let (this, other) = (&list.patterns[j], &list.patterns[i]);
-            let message = if covers(narrow, &patterns[i]) {
-                format!("`{}` is listed twice", this.wildcard)
-            } else {
-                format!(
-                    "`{}` is already covered by `{}`",
-                    this.wildcard, other.wildcard
-                )
-            };
+        for r in redundant_entries(&patterns) {
+            let (this, other) = (&list.patterns[r.index], &list.patterns[r.by]);
             out.push(
                 Diagnostic::new(
                     &RedundantResource::META,
                     this.span,
-                    &resource_pointer(s, j),
-                    message,
+                    &resource_pointer(s, r.index),
+                    redundant_message(&this.wildcard, &other.wildcard, r.twice),
                 )
                 .help("remove the redundant entry"),
             );
