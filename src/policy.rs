@@ -308,8 +308,8 @@ impl Policy {
     /// Reads as much of an already parsed JSON document as is valid, for
     /// the linter: every statement that parses is kept, and one error is
     /// returned for each element that does not (an unknown document
-    /// element, a bad `Version`, each bad statement), where [`Policy::parse`]
-    /// stops at the first. `None` when the document has no usable
+    /// element, a bad `Version`, each bad element of each statement), where
+    /// [`Policy::parse`] stops at the first. `None` when the document has no usable
     /// `Statement`. Statements keep their `index` in the document, so in a
     /// partial policy `statements[i].index` may differ from `i`; such a
     /// policy is for inspection only and must never be evaluated.
@@ -455,7 +455,7 @@ impl Parser<'_> {
         for (i, node) in items.into_iter().enumerate() {
             match self.statement(i, node) {
                 Ok(s) => statements.push(s),
-                Err(e) => errors.push(e),
+                Err(e) => errors.extend(e),
             }
         }
         let policy = Policy {
@@ -470,85 +470,146 @@ impl Parser<'_> {
         (Some(policy), errors)
     }
 
-    fn statement(&self, index: usize, node: &Node) -> Result<Statement, PolicyError> {
-        let members = self.object(node, "a statement", STATEMENT_ELEMENTS)?;
+    /// Reads one statement. Every element is checked on its own, so that
+    /// the linter hears of each bad element; the strict reading keeps the
+    /// first error, in element order.
+    fn statement(&self, index: usize, node: &Node) -> Result<Statement, Vec<PolicyError>> {
+        let members = self
+            .object(node, "a statement", STATEMENT_ELEMENTS)
+            .map_err(|e| vec![e])?;
         let find = |k: &str| members.iter().find(|m| m.key == k);
-
-        let sid = match find("Sid") {
-            Some(m) => match m.value.as_str() {
-                Some(s) => Some((s.to_string(), m.value.span)),
-                None => return Err(self.wrong_type(&m.value, "`Sid`", "a string")),
+        let mut errors = Vec::new();
+        let e = &mut errors;
+        let sid = keep(e, self.sid(find("Sid")));
+        let effect = keep(e, self.effect(node, find("Effect")));
+        let action = keep(
+            e,
+            self.action_element(node, find("Action"), find("NotAction")),
+        );
+        // Principal before Resource: a trust policy read as an identity
+        // policy is best told "Principal is not allowed here" first.
+        let principal = keep(e, self.principal_element(node, find("Principal")));
+        let resource = keep(
+            e,
+            self.resource_element(node, find("Resource"), find("NotResource")),
+        );
+        let condition = keep(
+            e,
+            match find("Condition") {
+                Some(m) => self.condition(&m.value).map(Some),
+                None => Ok(None),
             },
-            None => None,
-        };
+        );
+        match (sid, effect, action, principal, resource, condition) {
+            (
+                Some(sid),
+                Some((effect, effect_span)),
+                Some(action),
+                Some(principal),
+                Some(resource),
+                Some(condition),
+            ) if errors.is_empty() => Ok(Statement {
+                index,
+                span: node.span,
+                pointer: node.pointer.clone(),
+                sid,
+                effect,
+                effect_span,
+                action,
+                resource,
+                principal,
+                condition,
+            }),
+            _ => Err(errors),
+        }
+    }
 
-        let effect_member = find("Effect").ok_or_else(|| {
+    fn sid(&self, member: Option<&Member>) -> Result<Option<(String, Span)>, PolicyError> {
+        match member {
+            Some(m) => match m.value.as_str() {
+                Some(s) => Ok(Some((s.to_string(), m.value.span))),
+                None => Err(self.wrong_type(&m.value, "`Sid`", "a string")),
+            },
+            None => Ok(None),
+        }
+    }
+
+    fn effect(&self, node: &Node, member: Option<&Member>) -> Result<(Effect, Span), PolicyError> {
+        let m = member.ok_or_else(|| {
             self.error(
                 node.span,
                 &node.pointer,
                 PolicyErrorKind::MissingElement("Effect"),
             )
         })?;
-        let effect = match effect_member.value.as_str() {
-            Some("Allow") => Effect::Allow,
-            Some("Deny") => Effect::Deny,
-            Some(other) => {
-                return Err(self.error(
-                    effect_member.value.span,
-                    &effect_member.value.pointer,
-                    PolicyErrorKind::InvalidEffect {
-                        found: other.to_string(),
-                        suggestion: did_you_mean(other, ["Allow", "Deny"]),
-                    },
-                ));
-            }
-            None => return Err(self.wrong_type(&effect_member.value, "`Effect`", "a string")),
-        };
+        match m.value.as_str() {
+            Some("Allow") => Ok((Effect::Allow, m.value.span)),
+            Some("Deny") => Ok((Effect::Deny, m.value.span)),
+            Some(other) => Err(self.error(
+                m.value.span,
+                &m.value.pointer,
+                PolicyErrorKind::InvalidEffect {
+                    found: other.to_string(),
+                    suggestion: did_you_mean(other, ["Allow", "Deny"]),
+                },
+            )),
+            None => Err(self.wrong_type(&m.value, "`Effect`", "a string")),
+        }
+    }
 
-        let action = match (find("Action"), find("NotAction")) {
-            (Some(_), Some(m)) => {
-                return Err(self.error(
-                    m.key_span,
-                    &m.value.pointer,
-                    PolicyErrorKind::Conflicting {
-                        first: "Action",
-                        second: "NotAction",
-                    },
-                ));
-            }
-            (Some(m), None) => self.actions(m, false)?,
-            (None, Some(m)) => self.actions(m, true)?,
-            (None, None) => {
-                return Err(self.error(
-                    node.span,
-                    &node.pointer,
-                    PolicyErrorKind::MissingEither("Action"),
-                ));
-            }
-        };
+    fn action_element(
+        &self,
+        node: &Node,
+        action: Option<&Member>,
+        not_action: Option<&Member>,
+    ) -> Result<PatternList<ActionPattern>, PolicyError> {
+        match (action, not_action) {
+            (Some(_), Some(m)) => Err(self.error(
+                m.key_span,
+                &m.value.pointer,
+                PolicyErrorKind::Conflicting {
+                    first: "Action",
+                    second: "NotAction",
+                },
+            )),
+            (Some(m), None) => self.actions(m, false),
+            (None, Some(m)) => self.actions(m, true),
+            (None, None) => Err(self.error(
+                node.span,
+                &node.pointer,
+                PolicyErrorKind::MissingEither("Action"),
+            )),
+        }
+    }
 
-        // Principal first: a trust policy read as an identity policy is
-        // best told "Principal is not allowed here", not "Resource missing".
-        let principal = match find("Principal") {
-            Some(m) if !self.kind.has_principal() => {
-                return Err(self.error(
-                    m.key_span,
-                    &m.value.pointer,
-                    PolicyErrorKind::PrincipalNotAllowed { kind: self.kind },
-                ));
-            }
-            Some(m) => Some(self.principal(&m.value)?),
-            None if self.kind.has_principal() => {
-                return Err(self.error(
-                    node.span,
-                    &node.pointer,
-                    PolicyErrorKind::MissingPrincipal { kind: self.kind },
-                ));
-            }
-            None => None,
-        };
+    fn principal_element(
+        &self,
+        node: &Node,
+        member: Option<&Member>,
+    ) -> Result<Option<PrincipalBlock>, PolicyError> {
+        match member {
+            Some(m) if !self.kind.has_principal() => Err(self.error(
+                m.key_span,
+                &m.value.pointer,
+                PolicyErrorKind::PrincipalNotAllowed { kind: self.kind },
+            )),
+            Some(m) => self.principal(&m.value).map(Some),
+            None if self.kind.has_principal() => Err(self.error(
+                node.span,
+                &node.pointer,
+                PolicyErrorKind::MissingPrincipal { kind: self.kind },
+            )),
+            None => Ok(None),
+        }
+    }
 
-        let resource_member = match (find("Resource"), find("NotResource")) {
+    fn resource_element(
+        &self,
+        node: &Node,
+        resource: Option<&Member>,
+        not_resource: Option<&Member>,
+    ) -> Result<Option<PatternList<ResourcePattern>>, PolicyError> {
+        let (m, negated) = match (resource, not_resource) {
             (Some(_), Some(m)) => {
                 return Err(self.error(
                     m.key_span,
@@ -559,27 +620,10 @@ impl Parser<'_> {
                     },
                 ));
             }
-            (Some(m), None) => Some((m, false)),
-            (None, Some(m)) => Some((m, true)),
-            (None, None) => None,
-        };
-        let resource = match resource_member {
-            Some((m, _)) if self.kind == PolicyKind::Trust => {
-                return Err(self.error(
-                    m.key_span,
-                    &m.value.pointer,
-                    PolicyErrorKind::ResourceInTrustPolicy {
-                        element: if m.key == "Resource" {
-                            "Resource"
-                        } else {
-                            "NotResource"
-                        },
-                    },
-                ));
-            }
-            Some((m, negated)) => Some(self.resources(m, negated)?),
-            None if self.kind.has_principal() => None,
-            None => {
+            (Some(m), None) => (m, false),
+            (None, Some(m)) => (m, true),
+            (None, None) if self.kind.has_principal() => return Ok(None),
+            (None, None) => {
                 return Err(self.error(
                     node.span,
                     &node.pointer,
@@ -587,24 +631,16 @@ impl Parser<'_> {
                 ));
             }
         };
-
-        let condition = match find("Condition") {
-            Some(m) => Some(self.condition(&m.value)?),
-            None => None,
-        };
-
-        Ok(Statement {
-            index,
-            span: node.span,
-            pointer: node.pointer.clone(),
-            sid,
-            effect,
-            effect_span: effect_member.value.span,
-            action,
-            resource,
-            principal,
-            condition,
-        })
+        if self.kind == PolicyKind::Trust {
+            return Err(self.error(
+                m.key_span,
+                &m.value.pointer,
+                PolicyErrorKind::ResourceInTrustPolicy {
+                    element: if negated { "NotResource" } else { "Resource" },
+                },
+            ));
+        }
+        self.resources(m, negated).map(Some)
     }
 
     /// A string, or a non-empty array of strings.
@@ -892,6 +928,17 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '*' | '?')
 }
 
+/// The value of `r`, or `None` with its error noted.
+fn keep<T>(errors: &mut Vec<PolicyError>, r: Result<T, PolicyError>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    }
+}
+
 /// `*`, or `<ram-code>:<action-name>` where either side may use wildcards.
 pub fn validate_action_pattern(text: &str) -> Result<(), &'static str> {
     if text == "*" {
@@ -1095,6 +1142,24 @@ mod tests {
                 .unwrap()
                 .matches("acs:imm:cn-hangzhou:1:project/x")
         );
+    }
+
+    #[test]
+    fn every_bad_element_of_a_statement_is_reported_leniently() {
+        let text = r#"{"Version": "1", "Statement": [{"Effect": "allow", "Action": "imm", "Resource": "arn:x", "Condition": {"IpAdress": {}}}]}"#;
+        let root = json::parse(text).unwrap();
+        let (_, errors) =
+            Policy::parse_lenient(&root, text.len(), "p", "p.json", PolicyKind::Identity);
+        let kinds: Vec<&str> = errors
+            .iter()
+            .map(|e| e.pointer.rsplit('/').next().unwrap_or(""))
+            .collect();
+        assert_eq!(kinds, ["Effect", "Action", "Resource", "IpAdress"]);
+        // The strict reading stops at the first, in element order.
+        assert!(matches!(
+            err(text).kind,
+            PolicyErrorKind::InvalidEffect { .. }
+        ));
     }
 
     #[test]
