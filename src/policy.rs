@@ -489,9 +489,18 @@ impl Parser<'_> {
         // Principal before Resource: a trust policy read as an identity
         // policy is best told "Principal is not allowed here" first.
         let principal = keep(e, self.principal_element(node, find("Principal")));
+        // A statement with `Principal` where none is allowed is most likely
+        // a trust or bucket policy read as the wrong kind: its missing
+        // `Resource` follows from that and is not reported on its own.
+        let resource_optional = self.kind.has_principal() || find("Principal").is_some();
         let resource = keep(
             e,
-            self.resource_element(node, find("Resource"), find("NotResource")),
+            self.resource_element(
+                node,
+                find("Resource"),
+                find("NotResource"),
+                resource_optional,
+            ),
         );
         let condition = keep(
             e,
@@ -608,6 +617,7 @@ impl Parser<'_> {
         node: &Node,
         resource: Option<&Member>,
         not_resource: Option<&Member>,
+        optional: bool,
     ) -> Result<Option<PatternList<ResourcePattern>>, PolicyError> {
         let (m, negated) = match (resource, not_resource) {
             (Some(_), Some(m)) => {
@@ -622,7 +632,7 @@ impl Parser<'_> {
             }
             (Some(m), None) => (m, false),
             (None, Some(m)) => (m, true),
-            (None, None) if self.kind.has_principal() => return Ok(None),
+            (None, None) if optional => return Ok(None),
             (None, None) => {
                 return Err(self.error(
                     node.span,
