@@ -165,10 +165,10 @@ impl ResourceIndex {
             return false;
         }
         for (len, map) in &self.by_prefix {
-            if let Some(found) = relative.get(..*len).and_then(|prefix| map.get(prefix)) {
-                if !hits.push(found) {
-                    return false;
-                }
+            if let Some(found) = relative.get(..*len).and_then(|prefix| map.get(prefix))
+                && !hits.push(found)
+            {
+                return false;
             }
         }
         true

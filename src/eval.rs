@@ -203,15 +203,15 @@ fn explain_statement(
     if !statement.action.matches(request.action()) {
         return Err(Mismatch::Action);
     }
-    if let Some(resource) = &statement.resource {
-        if !resource.matches(request.resource()) {
-            return Err(Mismatch::Resource);
-        }
+    if let Some(resource) = &statement.resource
+        && !resource.matches(request.resource())
+    {
+        return Err(Mismatch::Resource);
     }
-    if let Some(principal) = &statement.principal {
-        if !principal_matches(principal, request) {
-            return Err(Mismatch::Principal);
-        }
+    if let Some(principal) = &statement.principal
+        && !principal_matches(principal, request)
+    {
+        return Err(Mismatch::Principal);
     }
     match &statement.condition {
         None => Ok(Vec::new()),

@@ -547,6 +547,33 @@ impl Loader<'_> {
         self.cache.extend(parsed);
     }
 
+    /// One entry of `Users`, `Groups` or `Roles`: its members (unknown keys
+    /// refused), its name and where the name is written.
+    fn entry<'n>(
+        &self,
+        node: &'n Node,
+        what: &str,
+        name_key: &'static str,
+        allowed: &[&'static str],
+    ) -> Result<(&'n [Member], String, Span), StoreError> {
+        let members = self.object(node, what, allowed, &[name_key])?;
+        let name_node = &members
+            .iter()
+            .find(|m| m.key == name_key)
+            .ok_or_else(|| self.schema(node.span, format!("missing {name_key}")))?
+            .value;
+        let name = self.string(name_node, name_key)?.to_string();
+        Ok((members, name, name_node.span))
+    }
+
+    /// The identity policies an entry's `Policies` names.
+    fn attached(&mut self, members: &[Member]) -> Result<Vec<PolicyRef>, StoreError> {
+        match members.iter().find(|m| m.key == "Policies") {
+            Some(p) => self.policies(&p.value, "Policies", PolicyKind::Identity),
+            None => Ok(Vec::new()),
+        }
+    }
+
     fn store(&mut self, root: &Node) -> Result<Store, StoreError> {
         let members = self.object(
             root,
@@ -565,21 +592,11 @@ impl Loader<'_> {
         let mut groups = HashMap::new();
         if let Some(node) = get("Groups") {
             for g in self.array(node, "Groups")? {
-                let m = self.object(g, "a group", &["GroupName", "Policies"], &["GroupName"])?;
-                let name_node = &m
-                    .iter()
-                    .find(|m| m.key == "GroupName")
-                    .ok_or_else(|| self.schema(g.span, "missing GroupName"))?
-                    .value;
-                let name = self.string(name_node, "GroupName")?.to_string();
-                let policies = match m.iter().find(|m| m.key == "Policies") {
-                    Some(p) => self.policies(&p.value, "Policies", PolicyKind::Identity)?,
-                    None => Vec::new(),
-                };
+                let (m, name, span) =
+                    self.entry(g, "a group", "GroupName", &["GroupName", "Policies"])?;
+                let policies = self.attached(m)?;
                 if groups.insert(name.clone(), policies).is_some() {
-                    return Err(
-                        self.schema(name_node.span, format!("group {name:?} is defined twice"))
-                    );
+                    return Err(self.schema(span, format!("group {name:?} is defined twice")));
                 }
             }
         }
@@ -587,24 +604,14 @@ impl Loader<'_> {
         let mut users: Vec<User> = Vec::new();
         if let Some(node) = get("Users") {
             for u in self.array(node, "Users")? {
-                let m = self.object(
-                    u,
-                    "a user",
-                    &["UserName", "Groups", "Policies"],
-                    &["UserName"],
-                )?;
-                let find = |k: &str| m.iter().find(|m| m.key == k).map(|m| &m.value);
-                let name_node =
-                    find("UserName").ok_or_else(|| self.schema(u.span, "missing UserName"))?;
-                let name = self.string(name_node, "UserName")?.to_string();
+                let (m, name, span) =
+                    self.entry(u, "a user", "UserName", &["UserName", "Groups", "Policies"])?;
                 if users.iter().any(|x| x.name == name) {
-                    return Err(
-                        self.schema(name_node.span, format!("user {name:?} is defined twice"))
-                    );
+                    return Err(self.schema(span, format!("user {name:?} is defined twice")));
                 }
                 let mut user_groups = Vec::new();
-                if let Some(gs) = find("Groups") {
-                    for (g, span) in self.strings(gs, "Groups")? {
+                if let Some(gs) = m.iter().find(|m| m.key == "Groups") {
+                    for (g, span) in self.strings(&gs.value, "Groups")? {
                         if !groups.contains_key(g) {
                             return Err(StoreError::UnknownGroup {
                                 file: self.file.to_string(),
@@ -617,10 +624,7 @@ impl Loader<'_> {
                         user_groups.push(g.to_string());
                     }
                 }
-                let policies = match find("Policies") {
-                    Some(p) => self.policies(p, "Policies", PolicyKind::Identity)?,
-                    None => Vec::new(),
-                };
+                let policies = self.attached(m)?;
                 users.push(User {
                     name,
                     groups: user_groups,
@@ -632,29 +636,20 @@ impl Loader<'_> {
         let mut roles: Vec<Role> = Vec::new();
         if let Some(node) = get("Roles") {
             for r in self.array(node, "Roles")? {
-                let m = self.object(
+                let (m, name, span) = self.entry(
                     r,
                     "a role",
+                    "RoleName",
                     &["RoleName", "Policies", "TrustPolicy"],
-                    &["RoleName"],
                 )?;
-                let find = |k: &str| m.iter().find(|m| m.key == k).map(|m| &m.value);
-                let name_node =
-                    find("RoleName").ok_or_else(|| self.schema(r.span, "missing RoleName"))?;
-                let name = self.string(name_node, "RoleName")?.to_string();
                 if roles.iter().any(|x| x.name == name) {
-                    return Err(
-                        self.schema(name_node.span, format!("role {name:?} is defined twice"))
-                    );
+                    return Err(self.schema(span, format!("role {name:?} is defined twice")));
                 }
-                let policies = match find("Policies") {
-                    Some(p) => self.policies(p, "Policies", PolicyKind::Identity)?,
-                    None => Vec::new(),
-                };
-                let trust = match find("TrustPolicy") {
+                let policies = self.attached(m)?;
+                let trust = match m.iter().find(|m| m.key == "TrustPolicy") {
                     Some(t) => {
-                        let trust_name = self.string(t, "TrustPolicy")?;
-                        Some(self.policy(trust_name, t.span, PolicyKind::Trust)?)
+                        let trust_name = self.string(&t.value, "TrustPolicy")?;
+                        Some(self.policy(trust_name, t.value.span, PolicyKind::Trust)?)
                     }
                     None => None,
                 };

@@ -303,11 +303,10 @@ proptest! {
         let mut bytes = include_bytes!("../policies/ImmMediaOperator.json").to_vec();
         let pos = pos % bytes.len();
         bytes[pos] = byte;
-        if let Ok(text) = std::str::from_utf8(&bytes) {
-            if let Ok(p) = Policy::parse(text, "p", "p.json", PolicyKind::Identity) {
+        if let Ok(text) = std::str::from_utf8(&bytes)
+            && let Ok(p) = Policy::parse(text, "p", "p.json", PolicyKind::Identity) {
                 let set = PolicySet { identity: vec![Arc::new(p)], ..PolicySet::default() };
                 let _ = evaluate(&set, &request(a, r, c));
             }
-        }
     }
 }

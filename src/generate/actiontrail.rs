@@ -212,11 +212,11 @@ pub fn read_event(
 
     let identity = event.get("userIdentity").map(|m| &m.value);
     let identity_text = |key: &str| identity.and_then(|i| text_of(i, key)).unwrap_or("");
-    if let Some(principal) = &filter.principal {
-        if !principal.matches(identity_text("type"), identity_text("userName")) {
-            tally.other_principal += 1;
-            return None;
-        }
+    if let Some(principal) = &filter.principal
+        && !principal.matches(identity_text("type"), identity_text("userName"))
+    {
+        tally.other_principal += 1;
+        return None;
     }
 
     if filter.since.is_some() || filter.until.is_some() {
