@@ -348,14 +348,6 @@ impl CompiledPolicies {
         }
         Decision::ImplicitDeny
     }
-
-    pub fn len(&self) -> usize {
-        self.policies.iter().map(|p| p.statements.len()).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// A [`PolicySet`] compiled for fast decisions.

@@ -300,11 +300,6 @@ impl Policy {
         Parser { origin, kind }.policy(&root, name, text.chars().count())
     }
 
-    /// A statement by index.
-    pub fn statement(&self, index: usize) -> Option<&Statement> {
-        self.statements.get(index)
-    }
-
     /// Reads as much of an already parsed JSON document as is valid, for
     /// the linter: every statement that parses is kept, and one error is
     /// returned for each element that does not (an unknown document

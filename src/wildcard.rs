@@ -112,18 +112,9 @@ impl Wildcard {
         &self.source
     }
 
-    pub fn case(&self) -> Case {
-        self.case
-    }
-
     /// True when the pattern has no `*` or `?`, i.e. matches one string.
     pub fn is_literal(&self) -> bool {
         matches!(self.shape, Shape::Exact(_))
-    }
-
-    /// True for the pattern `*` alone.
-    pub fn is_any(&self) -> bool {
-        matches!(self.shape, Shape::Any)
     }
 
     pub fn matches(&self, input: &str) -> bool {
