@@ -485,19 +485,18 @@ impl Authorizer {
             CompiledPolicySet::with_control(set, control.clone())
         };
         for (kind, names) in [
-            ("user", store.users().collect::<Vec<_>>()),
-            ("role", store.roles().collect()),
+            (PrincipalKind::User, store.users().collect::<Vec<_>>()),
+            (PrincipalKind::Role, store.roles().collect()),
         ] {
             for name in names {
-                // Names come from the store itself, so they resolve.
-                let Ok(resolved) = store.resolve(&format!("{kind}/{name}")) else {
+                // Names come from the store itself, so they are found.
+                let Some(policies) = store.policies_for(kind, name) else {
                     continue;
                 };
-                let compiled = compile(&resolved.policies);
-                let map = if kind == "user" {
-                    &mut authorizer.users
-                } else {
-                    &mut authorizer.roles
+                let compiled = compile(&policies);
+                let map = match kind {
+                    PrincipalKind::User => &mut authorizer.users,
+                    PrincipalKind::Role => &mut authorizer.roles,
                 };
                 map.insert(name.into(), compiled);
             }

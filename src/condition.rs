@@ -381,15 +381,41 @@ pub fn parse_bool(s: &str) -> Result<bool, &'static str> {
     }
 }
 
-/// Reads an address or CIDR block; a bare address is a /32 or /128.
+/// Reads an address or CIDR block; a bare address is a /32 or /128. A block
+/// inside the IPv4-mapped range (`::ffff:203.0.113.0/120`) is read as the
+/// IPv4 block it maps (`203.0.113.0/24`).
 pub fn parse_network(s: &str) -> Result<IpNet, &'static str> {
-    if let Ok(net) = IpNet::from_str(s) {
+    let net = match IpNet::from_str(s) {
         // `192.0.2.1/24` has host bits set; RAM reads it as its block.
-        return Ok(net.trunc());
+        Ok(net) => net.trunc(),
+        Err(_) => IpAddr::from_str(s)
+            .map(IpNet::from)
+            .map_err(|_| "expected an IPv4 or IPv6 address or CIDR block such as 192.0.2.0/24")?,
+    };
+    if let IpNet::V6(v6) = net
+        && v6.prefix_len() >= 96
+        && let IpAddr::V4(v4) = IpAddr::V6(v6.network()).to_canonical()
+        && let Ok(mapped) = ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96)
+    {
+        return Ok(IpNet::V4(mapped));
     }
-    IpAddr::from_str(s)
-        .map(IpNet::from)
-        .map_err(|_| "expected an IPv4 or IPv6 address or CIDR block such as 192.0.2.0/24")
+    Ok(net)
+}
+
+/// Reads a request address. An IPv4-mapped IPv6 address
+/// (`::ffff:203.0.113.5`) is the IPv4 address it maps, so that no spelling
+/// of an address escapes an IPv4 block (docs/semantics.md, "Request values").
+pub fn parse_address(s: &str) -> Option<IpAddr> {
+    IpAddr::from_str(s).ok().map(|ip| ip.to_canonical())
+}
+
+/// Whether `net` holds `ip`, whichever way either is written: an IPv4
+/// address is in an IPv6 block when its IPv4-mapped form is.
+pub fn network_contains(net: &IpNet, ip: IpAddr) -> bool {
+    match (net, ip.to_canonical()) {
+        (IpNet::V6(v6), IpAddr::V4(v4)) => v6.contains(&v4.to_ipv6_mapped()),
+        (net, ip) => net.contains(&ip),
+    }
 }
 
 /// Policy values, read once in the operator's type.
@@ -651,7 +677,7 @@ fn positive_match(operator: Operator, values: &Values, value: &ContextValue) -> 
         }
         Values::Networks(list) => {
             let ip = value.ip()?;
-            list.iter().any(|net| net.contains(&ip))
+            list.iter().any(|net| network_contains(net, ip))
         }
     })
 }
@@ -720,6 +746,39 @@ mod tests {
         assert_eq!(a, b);
         assert!(parse_date("2019-08-12").is_err());
         assert!(parse_date("yesterday").is_err());
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_the_ipv4_address() {
+        let block = parse_network("203.0.113.0/24").unwrap();
+        for spelling in [
+            "203.0.113.5",
+            "::ffff:203.0.113.5",
+            "::ffff:cb00:7105",
+            "::FFFF:CB00:7105",
+        ] {
+            let ip = parse_address(spelling).unwrap();
+            assert!(network_contains(&block, ip), "{spelling}");
+        }
+        assert!(!network_contains(
+            &block,
+            parse_address("::ffff:198.51.100.1").unwrap()
+        ));
+        // A mapped block is the IPv4 block.
+        assert_eq!(
+            parse_network("::ffff:203.0.113.0/120").unwrap(),
+            parse_network("203.0.113.0/24").unwrap()
+        );
+        // An IPv6 block that holds the mapped range holds IPv4 addresses.
+        let all6 = parse_network("::/0").unwrap();
+        assert!(network_contains(
+            &all6,
+            parse_address("203.0.113.5").unwrap()
+        ));
+        assert!(!network_contains(
+            &parse_network("2001:db8::/32").unwrap(),
+            parse_address("203.0.113.5").unwrap()
+        ));
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub mod catalog;
 pub mod condition;
 pub mod eval;
 pub mod generate;
+pub mod input;
 pub mod json;
 pub mod lint;
 pub mod policy;

@@ -5,6 +5,7 @@
 //! point at the exact place. Anything the grammar of semantics §1 does not
 //! allow is an error: a policy that does not parse is never evaluated.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -240,6 +241,16 @@ pub enum PolicyErrorKind {
         "`{element}` is not allowed in a trust policy; it applies to the role it is attached to"
     )]
     ResourceInTrustPolicy { element: &'static str },
+    #[error(
+        "duplicate condition key {key:?} under `{operator}`: keys compare case-insensitively, and {first:?} (line {first_line}, column {first_column}) is the same key"
+    )]
+    DuplicateConditionKey {
+        operator: String,
+        key: String,
+        first: String,
+        first_line: u32,
+        first_column: u32,
+    },
     #[error("unknown principal type `{name}`: expected `RAM`, `Service` or `Federated`{}", suggestion_text(.suggestion))]
     UnknownPrincipalType {
         name: String,
@@ -851,9 +862,28 @@ impl Parser<'_> {
                     PolicyErrorKind::Empty(op.key.clone()),
                 ));
             }
-            let mut entries = Vec::with_capacity(keys.len());
+            let mut entries: Vec<ConditionEntry> = Vec::with_capacity(keys.len());
+            let mut seen: HashMap<String, usize> = HashMap::with_capacity(keys.len());
             for key in keys {
-                entries.push(self.condition_entry(&spec, key)?);
+                let entry = self.condition_entry(&spec, key)?;
+                // Keys are case-insensitive: two spellings of one key under
+                // one operator are a duplicate key, never two conditions
+                // ANDed (docs/semantics.md, "Document grammar").
+                if let Some(first) = seen.get(&entry.key_lower).map(|&i| &entries[i]) {
+                    return Err(self.error(
+                        key.key_span,
+                        &key.value.pointer,
+                        PolicyErrorKind::DuplicateConditionKey {
+                            operator: op.key.clone(),
+                            key: key.key.clone(),
+                            first: first.key.clone(),
+                            first_line: first.key_span.start.line,
+                            first_column: first.key_span.start.column,
+                        },
+                    ));
+                }
+                seen.insert(entry.key_lower.clone(), entries.len());
+                entries.push(entry);
             }
             clauses.push(ConditionClause {
                 operator: spec,

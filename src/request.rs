@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::condition::{ValueType, parse_bool, parse_date};
+use crate::condition::{ValueType, parse_address, parse_bool, parse_date};
 
 /// Why a request cannot be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -107,7 +107,7 @@ impl ContextValue {
     fn new(text: &str) -> Self {
         ContextValue {
             text: text.to_string(),
-            ip: text.parse().ok(),
+            ip: parse_address(text),
             date: parse_date(text).ok(),
         }
     }

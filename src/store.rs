@@ -2,13 +2,25 @@
 //! `<PolicyName>.json` per custom policy, plus the system policies ramcheck
 //! ships. Everything is read and validated when the store is loaded, so a
 //! broken reference is an error before any question is answered.
+//!
+//! Loading is three passes: `principals.json` is read once into a typed
+//! index (every schema error names its line); each policy it references is
+//! resolved to RAM's namespace (`PolicyType`: system or custom) and loaded
+//! once, on all cores for a large store; then the store is assembled.
+//! System and custom policies are separate namespaces: a custom policy that
+//! is referenced but cannot be read is an error, never a fallback to a
+//! system policy of the same name (docs/semantics.md, "Policy references").
 
 use std::collections::HashMap;
+use std::fmt;
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
+
 use crate::eval::PolicySet;
+use crate::input::{self, ReadError};
 use crate::json::{self, JsonError, Member, Node, Span, Value};
 use crate::policy::{Policy, PolicyError, PolicyKind, PolicyRef};
 use crate::request::{Principal, PrincipalKind};
@@ -27,15 +39,29 @@ pub const SYSTEM_POLICIES: &[(&str, &str)] = &[
     ),
 ];
 
+/// RAM's two policy namespaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PolicyType {
+    /// Alibaba Cloud's own policies, read-only; ramcheck ships some.
+    System,
+    /// The account's policies: `<PolicyName>.json` in the store.
+    Custom,
+}
+
+impl fmt::Display for PolicyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PolicyType::System => "System",
+            PolicyType::Custom => "Custom",
+        })
+    }
+}
+
 /// Why a store or policy file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error("{file}:{}:{}: invalid JSON: {}", .error.position.line, .error.position.column, .error.kind)]
     Json { file: String, error: JsonError },
     #[error("{file}:{}:{}: {message}", .span.start.line, .span.start.column)]
@@ -51,12 +77,32 @@ pub enum StoreError {
         group: String,
         suggestion: Option<String>,
     },
-    #[error("{file}:{}:{}: unknown policy {name:?}: no {name}.json in the store and no system policy of that name{}", .span.start.line, .span.start.column, hint(.suggestion))]
+    #[error("{file}:{}:{}: unknown {}policy {name:?}: {}{}", .span.start.line, .span.start.column, policy_type_word(*.policy_type), unknown_policy_reason(*.policy_type, .name), hint(.suggestion))]
     UnknownPolicy {
         file: String,
         span: Span,
         name: String,
+        /// The namespace the reference named; `None` for a bare name,
+        /// which was looked up in both.
+        policy_type: Option<PolicyType>,
         suggestion: Option<String>,
+    },
+    #[error(
+        "{file}:{}:{}: policy {name:?} is both a system policy and a file of the store: name its type, {{\"PolicyName\": {name:?}, \"PolicyType\": \"Custom\"}} (or \"System\")",
+        .span.start.line, .span.start.column
+    )]
+    AmbiguousPolicy {
+        file: String,
+        span: Span,
+        name: String,
+    },
+    #[error("{file}:{}:{}: custom policy {name:?} cannot be read: {source}", .span.start.line, .span.start.column)]
+    UnreadablePolicy {
+        file: String,
+        span: Span,
+        name: String,
+        #[source]
+        source: ReadError,
     },
     #[error("{file}:{}:{}: invalid policy name {name:?}: 1-128 characters of A-Z, a-z, 0-9 and '-'", .span.start.line, .span.start.column)]
     InvalidPolicyName {
@@ -93,34 +139,46 @@ fn hint(suggestion: &Option<String>) -> String {
     }
 }
 
+fn policy_type_word(policy_type: Option<PolicyType>) -> &'static str {
+    match policy_type {
+        Some(PolicyType::Custom) => "custom ",
+        Some(PolicyType::System) => "system ",
+        None => "",
+    }
+}
+
+fn unknown_policy_reason(policy_type: Option<PolicyType>, name: &str) -> String {
+    match policy_type {
+        Some(PolicyType::Custom) => format!("the store has no {name}.json"),
+        Some(PolicyType::System) => "ramcheck ships no system policy of that name".to_string(),
+        None => {
+            format!("the store has no {name}.json and ramcheck ships no system policy of that name")
+        }
+    }
+}
+
 /// Reads a policy document from a file; its name is the file stem.
 pub fn load_policy_file(path: &Path, kind: PolicyKind) -> Result<PolicyRef, StoreError> {
-    let text = read(path)?;
+    let bytes = input::read_limited(path, input::MAX_POLICY_BYTES, "a policy document")?;
+    let file = path.display().to_string();
+    let text = utf8(bytes, &file)?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Ok(Arc::new(Policy::parse(
-        &text,
-        &name,
-        &path.display().to_string(),
-        kind,
-    )?))
+    Ok(Arc::new(Policy::parse(&text, &name, &file, kind)?))
 }
 
-fn read(path: &Path) -> Result<String, StoreError> {
-    let bytes = fs::read(path).map_err(|source| StoreError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+/// The text of a file's bytes; invalid UTF-8 is reported where the bad
+/// byte is, through the JSON reader's rules.
+fn utf8(bytes: Vec<u8>, file: &str) -> Result<String, StoreError> {
     String::from_utf8(bytes).map_err(|e| {
-        // Report where the bad byte is, through the JSON reader's rules.
         let error = json::parse_bytes(e.as_bytes()).err().unwrap_or(JsonError {
             kind: json::JsonErrorKind::InvalidUtf8,
             position: Default::default(),
         });
         StoreError::Json {
-            file: path.display().to_string(),
+            file: file.to_string(),
             error,
         }
     })
@@ -149,6 +207,7 @@ pub struct Store {
     groups: HashMap<String, Vec<PolicyRef>>,
     roles: Vec<Role>,
     control: Vec<PolicyRef>,
+    revision: String,
 }
 
 /// A principal found in the store, with every policy that applies to it.
@@ -162,19 +221,9 @@ impl Store {
     /// Loads `dir/principals.json` and every policy it names.
     pub fn load(dir: &Path) -> Result<Store, StoreError> {
         let path = dir.join("principals.json");
+        let bytes = input::read_regular(&path, input::MAX_PRINCIPALS_BYTES, "principals.json")?;
         let file = path.display().to_string();
-        let text = read(&path)?;
-        let root = json::parse(&text).map_err(|error| StoreError::Json {
-            file: file.clone(),
-            error,
-        })?;
-        let mut loader = Loader {
-            documents: Documents::Dir(dir),
-            file: &file,
-            cache: HashMap::new(),
-        };
-        loader.prefetch(&root);
-        loader.store(&root)
+        Store::build(&file, &utf8(bytes, &file)?, &Documents::Dir(dir))
     }
 
     /// Builds a store from documents in memory: the text of
@@ -184,22 +233,75 @@ impl Store {
         principals: &str,
         policies: &HashMap<String, String>,
     ) -> Result<Store, StoreError> {
-        let file = "principals.json";
+        Store::build("principals.json", principals, &Documents::Memory(policies))
+    }
+
+    fn build(file: &str, principals: &str, documents: &Documents) -> Result<Store, StoreError> {
         let root = json::parse(principals).map_err(|error| StoreError::Json {
             file: file.to_string(),
             error,
         })?;
-        let mut loader = Loader {
-            documents: Documents::Memory(policies),
-            file,
-            cache: HashMap::new(),
-        };
-        loader.prefetch(&root);
-        loader.store(&root)
+        let index = Index::read(&root, file)?;
+        let loaded = Loaded::load(&index, file, documents)?;
+        let mut revision = Sha256::new();
+        revision.update(b"ramcheck store v1\0");
+        digest_part(&mut revision, "principals.json", principals.as_bytes());
+        loaded.digest(&mut revision);
+        let revision: String = revision.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let users = index
+            .users
+            .iter()
+            .map(|u| User {
+                name: u.name.clone(),
+                groups: u.groups.iter().map(|(g, _)| g.clone()).collect(),
+                policies: loaded.all(&u.policies, PolicyKind::Identity),
+            })
+            .collect();
+        let groups = index
+            .groups
+            .iter()
+            .map(|g| {
+                (
+                    g.name.clone(),
+                    loaded.all(&g.policies, PolicyKind::Identity),
+                )
+            })
+            .collect();
+        let roles = index
+            .roles
+            .iter()
+            .map(|r| Role {
+                name: r.name.clone(),
+                policies: loaded.all(&r.policies, PolicyKind::Identity),
+                trust: r
+                    .trust
+                    .as_ref()
+                    .and_then(|t| loaded.get(t, PolicyKind::Trust)),
+            })
+            .collect();
+        Ok(Store {
+            file: file.to_string(),
+            account_id: index.account,
+            users,
+            groups,
+            roles,
+            control: loaded.all(&index.control, PolicyKind::Control),
+            revision,
+        })
     }
 
     pub fn account_id(&self) -> &str {
         &self.account_id
+    }
+
+    /// A digest of everything the store was built from (`principals.json`
+    /// and each policy it references, by content): equal revisions mean
+    /// equal stores, so a fleet's consistency can be checked.
+    pub fn revision(&self) -> &str {
+        &self.revision
     }
 
     /// The user names, in file order.
@@ -220,60 +322,45 @@ impl Store {
             .and_then(|r| r.trust.clone())
     }
 
-    /// Finds `user/<name>`, `role/<name>` or the ARN form and gathers its
-    /// policies: the store's control policies, then its identity policies
-    /// (a user's own, then its groups' in order).
-    pub fn resolve(&self, spec: &str) -> Result<ResolvedPrincipal, StoreError> {
-        let (kind, name) = self.parse_principal(spec)?;
-        let unknown = |candidates: Vec<&str>| StoreError::UnknownPrincipal {
-            principal: spec.to_string(),
-            file: self.file.clone(),
-            suggestion: did_you_mean(name, candidates).map(|s| format!("{kind}/{s}")),
-        };
-        let mut policies = PolicySet {
-            control: self.control.clone(),
-            ..PolicySet::default()
-        };
-        let principal =
-            if kind == "user" {
-                let user =
-                    self.users.iter().find(|u| u.name == name).ok_or_else(|| {
-                        unknown(self.users.iter().map(|u| u.name.as_str()).collect())
-                    })?;
-                policies.identity = user.policies.clone();
+    /// The policies that apply to a store principal: the store's control
+    /// policies, then its identity policies (a user's own, then its
+    /// groups' in order). `None` when the store does not hold it.
+    pub fn policies_for(&self, kind: PrincipalKind, name: &str) -> Option<PolicySet> {
+        let identity = match kind {
+            PrincipalKind::User => {
+                let user = self.users.iter().find(|u| u.name == name)?;
+                let mut identity = user.policies.clone();
                 for group in &user.groups {
                     // Groups were checked at load time.
                     if let Some(p) = self.groups.get(group) {
-                        policies.identity.extend(p.iter().cloned());
+                        identity.extend(p.iter().cloned());
                     }
                 }
-                Principal::user(&self.account_id, name)
-            } else {
-                let role =
-                    self.roles.iter().find(|r| r.name == name).ok_or_else(|| {
-                        unknown(self.roles.iter().map(|r| r.name.as_str()).collect())
-                    })?;
-                policies.identity = role.policies.clone();
-                Principal::role(&self.account_id, name)
-            };
-        Ok(ResolvedPrincipal {
-            principal,
-            policies,
+                identity
+            }
+            PrincipalKind::Role => self.roles.iter().find(|r| r.name == name)?.policies.clone(),
+        };
+        Some(PolicySet {
+            control: self.control.clone(),
+            identity,
+            ..PolicySet::default()
         })
     }
 
-    /// The trust policy of the store role that `resource` names, for
-    /// `sts:AssumeRole` on `acs:ram::<account>:role/<name>`.
-    pub fn trust_policy_for(&self, resource: &str) -> Option<PolicyRef> {
-        self.trust_policy(role_in_account(resource, &self.account_id)?)
-    }
-
-    fn parse_principal<'s>(&self, spec: &'s str) -> Result<(&'static str, &'s str), StoreError> {
+    /// Finds `user/<name>`, `role/<name>` or the ARN form and gathers its
+    /// policies (see [`Store::policies_for`]).
+    pub fn resolve(&self, spec: &str) -> Result<ResolvedPrincipal, StoreError> {
         let principal =
             Principal::parse(spec, &self.account_id).map_err(|_| StoreError::InvalidPrincipal {
                 principal: spec.to_string(),
             })?;
-        let Principal::Named { kind, account, .. } = &principal else {
+        let Principal::Named {
+            kind,
+            account,
+            name,
+            ..
+        } = &principal
+        else {
             return Err(StoreError::InvalidPrincipal {
                 principal: spec.to_string(),
             });
@@ -285,20 +372,358 @@ impl Store {
                 expected: self.account_id.clone(),
             });
         }
-        // The name is the text after the last '/', as `parse` read it.
-        let name = spec.rsplit_once('/').map_or(spec, |(_, n)| n);
-        Ok((
-            match kind {
-                PrincipalKind::User => "user",
-                PrincipalKind::Role => "role",
-            },
-            name,
-        ))
+        let policies = self.policies_for(*kind, name).ok_or_else(|| {
+            let (prefix, candidates): (&str, Vec<&str>) = match kind {
+                PrincipalKind::User => ("user", self.users().collect()),
+                PrincipalKind::Role => ("role", self.roles().collect()),
+            };
+            StoreError::UnknownPrincipal {
+                principal: spec.to_string(),
+                file: self.file.clone(),
+                suggestion: did_you_mean(name, candidates).map(|s| format!("{prefix}/{s}")),
+            }
+        })?;
+        Ok(ResolvedPrincipal {
+            principal,
+            policies,
+        })
     }
+
+    /// The trust policy of the store role that `resource` names, for
+    /// `sts:AssumeRole` on `acs:ram::<account>:role/<name>`.
+    pub fn trust_policy_for(&self, resource: &str) -> Option<PolicyRef> {
+        self.trust_policy(role_in_account(resource, &self.account_id)?)
+    }
+}
+
+/// The role name an ARN `acs:ram::<account>:role/<name>` names, when the
+/// account is `account`: where `sts:AssumeRole` finds the trust policy.
+pub fn role_in_account<'r>(resource: &'r str, account: &str) -> Option<&'r str> {
+    let rest = resource.strip_prefix("acs:ram::")?;
+    let (acct, role) = rest.split_once(":role/")?;
+    (acct == account && !role.is_empty()).then_some(role)
 }
 
 fn is_valid_policy_name(name: &str) -> bool {
     (1..=128).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// RAM's user, group and role names: 1-64 letters, digits, `.`, `_`, `-`
+/// (and `@` in user names).
+fn is_valid_principal_name(name: &str, at_allowed: bool) -> bool {
+    (1..=64).contains(&name.len())
+        && name.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'.' | b'_' | b'-')
+                || (at_allowed && b == b'@')
+        })
+}
+
+fn digest_part(hasher: &mut Sha256, name: &str, bytes: &[u8]) {
+    hasher.update((name.len() as u64).to_le_bytes());
+    hasher.update(name.as_bytes());
+    hasher.update((bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
+}
+
+/// A policy as `principals.json` names it.
+#[derive(Debug, Clone)]
+struct Reference {
+    name: String,
+    /// Set when the reference names its namespace.
+    policy_type: Option<PolicyType>,
+    span: Span,
+}
+
+#[derive(Debug)]
+struct UserEntry {
+    name: String,
+    groups: Vec<(String, Span)>,
+    policies: Vec<Reference>,
+}
+
+#[derive(Debug)]
+struct GroupEntry {
+    name: String,
+    policies: Vec<Reference>,
+}
+
+#[derive(Debug)]
+struct RoleEntry {
+    name: String,
+    policies: Vec<Reference>,
+    trust: Option<Reference>,
+}
+
+/// `principals.json`, read and checked, before any policy is loaded.
+#[derive(Debug)]
+struct Index {
+    account: String,
+    users: Vec<UserEntry>,
+    groups: Vec<GroupEntry>,
+    roles: Vec<RoleEntry>,
+    control: Vec<Reference>,
+}
+
+/// The one walk of `principals.json`'s schema.
+struct Schema<'a> {
+    file: &'a str,
+}
+
+impl Schema<'_> {
+    fn error(&self, span: Span, message: impl Into<String>) -> StoreError {
+        StoreError::Schema {
+            file: self.file.to_string(),
+            span,
+            message: message.into(),
+        }
+    }
+
+    /// An object's members, refusing unknown keys and requiring `required`.
+    fn object<'n>(
+        &self,
+        node: &'n Node,
+        what: &str,
+        allowed: &[&'static str],
+        required: &[&str],
+    ) -> Result<&'n [Member], StoreError> {
+        let members = node
+            .as_object()
+            .ok_or_else(|| self.error(node.span, format!("{what} must be an object")))?;
+        for m in members {
+            if !allowed.contains(&m.key.as_str()) {
+                let mut message = format!("unknown key {:?} in {what}", m.key);
+                if let Some(s) = did_you_mean(&m.key, allowed.iter().copied()) {
+                    message.push_str(&format!(" (did you mean {s:?}?)"));
+                }
+                return Err(self.error(m.key_span, message));
+            }
+        }
+        for key in required {
+            if !members.iter().any(|m| m.key == *key) {
+                return Err(self.error(node.span, format!("{what} needs {key:?}")));
+            }
+        }
+        Ok(members)
+    }
+
+    fn string<'n>(&self, node: &'n Node, what: &str) -> Result<&'n str, StoreError> {
+        match node.as_str() {
+            Some(s) if !s.is_empty() => Ok(s),
+            _ => Err(self.error(node.span, format!("{what} must be a non-empty string"))),
+        }
+    }
+
+    fn array<'n>(&self, node: &'n Node, what: &str) -> Result<&'n [Node], StoreError> {
+        match &node.value {
+            Value::Array(items) => Ok(items),
+            _ => Err(self.error(node.span, format!("{what} must be an array"))),
+        }
+    }
+
+    /// A user, group or role name, valid by RAM's rules.
+    fn principal_name(
+        &self,
+        node: &Node,
+        what: &str,
+        at_allowed: bool,
+    ) -> Result<String, StoreError> {
+        let name = self.string(node, what)?;
+        if !is_valid_principal_name(name, at_allowed) {
+            return Err(self.error(
+                node.span,
+                format!(
+                    "invalid {what} {name:?}: 1-64 letters, digits, '.', '_', '-'{}",
+                    if at_allowed { " and '@'" } else { "" }
+                ),
+            ));
+        }
+        Ok(name.to_string())
+    }
+
+    /// A policy reference: `"Name"` or `{"PolicyName": "Name", "PolicyType":
+    /// "System"|"Custom"}` (RAM's own shape).
+    fn reference(&self, node: &Node) -> Result<Reference, StoreError> {
+        let (name_node, policy_type) = match &node.value {
+            Value::Object(_) => {
+                let members = self.object(
+                    node,
+                    "a policy reference",
+                    &["PolicyName", "PolicyType"],
+                    &["PolicyName", "PolicyType"],
+                )?;
+                let get = |k: &str| members.iter().find(|m| m.key == k).map(|m| &m.value);
+                let type_node =
+                    get("PolicyType").ok_or_else(|| self.error(node.span, "missing PolicyType"))?;
+                let policy_type = match type_node.as_str() {
+                    Some("System") => PolicyType::System,
+                    Some("Custom") => PolicyType::Custom,
+                    _ => {
+                        return Err(self.error(
+                            type_node.span,
+                            "PolicyType must be \"System\" or \"Custom\"",
+                        ));
+                    }
+                };
+                let name =
+                    get("PolicyName").ok_or_else(|| self.error(node.span, "missing PolicyName"))?;
+                (name, Some(policy_type))
+            }
+            _ => (node, None),
+        };
+        let name = self.string(name_node, "a policy name")?;
+        if !is_valid_policy_name(name) {
+            // Also keeps names like `../x` from reaching the file system.
+            return Err(StoreError::InvalidPolicyName {
+                file: self.file.to_string(),
+                span: name_node.span,
+                name: name.to_string(),
+            });
+        }
+        Ok(Reference {
+            name: name.to_string(),
+            policy_type,
+            span: name_node.span,
+        })
+    }
+
+    /// `Policies` (or `ControlPolicies`): an array of references.
+    fn references(&self, node: Option<&Node>, what: &str) -> Result<Vec<Reference>, StoreError> {
+        match node {
+            None => Ok(Vec::new()),
+            Some(node) => self
+                .array(node, what)?
+                .iter()
+                .map(|n| self.reference(n))
+                .collect(),
+        }
+    }
+}
+
+fn member<'n>(members: &'n [Member], key: &str) -> Option<&'n Node> {
+    members.iter().find(|m| m.key == key).map(|m| &m.value)
+}
+
+impl Index {
+    fn read(root: &Node, file: &str) -> Result<Index, StoreError> {
+        let schema = Schema { file };
+        let members = schema.object(
+            root,
+            "principals.json",
+            &["AccountId", "Users", "Groups", "Roles", "ControlPolicies"],
+            &["AccountId"],
+        )?;
+        let account_node = member(members, "AccountId")
+            .ok_or_else(|| schema.error(root.span, "missing AccountId"))?;
+        let account = schema.string(account_node, "AccountId")?;
+        if account.len() > 32 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(schema.error(account_node.span, "AccountId must be the account's digits"));
+        }
+
+        let mut groups: Vec<GroupEntry> = Vec::new();
+        for g in member(members, "Groups").map_or(Ok(&[][..]), |n| schema.array(n, "Groups"))? {
+            let m = schema.object(g, "a group", &["GroupName", "Policies"], &["GroupName"])?;
+            let name_node =
+                member(m, "GroupName").ok_or_else(|| schema.error(g.span, "missing GroupName"))?;
+            let name = schema.principal_name(name_node, "group name", false)?;
+            if groups.iter().any(|x| x.name == name) {
+                return Err(
+                    schema.error(name_node.span, format!("group {name:?} is defined twice"))
+                );
+            }
+            let policies = schema.references(member(m, "Policies"), "Policies")?;
+            groups.push(GroupEntry { name, policies });
+        }
+
+        let mut users: Vec<UserEntry> = Vec::new();
+        for u in member(members, "Users").map_or(Ok(&[][..]), |n| schema.array(n, "Users"))? {
+            let m = schema.object(
+                u,
+                "a user",
+                &["UserName", "Groups", "Policies"],
+                &["UserName"],
+            )?;
+            let name_node =
+                member(m, "UserName").ok_or_else(|| schema.error(u.span, "missing UserName"))?;
+            let name = schema.principal_name(name_node, "user name", true)?;
+            if users.iter().any(|x| x.name == name) {
+                return Err(schema.error(name_node.span, format!("user {name:?} is defined twice")));
+            }
+            let mut user_groups = Vec::new();
+            if let Some(list) = member(m, "Groups") {
+                for g in schema.array(list, "Groups")? {
+                    let group = schema.string(g, "Groups")?;
+                    if !groups.iter().any(|x| x.name == group) {
+                        return Err(StoreError::UnknownGroup {
+                            file: file.to_string(),
+                            span: g.span,
+                            group: group.to_string(),
+                            suggestion: did_you_mean(group, groups.iter().map(|x| x.name.as_str()))
+                                .map(str::to_string),
+                        });
+                    }
+                    user_groups.push((group.to_string(), g.span));
+                }
+            }
+            let policies = schema.references(member(m, "Policies"), "Policies")?;
+            users.push(UserEntry {
+                name,
+                groups: user_groups,
+                policies,
+            });
+        }
+
+        let mut roles: Vec<RoleEntry> = Vec::new();
+        for r in member(members, "Roles").map_or(Ok(&[][..]), |n| schema.array(n, "Roles"))? {
+            let m = schema.object(
+                r,
+                "a role",
+                &["RoleName", "Policies", "TrustPolicy"],
+                &["RoleName"],
+            )?;
+            let name_node =
+                member(m, "RoleName").ok_or_else(|| schema.error(r.span, "missing RoleName"))?;
+            let name = schema.principal_name(name_node, "role name", false)?;
+            if roles.iter().any(|x| x.name == name) {
+                return Err(schema.error(name_node.span, format!("role {name:?} is defined twice")));
+            }
+            let policies = schema.references(member(m, "Policies"), "Policies")?;
+            let trust = member(m, "TrustPolicy")
+                .map(|t| schema.reference(t))
+                .transpose()?;
+            roles.push(RoleEntry {
+                name,
+                policies,
+                trust,
+            });
+        }
+
+        let control = schema.references(member(members, "ControlPolicies"), "ControlPolicies")?;
+        Ok(Index {
+            account: account.to_string(),
+            users,
+            groups,
+            roles,
+            control,
+        })
+    }
+
+    /// Every reference with the kind it is read as, in file order.
+    fn references(&self) -> Vec<(&Reference, PolicyKind)> {
+        let mut out = Vec::new();
+        for g in &self.groups {
+            out.extend(g.policies.iter().map(|r| (r, PolicyKind::Identity)));
+        }
+        for u in &self.users {
+            out.extend(u.policies.iter().map(|r| (r, PolicyKind::Identity)));
+        }
+        for r in &self.roles {
+            out.extend(r.policies.iter().map(|p| (p, PolicyKind::Identity)));
+            out.extend(r.trust.iter().map(|t| (t, PolicyKind::Trust)));
+        }
+        out.extend(self.control.iter().map(|r| (r, PolicyKind::Control)));
+        out
+    }
 }
 
 /// Where a store's custom policies come from.
@@ -310,19 +735,36 @@ enum Documents<'a> {
 }
 
 impl Documents<'_> {
-    /// The text of custom policy `name` and where it came from, if held.
-    fn policy(&self, name: &str) -> Result<Option<(String, String)>, StoreError> {
+    /// Whether the store holds an entry called `name` in any form: a file,
+    /// a link (even a dangling one), a directory. Such a name is never
+    /// bound to a system policy without its type being named.
+    fn holds(&self, name: &str) -> bool {
+        match self {
+            Documents::Dir(dir) => fs::symlink_metadata(dir.join(format!("{name}.json"))).is_ok(),
+            Documents::Memory(map) => map.contains_key(name),
+        }
+    }
+
+    /// The text of custom policy `name` and where it came from; `None`
+    /// when the store holds no entry of that name.
+    fn read(&self, name: &str) -> Option<Result<(String, String), StoreError>> {
         match self {
             Documents::Dir(dir) => {
-                let path = dir.join(format!("{name}.json"));
-                if !path.is_file() {
-                    return Ok(None);
+                if !self.holds(name) {
+                    return None;
                 }
-                Ok(Some((read(&path)?, path.display().to_string())))
+                let path = dir.join(format!("{name}.json"));
+                let file = path.display().to_string();
+                Some(
+                    input::read_regular(&path, input::MAX_POLICY_BYTES, "a policy document")
+                        .map_err(StoreError::from)
+                        .and_then(|bytes| utf8(bytes, &file))
+                        .map(|text| (text, file)),
+                )
             }
-            Documents::Memory(map) => Ok(map
+            Documents::Memory(map) => map
                 .get(name)
-                .map(|text| (text.clone(), format!("memory:{name}")))),
+                .map(|text| Ok((text.clone(), format!("memory:{name}")))),
         }
     }
 
@@ -347,332 +789,192 @@ impl Documents<'_> {
     }
 }
 
-/// The text and origin of policy `name`: the store's own document, else
-/// a system policy ramcheck ships (a store file of the same name wins).
-fn policy_text(documents: &Documents, name: &str) -> Result<Option<(String, String)>, StoreError> {
-    if let Some(found) = documents.policy(name)? {
-        return Ok(Some(found));
-    }
-    Ok(SYSTEM_POLICIES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, text)| (text.to_string(), format!("builtin:{name}"))))
+/// One policy to load: its name, namespace and kind.
+type Wanted = (String, PolicyType, PolicyKind);
+
+/// Every referenced policy, loaded once.
+struct Loaded {
+    /// The namespace each reference without a type was resolved to.
+    plain: HashMap<String, PolicyType>,
+    policies: HashMap<Wanted, PolicyRef>,
+    /// The custom policies' text, for the revision.
+    texts: Vec<(String, String)>,
+    /// The system policies used, for the revision.
+    system: Vec<String>,
 }
 
-/// The role name an ARN `acs:ram::<account>:role/<name>` names, when the
-/// account is `account`: where `sts:AssumeRole` finds the trust policy.
-pub fn role_in_account<'r>(resource: &'r str, account: &str) -> Option<&'r str> {
-    let rest = resource.strip_prefix("acs:ram::")?;
-    let (acct, role) = rest.split_once(":role/")?;
-    (acct == account && !role.is_empty()).then_some(role)
-}
-
-/// Reads `principals.json` with its spans, so every schema error names a
-/// line, and loads each policy once per kind.
-struct Loader<'a> {
-    documents: Documents<'a>,
-    file: &'a str,
-    cache: HashMap<(String, PolicyKind), PolicyRef>,
-}
-
-impl Loader<'_> {
-    fn schema(&self, span: Span, message: impl Into<String>) -> StoreError {
-        StoreError::Schema {
-            file: self.file.to_string(),
-            span,
-            message: message.into(),
-        }
-    }
-
-    fn object<'n>(
-        &self,
-        node: &'n Node,
-        what: &str,
-        allowed: &[&'static str],
-        required: &[&str],
-    ) -> Result<&'n [Member], StoreError> {
-        let members = node
-            .as_object()
-            .ok_or_else(|| self.schema(node.span, format!("{what} must be an object")))?;
-        for m in members {
-            if !allowed.contains(&m.key.as_str()) {
-                let mut message = format!("unknown key {:?} in {what}", m.key);
-                if let Some(s) = did_you_mean(&m.key, allowed.iter().copied()) {
-                    message.push_str(&format!(" (did you mean {s:?}?)"));
-                }
-                return Err(self.schema(m.key_span, message));
-            }
-        }
-        for key in required {
-            if !members.iter().any(|m| m.key == *key) {
-                return Err(self.schema(node.span, format!("{what} needs {key:?}")));
-            }
-        }
-        Ok(members)
-    }
-
-    fn string<'n>(&self, node: &'n Node, what: &str) -> Result<&'n str, StoreError> {
-        match node.as_str() {
-            Some(s) if !s.is_empty() => Ok(s),
-            _ => Err(self.schema(node.span, format!("{what} must be a non-empty string"))),
-        }
-    }
-
-    fn strings<'n>(&self, node: &'n Node, what: &str) -> Result<Vec<(&'n str, Span)>, StoreError> {
-        let Value::Array(items) = &node.value else {
-            return Err(self.schema(node.span, format!("{what} must be an array of strings")));
-        };
-        items
-            .iter()
-            .map(|n| Ok((self.string(n, what)?, n.span)))
-            .collect()
-    }
-
-    fn array<'n>(&self, node: &'n Node, what: &str) -> Result<&'n [Node], StoreError> {
-        match &node.value {
-            Value::Array(items) => Ok(items),
-            _ => Err(self.schema(node.span, format!("{what} must be an array"))),
-        }
-    }
-
-    fn policy(
-        &mut self,
-        name: &str,
-        span: Span,
-        kind: PolicyKind,
-    ) -> Result<PolicyRef, StoreError> {
-        if !is_valid_policy_name(name) {
-            // Also keeps names like `../x` from reaching the file system.
-            return Err(StoreError::InvalidPolicyName {
-                file: self.file.to_string(),
-                span,
-                name: name.to_string(),
-            });
-        }
-        if let Some(p) = self.cache.get(&(name.to_string(), kind)) {
-            return Ok(p.clone());
-        }
-        let policy = if let Some((text, origin)) = policy_text(&self.documents, name)? {
-            Policy::parse(&text, name, &origin, kind)?
-        } else {
-            let mut candidates: Vec<String> =
-                SYSTEM_POLICIES.iter().map(|(n, _)| n.to_string()).collect();
-            candidates.extend(self.documents.names());
-            return Err(StoreError::UnknownPolicy {
-                file: self.file.to_string(),
-                span,
-                name: name.to_string(),
-                suggestion: did_you_mean(name, candidates.iter().map(String::as_str))
-                    .map(str::to_string),
-            });
-        };
-        let policy = Arc::new(policy);
-        self.cache.insert((name.to_string(), kind), policy.clone());
-        Ok(policy)
-    }
-
-    fn policies(
-        &mut self,
-        node: &Node,
-        what: &str,
-        kind: PolicyKind,
-    ) -> Result<Vec<PolicyRef>, StoreError> {
-        self.strings(node, what)?
-            .into_iter()
-            .map(|(name, span)| self.policy(name, span, kind))
-            .collect()
-    }
-
-    /// Reads and parses every policy `principals.json` names, on all cores,
-    /// before the validating pass walks the file: a store at RAM's limit
-    /// of 1,500 policies then loads in a fraction of the time. Whatever
-    /// fails here is left to that pass, which reports it in file order.
-    fn prefetch(&mut self, root: &Node) {
-        let mut wanted: Vec<(String, PolicyKind)> = Vec::new();
-        let mut want = |node: Option<&Member>, kind: PolicyKind| match node.map(|m| &m.value.value)
-        {
-            Some(Value::Array(items)) => wanted.extend(
-                items
-                    .iter()
-                    .filter_map(Node::as_str)
-                    .map(|n| (n.to_string(), kind)),
-            ),
-            Some(Value::String(name)) => wanted.push((name.clone(), kind)),
-            _ => {}
-        };
-        for (section, key, kind) in [
-            ("Users", "Policies", PolicyKind::Identity),
-            ("Groups", "Policies", PolicyKind::Identity),
-            ("Roles", "Policies", PolicyKind::Identity),
-            ("Roles", "TrustPolicy", PolicyKind::Trust),
-        ] {
-            if let Some(Value::Array(items)) = root.get(section).map(|m| &m.value.value) {
-                for item in items {
-                    want(item.get(key), kind);
-                }
-            }
-        }
-        want(root.get("ControlPolicies"), PolicyKind::Control);
+impl Loaded {
+    /// Resolves every reference of `index` to its namespace and loads each
+    /// policy once, on all cores when there are many. The first error in
+    /// file order is reported.
+    fn load(index: &Index, file: &str, documents: &Documents) -> Result<Loaded, StoreError> {
+        let mut wanted: Vec<(Wanted, Option<PolicyType>, Span)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        wanted.retain(|(name, kind)| {
-            is_valid_policy_name(name) && seen.insert((name.clone(), *kind))
-        });
-        const PER_THREAD: usize = 64;
-        if wanted.len() < 2 * PER_THREAD {
-            return;
-        }
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let chunk = wanted.len().div_ceil(threads).max(PER_THREAD);
-        let documents = &self.documents;
-        let parsed: Vec<((String, PolicyKind), PolicyRef)> = std::thread::scope(|scope| {
-            let workers: Vec<_> = wanted
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .filter_map(|(name, kind)| {
-                                let (text, origin) = policy_text(documents, name).ok()??;
-                                let policy = Policy::parse(&text, name, &origin, *kind).ok()?;
-                                Some(((name.clone(), *kind), Arc::new(policy)))
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_default())
-                .collect()
-        });
-        self.cache.extend(parsed);
-    }
-
-    /// One entry of `Users`, `Groups` or `Roles`: its members (unknown keys
-    /// refused), its name and where the name is written.
-    fn entry<'n>(
-        &self,
-        node: &'n Node,
-        what: &str,
-        name_key: &'static str,
-        allowed: &[&'static str],
-    ) -> Result<(&'n [Member], String, Span), StoreError> {
-        let members = self.object(node, what, allowed, &[name_key])?;
-        let name_node = &members
-            .iter()
-            .find(|m| m.key == name_key)
-            .ok_or_else(|| self.schema(node.span, format!("missing {name_key}")))?
-            .value;
-        let name = self.string(name_node, name_key)?.to_string();
-        Ok((members, name, name_node.span))
-    }
-
-    /// The identity policies an entry's `Policies` names.
-    fn attached(&mut self, members: &[Member]) -> Result<Vec<PolicyRef>, StoreError> {
-        match members.iter().find(|m| m.key == "Policies") {
-            Some(p) => self.policies(&p.value, "Policies", PolicyKind::Identity),
-            None => Ok(Vec::new()),
-        }
-    }
-
-    fn store(&mut self, root: &Node) -> Result<Store, StoreError> {
-        let members = self.object(
-            root,
-            "principals.json",
-            &["AccountId", "Users", "Groups", "Roles", "ControlPolicies"],
-            &["AccountId"],
-        )?;
-        let get = |k: &str| members.iter().find(|m| m.key == k).map(|m| &m.value);
-        let account =
-            get("AccountId").ok_or_else(|| self.schema(root.span, "missing AccountId"))?;
-        let account_id = self.string(account, "AccountId")?;
-        if !account_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(self.schema(account.span, "AccountId must be the account's digits"));
-        }
-
-        let mut groups = HashMap::new();
-        if let Some(node) = get("Groups") {
-            for g in self.array(node, "Groups")? {
-                let (m, name, span) =
-                    self.entry(g, "a group", "GroupName", &["GroupName", "Policies"])?;
-                let policies = self.attached(m)?;
-                if groups.insert(name.clone(), policies).is_some() {
-                    return Err(self.schema(span, format!("group {name:?} is defined twice")));
+        // A name without a type is resolved once, so that every reference
+        // to it means the same policy even if the directory changes.
+        let mut plain: HashMap<String, PolicyType> = HashMap::new();
+        for (reference, kind) in index.references() {
+            let policy_type = match (reference.policy_type, plain.get(&reference.name)) {
+                (Some(named), _) => named,
+                (None, Some(&resolved)) => resolved,
+                (None, None) => {
+                    let resolved = resolve(reference, file, documents)?;
+                    plain.insert(reference.name.clone(), resolved);
+                    resolved
                 }
+            };
+            let key = (reference.name.clone(), policy_type, kind);
+            if seen.insert(key.clone()) {
+                wanted.push((key, reference.policy_type, reference.span));
             }
         }
-
-        let mut users: Vec<User> = Vec::new();
-        if let Some(node) = get("Users") {
-            for u in self.array(node, "Users")? {
-                let (m, name, span) =
-                    self.entry(u, "a user", "UserName", &["UserName", "Groups", "Policies"])?;
-                if users.iter().any(|x| x.name == name) {
-                    return Err(self.schema(span, format!("user {name:?} is defined twice")));
-                }
-                let mut user_groups = Vec::new();
-                if let Some(gs) = m.iter().find(|m| m.key == "Groups") {
-                    for (g, span) in self.strings(&gs.value, "Groups")? {
-                        if !groups.contains_key(g) {
-                            return Err(StoreError::UnknownGroup {
-                                file: self.file.to_string(),
-                                span,
-                                group: g.to_string(),
-                                suggestion: did_you_mean(g, groups.keys().map(String::as_str))
-                                    .map(str::to_string),
-                            });
-                        }
-                        user_groups.push(g.to_string());
-                    }
-                }
-                let policies = self.attached(m)?;
-                users.push(User {
-                    name,
-                    groups: user_groups,
-                    policies,
-                });
-            }
-        }
-
-        let mut roles: Vec<Role> = Vec::new();
-        if let Some(node) = get("Roles") {
-            for r in self.array(node, "Roles")? {
-                let (m, name, span) = self.entry(
-                    r,
-                    "a role",
-                    "RoleName",
-                    &["RoleName", "Policies", "TrustPolicy"],
-                )?;
-                if roles.iter().any(|x| x.name == name) {
-                    return Err(self.schema(span, format!("role {name:?} is defined twice")));
-                }
-                let policies = self.attached(m)?;
-                let trust = match m.iter().find(|m| m.key == "TrustPolicy") {
-                    Some(t) => {
-                        let trust_name = self.string(&t.value, "TrustPolicy")?;
-                        Some(self.policy(trust_name, t.value.span, PolicyKind::Trust)?)
-                    }
-                    None => None,
-                };
-                roles.push(Role {
-                    name,
-                    policies,
-                    trust,
-                });
-            }
-        }
-
-        let control = match get("ControlPolicies") {
-            Some(node) => self.policies(node, "ControlPolicies", PolicyKind::Control)?,
-            None => Vec::new(),
+        let load_one = |(key, named, span): &(Wanted, Option<PolicyType>, Span)| {
+            load_policy(key, *named, *span, file, documents)
         };
+        const PER_THREAD: usize = 64;
+        let results: Vec<Result<(PolicyRef, Option<String>), StoreError>> = if wanted.len()
+            < 2 * PER_THREAD
+        {
+            wanted.iter().map(load_one).collect()
+        } else {
+            let threads = std::thread::available_parallelism().map_or(1, usize::from);
+            let chunk = wanted.len().div_ceil(threads).max(PER_THREAD);
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = wanted
+                    .chunks(chunk)
+                    .map(|part| scope.spawn(move || part.iter().map(load_one).collect::<Vec<_>>()))
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| match w.join() {
+                        Ok(results) => results,
+                        // A parser panic is a bug; re-raise it here.
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    })
+                    .collect()
+            })
+        };
+        let mut loaded = Loaded {
+            plain,
+            policies: HashMap::with_capacity(wanted.len()),
+            texts: Vec::new(),
+            system: Vec::new(),
+        };
+        for ((key, _, _), result) in wanted.into_iter().zip(results) {
+            let (policy, text) = result?;
+            match text {
+                Some(text) => loaded.texts.push((key.0.clone(), text)),
+                None => loaded.system.push(key.0.clone()),
+            }
+            loaded.policies.insert(key, policy);
+        }
+        loaded.texts.sort();
+        loaded.texts.dedup();
+        loaded.system.sort();
+        loaded.system.dedup();
+        Ok(loaded)
+    }
 
-        Ok(Store {
-            file: self.file.to_string(),
-            account_id: account_id.to_string(),
-            users,
-            groups,
-            roles,
-            control,
-        })
+    /// The loaded policy of a reference (every reference was loaded, or
+    /// [`Loaded::load`] failed).
+    fn get(&self, reference: &Reference, kind: PolicyKind) -> Option<PolicyRef> {
+        let policy_type = reference
+            .policy_type
+            .or_else(|| self.plain.get(&reference.name).copied())?;
+        self.policies
+            .get(&(reference.name.clone(), policy_type, kind))
+            .cloned()
+    }
+
+    fn all(&self, references: &[Reference], kind: PolicyKind) -> Vec<PolicyRef> {
+        references
+            .iter()
+            .filter_map(|r| self.get(r, kind))
+            .collect()
+    }
+
+    fn digest(&self, hasher: &mut Sha256) {
+        for (name, text) in &self.texts {
+            digest_part(hasher, name, text.as_bytes());
+        }
+        for name in &self.system {
+            digest_part(hasher, &format!("system:{name}"), &[]);
+        }
+    }
+}
+
+/// The namespace a reference names: its `PolicyType` when written; else
+/// a system policy ramcheck ships, unless the store also holds a file of
+/// that name (then the type must be named); else a custom policy.
+fn resolve(
+    reference: &Reference,
+    file: &str,
+    documents: &Documents,
+) -> Result<PolicyType, StoreError> {
+    if let Some(policy_type) = reference.policy_type {
+        return Ok(policy_type);
+    }
+    let system = SYSTEM_POLICIES.iter().any(|(n, _)| *n == reference.name);
+    match (system, documents.holds(&reference.name)) {
+        (true, true) => Err(StoreError::AmbiguousPolicy {
+            file: file.to_string(),
+            span: reference.span,
+            name: reference.name.clone(),
+        }),
+        (true, false) => Ok(PolicyType::System),
+        (false, _) => Ok(PolicyType::Custom),
+    }
+}
+
+/// Loads one policy; for a custom policy, also its text (for the revision).
+fn load_policy(
+    (name, policy_type, kind): &Wanted,
+    named: Option<PolicyType>,
+    span: Span,
+    file: &str,
+    documents: &Documents,
+) -> Result<(PolicyRef, Option<String>), StoreError> {
+    let unknown = |policy_type: PolicyType| {
+        let mut candidates: Vec<String> = Vec::new();
+        if policy_type == PolicyType::Custom {
+            candidates.extend(documents.names());
+        }
+        if policy_type == PolicyType::System || named.is_none() {
+            candidates.extend(SYSTEM_POLICIES.iter().map(|(n, _)| n.to_string()));
+        }
+        StoreError::UnknownPolicy {
+            file: file.to_string(),
+            span,
+            name: name.clone(),
+            policy_type: named,
+            suggestion: did_you_mean(name, candidates.iter().map(String::as_str))
+                .map(str::to_string),
+        }
+    };
+    match policy_type {
+        PolicyType::System => {
+            let (_, text) = SYSTEM_POLICIES
+                .iter()
+                .find(|(n, _)| n == name)
+                .ok_or_else(|| unknown(PolicyType::System))?;
+            let policy = Policy::parse(text, name, &format!("builtin:{name}"), *kind)?;
+            Ok((Arc::new(policy), None))
+        }
+        PolicyType::Custom => {
+            let (text, origin) = match documents.read(name) {
+                None => return Err(unknown(PolicyType::Custom)),
+                Some(Err(StoreError::Read(source))) => {
+                    return Err(StoreError::UnreadablePolicy {
+                        file: file.to_string(),
+                        span,
+                        name: name.clone(),
+                        source,
+                    });
+                }
+                Some(other) => other?,
+            };
+            let policy = Policy::parse(&text, name, &origin, *kind)?;
+            Ok((Arc::new(policy), Some(text)))
+        }
     }
 }

@@ -413,7 +413,20 @@ fn store_errors_name_file_and_line() {
         ],
     );
 
-    // A store file of the same name wins over the shipped system policy.
+    // System and custom policies are separate namespaces: a name that is
+    // both must say which it means, and a custom policy that goes missing
+    // is an error, never a fallback to the system policy of that name.
+    let ask = || {
+        ramcheck(&[
+            "can-i",
+            "imm:GetProject",
+            IMMTEST,
+            "--as",
+            "user/alice",
+            "--store",
+            d,
+        ])
+    };
     fs::write(
         dir.join("principals.json"),
         r#"{"AccountId": "1234567890123456", "Users": [{"UserName": "alice", "Policies": ["AliyunIMMReadOnlyAccess"]}]}"#,
@@ -424,26 +437,32 @@ fn store_errors_name_file_and_line() {
         r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "oss:*", "Resource": "*"}]}"#,
     )
     .unwrap();
-    let out = ramcheck(&[
-        "can-i",
-        "imm:GetProject",
-        IMMTEST,
-        "--as",
-        "user/alice",
-        "--store",
-        d,
-    ]);
+    assert_error(
+        &ask(),
+        &[
+            "principals.json:1:80",
+            "both a system policy and a file of the store",
+            "\"PolicyType\": \"Custom\"",
+        ],
+    );
+    fs::write(
+        dir.join("principals.json"),
+        r#"{"AccountId": "1234567890123456", "Users": [{"UserName": "alice", "Policies": [{"PolicyName": "AliyunIMMReadOnlyAccess", "PolicyType": "Custom"}]}]}"#,
+    )
+    .unwrap();
+    let out = ask();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     fs::remove_file(dir.join("AliyunIMMReadOnlyAccess.json")).unwrap();
-    let out = ramcheck(&[
-        "can-i",
-        "imm:GetProject",
-        IMMTEST,
-        "--as",
-        "user/alice",
-        "--store",
-        d,
-    ]);
+    assert_error(
+        &ask(),
+        &["unknown custom policy \"AliyunIMMReadOnlyAccess\""],
+    );
+    fs::write(
+        dir.join("principals.json"),
+        r#"{"AccountId": "1234567890123456", "Users": [{"UserName": "alice", "Policies": ["AliyunIMMReadOnlyAccess"]}]}"#,
+    )
+    .unwrap();
+    let out = ask();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     // A broken policy in the store stops every query, not just its users'.

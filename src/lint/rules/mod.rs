@@ -272,7 +272,9 @@ pub fn json_error(e: &JsonError) -> Diagnostic {
 pub fn policy_error(e: &PolicyError) -> Diagnostic {
     use PolicyErrorKind as K;
     let meta: &'static RuleMeta = match &e.kind {
-        K::Json(JsonErrorKind::DuplicateKey { .. }) => &rc102_duplicate_key::DuplicateKey::META,
+        K::Json(JsonErrorKind::DuplicateKey { .. }) | K::DuplicateConditionKey { .. } => {
+            &rc102_duplicate_key::DuplicateKey::META
+        }
         K::Json(_) => &rc101_invalid_json::InvalidJson::META,
         K::InvalidVersion { .. } | K::MissingElement("Version") => {
             &rc103_invalid_version::InvalidVersion::META
@@ -334,6 +336,11 @@ pub fn policy_error(e: &PolicyError) -> Diagnostic {
         ),
         K::Conflicting { first, second } => Some(format!("keep either `{first}` or `{second}`")),
         K::Json(kind) => Some(rc101_invalid_json::help(kind)),
+        K::DuplicateConditionKey { .. } => Some(
+            "keep one spelling of the key: condition keys are case-insensitive, so both \
+             entries test the same key and together can never hold"
+                .into(),
+        ),
         _ => None,
     };
     let mut d = Diagnostic::new(meta, e.span, &e.pointer, e.kind.to_string());
