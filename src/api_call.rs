@@ -96,6 +96,31 @@ pub struct RequiredAccess {
     pub resources: Vec<String>,
 }
 
+/// Collects a call's parameters from `NAME=VALUE` pairs in the order they
+/// came. A name given twice, or in two spellings that differ only in case
+/// (`ProjectName` and `projectname`), is refused: the service might read the
+/// other value than the one authorized.
+pub fn collect_params(
+    pairs: impl IntoIterator<Item = (String, String)>,
+) -> Result<BTreeMap<String, String>, ApiCallError> {
+    let mut params: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in pairs {
+        if let Some(first) = params.keys().find(|k| k.eq_ignore_ascii_case(&name)) {
+            let reason = if *first == name {
+                "given more than once".to_string()
+            } else {
+                format!("given twice, as {first} and as {name}")
+            };
+            return Err(ApiCallError::InvalidParameter {
+                param: name,
+                reason,
+            });
+        }
+        params.insert(name, value);
+    }
+    Ok(params)
+}
+
 impl ApiCall {
     /// Checks the call against the catalogue and derives the RAM action and
     /// resources it needs.
@@ -126,6 +151,24 @@ impl ApiCall {
         }
         if self.account.is_empty() || !self.account.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ApiCallError::InvalidAccount(self.account.clone()));
+        }
+        // A parameter named like one of the API's in another case is
+        // refused rather than passed on: the service might read it as that
+        // parameter, with a value that was never authorized.
+        for given in self.params.keys() {
+            if let Some(param) = info
+                .params
+                .iter()
+                .find(|p| p.name != *given && p.name.eq_ignore_ascii_case(given))
+            {
+                return Err(ApiCallError::InvalidParameter {
+                    param: given.clone(),
+                    reason: format!(
+                        "parameter names are case-sensitive: did you mean {}?",
+                        param.name
+                    ),
+                });
+            }
         }
         for param in &info.params {
             let value = self.params.get(&param.name).map(String::as_str);

@@ -2,8 +2,6 @@
 //! and render the answer. The CLI only parses arguments and maps the
 //! result to an exit status.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::api_call::{self, ApiCall, ApiCallError};
@@ -11,6 +9,7 @@ use crate::eval::{self, PolicySet, Response};
 use crate::policy::PolicyKind;
 use crate::request::{Context, Principal, Request, RequestError};
 use crate::store::{Store, StoreError, load_policy_file};
+use crate::terminal::escape;
 
 /// A `can-i` question as given on the command line.
 #[derive(Debug, Clone, Default)]
@@ -144,15 +143,16 @@ pub fn answer(query: &Query) -> Result<Answer, QueryError> {
 }
 
 fn api_call(q: &ApiQuery, store: Option<&Store>) -> Result<ApiCall, QueryError> {
-    let mut params = BTreeMap::new();
+    let mut pairs = Vec::with_capacity(q.params.len());
     for entry in &q.params {
         let Some((k, v)) = entry.split_once('=') else {
             return Err(QueryError::Usage(format!(
                 "invalid --param {entry:?}: expected NAME=VALUE"
             )));
         };
-        params.insert(k.to_string(), v.to_string());
+        pairs.push((k.to_string(), v.to_string()));
     }
+    let params = api_call::collect_params(pairs)?;
     let account = match (&q.account, store) {
         (Some(a), _) => a.clone(),
         (None, Some(s)) => s.account_id().to_string(),
@@ -206,46 +206,49 @@ impl Answer {
         out
     }
 
-    /// `yes` or `no`; with `explain`, the reasons beneath.
+    /// `yes` or `no`; with `explain`, the reasons beneath. Strings from
+    /// policies and the request are escaped for the terminal.
     pub fn to_text(&self, explain: bool) -> String {
         let r = &self.response;
         let mut out = String::from(if self.allowed() { "yes\n" } else { "no\n" });
         if !explain {
             return out;
         }
-        let _ = writeln!(out, "  decision: {} at step {}", r.decision, r.step);
-        let _ = writeln!(
-            out,
+        let mut line = |text: String| {
+            out.push_str(&escape(&text));
+            out.push('\n');
+        };
+        line(format!("  decision: {} at step {}", r.decision, r.step));
+        line(format!(
             "  request:  {} on {} by {}",
             self.request.action(),
             self.request.resource(),
             self.request.principal()
-        );
+        ));
         if !r.statements.is_empty() {
-            let _ = writeln!(out, "  deciding statements:");
+            line("  deciding statements:".into());
             for s in &r.statements {
-                let _ = writeln!(out, "    {}", describe(s));
+                line(format!("    {}", describe(s)));
                 for u in &s.unreadable {
-                    let _ = writeln!(
-                        out,
+                    line(format!(
                         "      matched because {} on {} could not read the request value {:?} (unreadable values resolve toward denial)",
                         u.operator,
                         u.key,
                         u.unreadable_value.as_deref().unwrap_or_default()
-                    );
+                    ));
                 }
             }
         }
         if !r.closest.is_empty() {
-            let _ = writeln!(out, "  closest statements:");
+            line("  closest statements:".into());
             for m in &r.closest {
-                let _ = writeln!(out, "    {}: {}", describe(&m.statement), m.failed);
+                line(format!("    {}: {}", describe(&m.statement), m.failed));
             }
         } else if r.decision == eval::Decision::ImplicitDeny {
-            let _ = writeln!(out, "  no Allow statement applies");
+            line("  no Allow statement applies".into());
         }
         for note in &r.notes {
-            let _ = writeln!(out, "  note: {note}");
+            line(format!("  note: {note}"));
         }
         out
     }

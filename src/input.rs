@@ -8,9 +8,9 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-/// The largest policy document ramcheck reads: 256 KiB, about 40 times the
-/// largest document RAM accepts in UTF-8.
-pub const MAX_POLICY_BYTES: u64 = 256 * 1024;
+/// The largest policy document ramcheck reads: 1 MiB, over 40 times the
+/// largest document RAM accepts (6,144 characters, at most 24 KiB in UTF-8).
+pub const MAX_POLICY_BYTES: u64 = 1024 * 1024;
 
 /// The largest `principals.json` a store may hold: 16 MiB.
 pub const MAX_PRINCIPALS_BYTES: u64 = 16 * 1024 * 1024;
@@ -20,6 +20,10 @@ pub const MAX_PLAN_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The largest `ramcheck.toml`: 1 MiB.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// The largest input file of `ramcheck generate` (intents or ActionTrail
+/// events): 256 MiB.
+pub const MAX_EVENTS_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Why a file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +44,8 @@ pub enum ReadError {
     },
     #[error("{path}: not a regular file")]
     NotRegularFile { path: String },
+    #[error("{path}: not UTF-8 text")]
+    NotUtf8 { path: String },
 }
 
 impl ReadError {
@@ -48,7 +54,8 @@ impl ReadError {
         match self {
             ReadError::Io { path, .. }
             | ReadError::TooLarge { path, .. }
-            | ReadError::NotRegularFile { path } => path,
+            | ReadError::NotRegularFile { path }
+            | ReadError::NotUtf8 { path } => path,
         }
     }
 }
@@ -87,6 +94,13 @@ pub fn read_regular(path: &Path, limit: u64, what: &'static str) -> Result<Vec<u
         });
     }
     read_limited(path, limit, what)
+}
+
+/// [`read_limited`] for a text file: UTF-8 or an error.
+pub fn read_text(path: &Path, limit: u64, what: &'static str) -> Result<String, ReadError> {
+    String::from_utf8(read_limited(path, limit, what)?).map_err(|_| ReadError::NotUtf8 {
+        path: path.display().to_string(),
+    })
 }
 
 /// Reads at most `limit` bytes from `reader`: `None` when there is more.

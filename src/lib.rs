@@ -54,4 +54,5 @@ pub mod policy;
 pub mod request;
 pub mod store;
 pub mod suggest;
+pub mod terminal;
 pub mod wildcard;

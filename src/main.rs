@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ramcheck::can_i;
 use ramcheck::generate;
 use ramcheck::lint;
+use ramcheck::terminal;
 
 /// Strict checks for Alibaba Cloud RAM policies.
 #[derive(Parser)]
@@ -252,15 +253,56 @@ const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::CanI(args) => can_i(*args),
-        Command::Lint(args) => run_lint(args),
-        Command::Rules(args) => rules(args),
-        Command::Generate(args) => run_generate(*args),
+    let mut out = Output::default();
+    let code = match cli.command {
+        Command::CanI(args) => can_i(*args, &mut out),
+        Command::Lint(args) => run_lint(args, &mut out),
+        Command::Rules(args) => rules(args, &mut out),
+        Command::Generate(args) => run_generate(*args, &mut out),
+    };
+    out.exit(code)
+}
+
+/// Where a command's text goes. A write that fails is remembered: a reader
+/// that went away (`ramcheck lint | head`) leaves the exit status alone, any
+/// other failure (a full disk, a closed descriptor) makes it 2, since the
+/// answer was not delivered. Nothing here panics.
+#[derive(Default)]
+struct Output {
+    failed: bool,
+}
+
+impl Output {
+    fn write(&mut self, mut to: impl std::io::Write, text: &str) {
+        use std::io::ErrorKind;
+        if let Err(e) = to.write_all(text.as_bytes()).and_then(|()| to.flush())
+            && e.kind() != ErrorKind::BrokenPipe
+        {
+            self.failed = true;
+        }
+    }
+
+    fn stdout(&mut self, text: &str) {
+        self.write(std::io::stdout().lock(), text);
+    }
+
+    /// A message on stderr, escaped for the terminal, one per line.
+    fn note(&mut self, text: &str) {
+        let line = format!("ramcheck: {}\n", terminal::escape(text));
+        self.write(std::io::stderr().lock(), &line);
+    }
+
+    fn error(&mut self, error: &dyn std::fmt::Display) -> u8 {
+        self.note(&format!("error: {error}"));
+        EXIT_ERROR
+    }
+
+    fn exit(self, code: u8) -> ExitCode {
+        ExitCode::from(if self.failed { EXIT_ERROR } else { code })
     }
 }
 
-fn run_generate(args: GenerateArgs) -> ExitCode {
+fn run_generate(args: GenerateArgs, out: &mut Output) -> u8 {
     let options = generate::Options {
         requests: args.requests,
         from: args.from,
@@ -279,37 +321,35 @@ fn run_generate(args: GenerateArgs) -> ExitCode {
     let generated = match generate::generate(&options) {
         Ok(g) => g,
         Err(e) => {
-            eprintln!("ramcheck: error: {e}");
-            return ExitCode::from(e.exit_code());
+            out.note(&format!("error: {e}"));
+            return e.exit_code();
         }
     };
     for line in generated.notes.iter().flat_map(|n| n.lines()) {
-        eprintln!("ramcheck: {line}");
+        out.note(line);
     }
     if args.explain {
-        eprint!("{}", generated.explanation);
+        let explanation = terminal::escape_lines(&generated.explanation).into_owned();
+        out.write(std::io::stderr().lock(), &explanation);
     }
     match &args.output {
         Some(path) => match generated.write(path) {
             Ok(paths) => {
                 for p in paths {
-                    eprintln!("ramcheck: wrote {}", p.display());
+                    out.note(&format!("wrote {}", p.display()));
                 }
             }
             Err(e) => {
-                eprintln!("ramcheck: error: {e}");
-                return ExitCode::from(e.exit_code());
+                out.note(&format!("error: {e}"));
+                return e.exit_code();
             }
         },
-        None => {
-            let mut out = std::io::stdout().lock();
-            let _ = std::io::Write::write_all(&mut out, generated.stdout_text().as_bytes());
-        }
+        None => out.stdout(&generated.stdout_text()),
     }
-    ExitCode::SUCCESS
+    0
 }
 
-fn run_lint(args: LintArgs) -> ExitCode {
+fn run_lint(args: LintArgs, out: &mut Output) -> u8 {
     use lint::Severity;
     use ramcheck::policy::PolicyKind;
     let invocation = lint::Invocation {
@@ -341,45 +381,34 @@ fn run_lint(args: LintArgs) -> ExitCode {
     match lint::run(&invocation) {
         Ok(report) => {
             let color = format == lint::render::Format::Text && lint::render::stdout_color();
-            // A closed pipe (`ramcheck lint ... | head`) is not an error.
-            let mut out = std::io::stdout().lock();
-            let _ = std::io::Write::write_all(
-                &mut out,
-                lint::render::render(&report, format, color).as_bytes(),
-            );
-            ExitCode::from(if report.fails(threshold) { 1 } else { 0 })
+            out.stdout(&lint::render::render(&report, format, color));
+            if report.fails(threshold) { 1 } else { 0 }
         }
-        Err(e) => {
-            eprintln!("ramcheck: error: {e}");
-            ExitCode::from(EXIT_ERROR)
-        }
+        Err(e) => out.error(&e),
     }
 }
 
-fn rules(args: RulesArgs) -> ExitCode {
+fn rules(args: RulesArgs, out: &mut Output) -> u8 {
     if args.markdown {
-        write_stdout(&lint::render::rules_markdown());
-        return ExitCode::SUCCESS;
+        out.stdout(&lint::render::rules_markdown());
+        return 0;
     }
     match args.code {
         None => {
-            write_stdout(&lint::render::rules_list());
-            ExitCode::SUCCESS
+            out.stdout(&lint::render::rules_list());
+            0
         }
         Some(code) => match lint::rules::rule(&code) {
             Some(meta) => {
-                write_stdout(&lint::render::rule_doc(meta));
-                ExitCode::SUCCESS
+                out.stdout(&lint::render::rule_doc(meta));
+                0
             }
-            None => {
-                eprintln!("ramcheck: error: unknown rule {code:?} (see `ramcheck rules`)");
-                ExitCode::from(EXIT_ERROR)
-            }
+            None => out.error(&format!("unknown rule {code:?} (see `ramcheck rules`)")),
         },
     }
 }
 
-fn can_i(args: CanIArgs) -> ExitCode {
+fn can_i(args: CanIArgs, out: &mut Output) -> u8 {
     let api = args.api.map(|api| can_i::ApiQuery {
         api,
         params: args.params,
@@ -401,21 +430,11 @@ fn can_i(args: CanIArgs) -> ExitCode {
     match can_i::answer(&query) {
         Ok(answer) => {
             match args.format {
-                Format::Text => write_stdout(&answer.to_text(args.explain)),
-                Format::Json => write_stdout(&format!("{:#}\n", answer.to_json())),
+                Format::Text => out.stdout(&answer.to_text(args.explain)),
+                Format::Json => out.stdout(&format!("{:#}\n", answer.to_json())),
             }
-            ExitCode::from(if answer.allowed() { 0 } else { 1 })
+            if answer.allowed() { 0 } else { 1 }
         }
-        Err(e) => {
-            eprintln!("ramcheck: error: {e}");
-            ExitCode::from(EXIT_ERROR)
-        }
+        Err(e) => out.error(&e),
     }
-}
-
-/// Prints to stdout; a reader that went away (`| head`) is not an error
-/// worth a panic, and the exit status still carries the answer.
-fn write_stdout(text: &str) {
-    use std::io::Write as _;
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

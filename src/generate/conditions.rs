@@ -31,7 +31,10 @@ fn canonical_key(key: &str) -> Result<String, String> {
     if let Some(name) = common_key_name(key) {
         return Ok(name);
     }
-    if key.len() >= 4 && key[..4].eq_ignore_ascii_case("acs:") {
+    if key
+        .get(..4)
+        .is_some_and(|head| head.eq_ignore_ascii_case("acs:"))
+    {
         let hint = did_you_mean(key, COMMON_KEYS.iter().map(|(k, _, _)| *k))
             .map(|s| format!(" (did you mean {s}?)"))
             .unwrap_or_default();

@@ -355,8 +355,8 @@ fn read_file(
     tally: &mut Tally,
     intents: &mut Vec<Intent>,
 ) -> Result<(), GenerateError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| GenerateError::Input(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = crate::input::read_limited(path, crate::input::MAX_EVENTS_BYTES, "an input file")
+        .map_err(|e| GenerateError::Input(e.to_string()))?;
     let shown = path.display().to_string();
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return Err(GenerateError::Input(format!(

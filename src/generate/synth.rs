@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::lint::compare::list_covers;
-use crate::lint::patterns::{Pattern, covers};
+use crate::lint::patterns::{Budget, DOCUMENT_BUDGET, Pattern, covers};
 use crate::wildcard::{Case, Wildcard};
 
 use super::conditions::ConditionSet;
@@ -358,6 +358,9 @@ pub fn tidy(mut statements: Vec<Statement>) -> Vec<Statement> {
             )
         })
         .collect();
+    // Comparisons past the budget answer "not covered": a statement is
+    // then kept, never widened.
+    let budget = Budget::new(DOCUMENT_BUDGET);
     let mut keep = vec![true; statements.len()];
     for i in 0..statements.len() {
         for j in 0..statements.len() {
@@ -368,8 +371,8 @@ pub fn tidy(mut statements: Vec<Statement>) -> Vec<Statement> {
             let narrow = &statements[i];
             let conditions_ok = wide.conditions.is_empty() || wide.conditions == narrow.conditions;
             if conditions_ok
-                && list_covers(false, &patterns[j].0, false, &patterns[i].0)
-                && list_covers(false, &patterns[j].1, false, &patterns[i].1)
+                && list_covers(false, &patterns[j].0, false, &patterns[i].0, &budget) == Some(true)
+                && list_covers(false, &patterns[j].1, false, &patterns[i].1, &budget) == Some(true)
             {
                 keep[i] = false;
                 break;
@@ -419,10 +422,11 @@ fn drop_covered(mut entries: Vec<String>, case: Case) -> Vec<String> {
         Case::Sensitive => a == b,
     });
     let patterns: Vec<Pattern> = entries.iter().map(|e| Pattern::glob(e, case)).collect();
+    let budget = Budget::new(DOCUMENT_BUDGET);
     let mut keep = vec![true; entries.len()];
     for i in 0..entries.len() {
         for j in 0..entries.len() {
-            if i != j && keep[j] && covers(&patterns[j], &patterns[i]) {
+            if i != j && keep[j] && covers(&patterns[j], &patterns[i], &budget) == Some(true) {
                 keep[i] = false;
                 break;
             }

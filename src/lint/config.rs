@@ -34,11 +34,8 @@ pub const FILE_NAME: &str = "ramcheck.toml";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] crate::input::ReadError),
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
     #[error(
@@ -131,10 +128,7 @@ impl Config {
     }
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = crate::input::read_text(path, crate::input::MAX_CONFIG_BYTES, "ramcheck.toml")?;
         let base = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

@@ -22,13 +22,14 @@ pub mod render;
 pub mod rules;
 pub mod terraform;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::catalog::Catalog;
 use crate::json::{self, Span};
 use crate::policy::{Policy, PolicyKind};
+use patterns::Budget;
 
 pub use config::{Config, ConfigError};
 pub use rules::{RULES, RuleMeta};
@@ -187,6 +188,8 @@ pub enum LintError {
         path: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Input(#[from] crate::input::ReadError),
     #[error("no such file or directory: {0}")]
     NotFound(String),
     #[error("invalid glob {pattern:?}: {message}")]
@@ -274,13 +277,16 @@ pub fn lint_text(text: &str, kind: PolicyKind) -> Vec<Diagnostic> {
     let size = text.chars().count();
     let (policy, errors) = Policy::parse_lenient(&root, size, "", "", kind);
     let mut out: Vec<Diagnostic> = errors.iter().map(rules::policy_error).collect();
+    let budget = Budget::new(patterns::DOCUMENT_BUDGET);
     let ctx = rules::Context {
+        budget: &budget,
         text,
         root: &root,
         policy: policy.as_ref(),
         kind,
         catalog: Catalog::builtin(),
         complete: errors.is_empty(),
+        prepared: std::cell::OnceCell::new(),
     };
     rules::check_all(&ctx, &mut out);
     out
@@ -322,17 +328,21 @@ pub fn lint_document(
 
 /// Expands the command line's paths: files as given, directories walked for
 /// `*.json` (skipping what the configuration excludes), globs expanded by
-/// the `glob` crate (also skipping excluded files). Sorted, without repeats.
+/// the `glob` crate (also skipping excluded files). Sorted, each real file
+/// once however many names lead to it. A walk does not follow links to
+/// directories (as git and ripgrep do not), so a link loop (`ln -s . d/self`)
+/// is never entered.
 pub fn expand_paths(args: &[String], config: &Config) -> Result<Vec<PathBuf>, LintError> {
     let mut files = Vec::new();
+    let mut walked = HashSet::new();
     for arg in args {
         let path = Path::new(arg);
         if path.is_dir() {
             let mut found = Vec::new();
-            walk(path, &mut found)?;
+            walk(path, &mut found, &mut walked)?;
             found.retain(|f| !config.excludes(f));
             files.extend(found);
-        } else if path.exists() {
+        } else if path.exists() || path.is_symlink() {
             files.push(path.to_path_buf());
         } else if arg.contains(['*', '?', '[']) {
             let entries = glob::glob(arg).map_err(|e| LintError::Glob {
@@ -346,7 +356,7 @@ pub fn expand_paths(args: &[String], config: &Config) -> Result<Vec<PathBuf>, Li
                     source: std::io::Error::other(e.to_string()),
                 })?;
                 if entry.is_dir() {
-                    walk(&entry, &mut found)?;
+                    walk(&entry, &mut found, &mut walked)?;
                 } else {
                     found.push(entry);
                 }
@@ -360,29 +370,45 @@ pub fn expand_paths(args: &[String], config: &Config) -> Result<Vec<PathBuf>, Li
             return Err(LintError::NotFound(arg.clone()));
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    files.retain(|f| seen.insert(f.clone()));
+    let mut seen = HashSet::new();
+    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     Ok(files)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LintError> {
+/// Collects the `*.json` files under `dir`. `walked` holds the directories
+/// already walked (by their real path), so none is read twice.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    walked: &mut HashSet<PathBuf>,
+) -> Result<(), LintError> {
     let read_err = |source| LintError::Read {
         path: dir.display().to_string(),
         source,
     };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+    let real = std::fs::canonicalize(dir).map_err(read_err)?;
+    if !walked.insert(real) {
+        return Ok(());
+    }
+    let mut entries: Vec<(PathBuf, std::fs::FileType)> = std::fs::read_dir(dir)
         .map_err(read_err)?
-        .map(|e| e.map(|e| e.path()))
+        .map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?))))
         .collect::<Result<_, _>>()
-        .map_err(|source| LintError::Read {
-            path: dir.display().to_string(),
-            source,
-        })?;
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            walk(&entry, out)?;
-        } else if entry.extension().is_some_and(|e| e == "json") {
+        .map_err(read_err)?;
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (entry, file_type) in entries {
+        let is_json = entry.extension().is_some_and(|e| e == "json");
+        if file_type.is_dir() {
+            walk(&entry, out, walked)?;
+        } else if file_type.is_symlink() {
+            // A link to a file is read through; a link to a directory is
+            // not followed. A dangling link named *.json is kept, so that
+            // reading it reports the problem.
+            let to_dir = std::fs::metadata(&entry).is_ok_and(|m| m.is_dir());
+            if is_json && !to_dir {
+                out.push(entry);
+            }
+        } else if is_json {
             out.push(entry);
         }
     }
@@ -396,10 +422,8 @@ pub fn lint_paths(args: &[String], options: &Options) -> Result<Report, LintErro
     let files = expand_paths(args, &options.config)?;
     let mut report = Report::default();
     for file in files {
-        let bytes = std::fs::read(&file).map_err(|source| LintError::Read {
-            path: file.display().to_string(),
-            source,
-        })?;
+        let bytes =
+            crate::input::read_limited(&file, crate::input::MAX_POLICY_BYTES, "a policy document")?;
         let name = file.display().to_string();
         report
             .documents

@@ -19,11 +19,84 @@
 //! ARN templates of the catalogue (`project/{#ProjectName}`) are patterns
 //! too: a placeholder is one or more characters other than `/` and `:`, and
 //! a trailing `*` is one or more characters ([`Pattern::template`]).
+//!
+//! Both searches cost the product of the two patterns' lengths, so a
+//! hostile document (thousands of long `*` patterns) could make lint run
+//! for hours. Every comparison therefore draws on a [`Budget`] shared by a
+//! document's checks: past it, a comparison answers `None` ("not worked
+//! out"), and the rules take the answer that reports nothing. Two patterns
+//! whose literal starts disagree are told apart before any search.
+
+use std::cell::Cell;
 
 use crate::wildcard::Case;
 
+/// How much pattern-comparison work one document may cost, in cells of
+/// the search (pairs of positions). RAM-sized documents never come close:
+/// a whole 6,144-character document compared with itself is 38 million.
+pub const DOCUMENT_BUDGET: u64 = 400_000_000;
+
+/// The most cells one comparison may search (its visited set takes one bit
+/// each): two patterns of 8,000 characters.
+const MAX_CELLS_PER_COMPARISON: u64 = 64_000_000;
+
+/// A work budget for pattern comparisons, shared by the checks of one
+/// document.
+#[derive(Debug)]
+pub struct Budget {
+    left: Cell<u64>,
+    exceeded: Cell<bool>,
+}
+
+impl Budget {
+    pub fn new(cells: u64) -> Budget {
+        Budget {
+            left: Cell::new(cells),
+            exceeded: Cell::new(false),
+        }
+    }
+
+    /// Whether some comparison was refused for lack of budget.
+    pub fn exceeded(&self) -> bool {
+        self.exceeded.get()
+    }
+
+    /// Draws `cells` from the budget: false (and the budget marked as
+    /// exceeded) when there are not enough left.
+    pub fn take(&self, cells: u64) -> bool {
+        let left = self.left.get();
+        if cells > left || cells > MAX_CELLS_PER_COMPARISON {
+            self.exceeded.set(true);
+            return false;
+        }
+        self.left.set(left - cells);
+        true
+    }
+}
+
+/// A visited set over the cells of a search, one bit each.
+struct Visited {
+    bits: Vec<u64>,
+}
+
+impl Visited {
+    fn new(cells: usize) -> Visited {
+        Visited {
+            bits: vec![0; cells.div_ceil(64)],
+        }
+    }
+
+    /// Marks `cell`; true when it was already marked.
+    fn mark(&mut self, cell: usize) -> bool {
+        let (word, bit) = (cell / 64, 1u64 << (cell % 64));
+        let seen = self.bits[word] & bit != 0;
+        self.bits[word] |= bit;
+        seen
+    }
+}
+
 /// A set of characters one pattern position accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Class {
     Any,
     Lit(char),
@@ -59,7 +132,7 @@ fn is_sep(c: char) -> bool {
 }
 
 /// One position: exactly one character of a class, or any run (also empty).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Token {
     One(Class),
     Star(Class),
@@ -74,7 +147,7 @@ impl Token {
 }
 
 /// A pattern prepared for comparison.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Pattern {
     tokens: Vec<Token>,
 }
@@ -95,6 +168,19 @@ impl Pattern {
             .collect();
         canonicalize(&mut tokens);
         Pattern { tokens }
+    }
+
+    /// The literal characters the pattern starts with, before its first
+    /// wildcard or placeholder (folded for case-insensitive patterns): every
+    /// string the pattern matches starts with them.
+    pub fn literal_prefix(&self) -> String {
+        self.tokens
+            .iter()
+            .map_while(|t| match t {
+                Token::One(Class::Lit(c)) => Some(*c),
+                _ => None,
+            })
+            .collect()
     }
 
     /// An ARN template of the catalogue: `{#Name}` is one or more characters
@@ -158,20 +244,42 @@ fn canonicalize(tokens: &mut Vec<Token>) {
     *tokens = out;
 }
 
+/// Whether the literal starts of `a` and `b` agree as far as both go: when
+/// they do not, no string matches both.
+fn starts_agree(a: &[Token], b: &[Token]) -> bool {
+    a.iter()
+        .zip(b)
+        .map_while(|pair| match pair {
+            (Token::One(Class::Lit(x)), Token::One(Class::Lit(y))) => Some(x == y),
+            _ => None,
+        })
+        .all(|same| same)
+}
+
+/// The cells of a search over `a` and `b`, if the budget allows it.
+fn cells(a: &[Token], b: &[Token], budget: &Budget) -> Option<usize> {
+    let cells = (a.len() as u64 + 1).saturating_mul(b.len() as u64 + 1);
+    budget.take(cells).then_some(cells as usize)
+}
+
 /// Whether some string matches both patterns. Exact: a search over pairs of
 /// positions (the product of the two patterns' automata), so it costs at
-/// most (|a|+1)·(|b|+1) steps.
-pub fn intersects(a: &Pattern, b: &Pattern) -> bool {
+/// most (|a|+1)·(|b|+1) steps, drawn from `budget`; `None` when the budget
+/// does not allow it.
+pub fn intersects(a: &Pattern, b: &Pattern, budget: &Budget) -> Option<bool> {
     let (a, b) = (&a.tokens, &b.tokens);
+    if !starts_agree(a, b) {
+        return Some(false);
+    }
     let width = b.len() + 1;
-    let mut seen = vec![false; (a.len() + 1) * width];
+    let mut seen = Visited::new(cells(a, b, budget)?);
     let mut stack = vec![(0usize, 0usize)];
     while let Some((i, j)) = stack.pop() {
-        if std::mem::replace(&mut seen[i * width + j], true) {
+        if seen.mark(i * width + j) {
             continue;
         }
         if i == a.len() && j == b.len() {
-            return true;
+            return Some(true);
         }
         // A star may match nothing.
         if let Some(Token::Star(_)) = a.get(i) {
@@ -199,7 +307,7 @@ pub fn intersects(a: &Pattern, b: &Pattern) -> bool {
             }
         }
     }
-    false
+    Some(false)
 }
 
 /// Whether `wide` matches every string `narrow` matches.
@@ -211,17 +319,28 @@ pub fn intersects(a: &Pattern, b: &Pattern) -> bool {
 /// always right. Patterns are canonicalized first (`*?` ≡ `?*`); the rare
 /// covering pairs this still cannot see are reported as not covering, which
 /// at worst hides a redundancy.
-pub fn covers(wide: &Pattern, narrow: &Pattern) -> bool {
+pub fn covers(wide: &Pattern, narrow: &Pattern, budget: &Budget) -> Option<bool> {
     let (a, b) = (&wide.tokens, &narrow.tokens);
+    if a == b {
+        return Some(true);
+    }
+    // `wide`'s literal start must be a literal start of `narrow`.
+    let wide_start = a
+        .iter()
+        .take_while(|t| matches!(t, Token::One(Class::Lit(_))))
+        .count();
+    if b.len() < wide_start || a[..wide_start] != b[..wide_start] {
+        return Some(false);
+    }
     let width = b.len() + 1;
-    let mut seen = vec![false; (a.len() + 1) * width];
+    let mut seen = Visited::new(cells(a, b, budget)?);
     let mut stack = vec![(0usize, 0usize)];
     while let Some((i, j)) = stack.pop() {
-        if std::mem::replace(&mut seen[i * width + j], true) {
+        if seen.mark(i * width + j) {
             continue;
         }
         if i == a.len() && j == b.len() {
-            return true;
+            return Some(true);
         }
         match a.get(i) {
             Some(Token::Star(class)) => {
@@ -243,7 +362,7 @@ pub fn covers(wide: &Pattern, narrow: &Pattern) -> bool {
             None => {}
         }
     }
-    false
+    Some(false)
 }
 
 #[cfg(test)]
@@ -253,6 +372,36 @@ mod tests {
 
     fn g(s: &str) -> Pattern {
         Pattern::glob(s, Case::Sensitive)
+    }
+
+    fn covers(wide: &Pattern, narrow: &Pattern) -> bool {
+        super::covers(wide, narrow, &Budget::new(u64::MAX)).unwrap()
+    }
+
+    fn intersects(a: &Pattern, b: &Pattern) -> bool {
+        super::intersects(a, b, &Budget::new(u64::MAX)).unwrap()
+    }
+
+    #[test]
+    fn comparisons_stop_at_the_budget() {
+        let long = g(&format!("*{}*", "a*".repeat(3000)));
+        let other = g(&format!("*{}b", "a?".repeat(3000)));
+        let budget = Budget::new(1_000_000);
+        assert_eq!(super::covers(&long, &other, &budget), None);
+        assert_eq!(super::intersects(&long, &other, &budget), None);
+        assert!(budget.exceeded());
+        // Literal starts decide without a search, whatever the budget.
+        let none = Budget::new(0);
+        assert_eq!(
+            super::intersects(&g("acs:oss:*"), &g("acs:imm:*"), &none),
+            Some(false)
+        );
+        assert_eq!(
+            super::covers(&g("acs:imm:x*"), &g("acs:imm:y*"), &none),
+            Some(false)
+        );
+        assert_eq!(super::covers(&long, &long, &none), Some(true));
+        assert_eq!(g("acs:imm:*:project/?").literal_prefix(), "acs:imm:");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::rules::{RULES, RuleMeta};
 use super::{Document, Finding, Report, Severity};
 use crate::json::Span;
+use crate::terminal::escape;
 
 /// Output formats of `ramcheck lint`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,11 +68,24 @@ fn frame_range(text: &str, span: Span) -> std::ops::Range<usize> {
     }
 }
 
+/// How much of a long line a code frame shows on each side of its span.
+const WINDOW: usize = 120;
+
+/// The largest character boundary of `text` at or before `i`.
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 fn origin(document: &Document) -> String {
-    match &document.resource {
+    let origin = match &document.resource {
         Some(address) => format!("{} ({address})", document.file),
         None => document.file.clone(),
-    }
+    };
+    escape(&origin).into_owned()
 }
 
 /// rustc-like text: each finding with a code frame and its help.
@@ -85,22 +99,53 @@ pub fn text(report: &Report, color: bool) -> String {
     for document in &report.documents {
         let path = origin(document);
         for f in &document.findings {
-            let snippet = Snippet::source(document.text.as_str())
-                .line_start(1)
+            // Only the line the frame shows, and of a long line only a
+            // window around the span, is handed to the renderer: thousands
+            // of findings in a large document cost their own spans, not the
+            // whole text each.
+            let text = document.text.as_str();
+            let frame = frame_range(text, f.span);
+            let first = text[..frame.start].rfind('\n').map_or(0, |i| i + 1);
+            let last = text[frame.end..]
+                .find('\n')
+                .map_or(text.len(), |i| frame.end + i);
+            let from = floor_boundary(text, frame.start.saturating_sub(WINDOW).max(first));
+            let end = floor_boundary(text, frame.end.min(frame.start + WINDOW));
+            let to = floor_boundary(text, (end + WINDOW).min(last));
+            let (before, after) = (
+                if from > first { "..." } else { "" },
+                if to < last { "..." } else { "" },
+            );
+            // Whatever the document holds is shown escaped (see
+            // crate::terminal), piece by piece so that the span still
+            // points at its part.
+            let head = format!("{before}{}", escape(&text[from..frame.start]));
+            let marked = escape(&text[frame.start..end]);
+            let source = format!("{head}{marked}{}{after}", escape(&text[end..to]));
+            let at = head.len();
+            let line = f.span.start.line as usize;
+            let snippet = Snippet::source(source.as_str())
+                .line_start(line)
                 .path(path.as_str())
-                .annotation(AnnotationKind::Primary.span(frame_range(&document.text, f.span)));
+                .annotation(AnnotationKind::Primary.span(at..at + marked.len()));
+            // The renderer counts the column within the window; the
+            // location line must give it within the document.
+            let shown = format!("{path}:{line}:{}", head.chars().count() + 1);
+            let real = format!("{path}:{line}:{}", f.span.start.column);
+            let message = escape(&f.message);
+            let help = f.help.as_deref().map(escape);
             let mut groups = vec![
                 level(f.severity)
-                    .primary_title(f.message.as_str())
+                    .primary_title(message.as_ref())
                     .id(f.code)
                     .element(snippet),
             ];
-            if let Some(help) = &f.help {
+            if let Some(help) = &help {
                 groups.push(Group::with_title(
-                    Level::HELP.secondary_title(help.as_str()),
+                    Level::HELP.secondary_title(help.as_ref()),
                 ));
             }
-            out.push_str(&renderer.render(&groups));
+            out.push_str(&renderer.render(&groups).replacen(&shown, &real, 1));
             out.push_str("\n\n");
         }
     }
@@ -302,11 +347,14 @@ pub fn sarif(report: &Report) -> Value {
     })
 }
 
-/// Escapes workflow-command data (`%`, CR, LF).
+/// Escapes workflow-command data (`%`, CR, LF), and what else a log
+/// viewer would act on (see crate::terminal).
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    let s = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    escape(&s).into_owned()
 }
 
 /// Escapes a workflow-command property (data escapes plus `:` and `,`).

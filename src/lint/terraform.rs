@@ -112,10 +112,7 @@ fn module_documents(module: &Node, out: &mut Vec<PlanDocument>) {
 pub fn lint_plan(path: &Path, options: &Options) -> Result<Vec<Document>, LintError> {
     options.validate()?;
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| LintError::Read {
-        path: name.clone(),
-        source,
-    })?;
+    let text = crate::input::read_text(path, crate::input::MAX_PLAN_BYTES, "a Terraform plan")?;
     let mut documents = Vec::new();
     for d in self::documents(&text, &name)? {
         let (doc_text, diagnostics) = lint_bytes(d.text.as_bytes(), d.kind);

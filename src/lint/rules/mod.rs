@@ -19,6 +19,8 @@ use crate::catalog::Catalog;
 use crate::json::{JsonError, JsonErrorKind, Member, Node, Position, Span, Value};
 use crate::policy::{Policy, PolicyError, PolicyErrorKind, PolicyKind, Statement};
 
+use super::compare::{Prepared, StatementIndex};
+use super::patterns::Budget;
 use super::{Diagnostic, Severity};
 
 /// A rule's identity and documentation.
@@ -136,9 +138,12 @@ pub mod rc604_covered_statement;
 pub mod rc605_ineffective_deny;
 pub mod rc701_policy_too_large;
 pub mod rc702_policy_too_large_as_written;
+pub mod rc703_too_complex;
 
 /// What a check may look at.
 pub struct Context<'a> {
+    /// The work budget of the pattern comparisons of this document.
+    pub budget: &'a Budget,
     pub text: &'a str,
     /// The document as written.
     pub root: &'a Node,
@@ -149,11 +154,22 @@ pub struct Context<'a> {
     /// True when the whole document parsed: checks that reason about the
     /// policy as a whole (is this Deny ever useful?) run only then.
     pub complete: bool,
+    pub prepared: std::cell::OnceCell<(Vec<Prepared>, StatementIndex)>,
 }
 
 impl Context<'_> {
     pub fn statements(&self) -> &[Statement] {
         self.policy.map(|p| p.statements.as_slice()).unwrap_or(&[])
+    }
+
+    /// The statements' patterns, read once for the comparison rules, and
+    /// their index.
+    pub fn prepared(&self) -> &(Vec<Prepared>, StatementIndex) {
+        self.prepared.get_or_init(|| {
+            let prepared = Prepared::all(self.statements());
+            let index = StatementIndex::new(&prepared);
+            (prepared, index)
+        })
     }
 
     /// The statement objects as written (`Statement` array items, or the
@@ -228,6 +244,7 @@ registry! {
     rc605_ineffective_deny::IneffectiveDeny => rc605_ineffective_deny::check,
     rc701_policy_too_large::PolicyTooLarge => rc701_policy_too_large::check,
     rc702_policy_too_large_as_written::PolicyTooLargeAsWritten => rc702_policy_too_large_as_written::check,
+    rc703_too_complex::TooComplex => rc703_too_complex::check,
 }
 
 /// A rule by code (case-insensitive) or name.

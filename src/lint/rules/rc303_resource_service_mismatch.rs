@@ -77,7 +77,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             let part_pattern = Pattern::glob(part, Case::Insensitive);
             if service_patterns
                 .iter()
-                .any(|p| intersects(p, &part_pattern))
+                .any(|p| intersects(p, &part_pattern, ctx.budget) != Some(false))
             {
                 continue;
             }

@@ -37,16 +37,18 @@ rule! {
 use super::{Context, resource_pointer};
 use crate::catalog::{ActionInfo, Service};
 use crate::lint::Diagnostic;
-use crate::lint::patterns::{Pattern, intersects};
+use crate::lint::patterns::{Budget, Pattern, intersects};
 use crate::wildcard::{Case, Wildcard};
 
-fn fits(resource: &Wildcard, action: &ActionInfo) -> bool {
+/// Whether the resource can name a resource the action is authorised on;
+/// when that is not worked out (budget), it is taken to fit.
+fn fits(resource: &Wildcard, action: &ActionInfo, budget: &Budget) -> bool {
     let pattern = Pattern::glob(resource.as_str(), Case::Sensitive);
     action.resources.iter().any(|r| {
         if r.arn_template == "*" {
             resource.matches("*")
         } else {
-            intersects(&pattern, &Pattern::template(&r.arn_template))
+            intersects(&pattern, &Pattern::template(&r.arn_template), budget) != Some(false)
         }
     })
 }
@@ -82,7 +84,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             };
             let part = Pattern::glob(part, Case::Insensitive);
             for service in &ctx.catalog.services {
-                if !intersects(&part, &Pattern::glob(&service.ram_code, Case::Insensitive)) {
+                let code = Pattern::glob(&service.ram_code, Case::Insensitive);
+                if intersects(&part, &code, ctx.budget) == Some(false) {
                     continue;
                 }
                 let actions: Vec<&ActionInfo> = service
@@ -95,7 +98,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                             .any(|p| p.wildcard.matches(&a.action))
                     })
                     .collect();
-                if actions.is_empty() || actions.iter().any(|a| fits(&r.wildcard, a)) {
+                if actions.is_empty() || actions.iter().any(|a| fits(&r.wildcard, a, ctx.budget)) {
                     continue;
                 }
                 let found = if r.wildcard.is_literal() {

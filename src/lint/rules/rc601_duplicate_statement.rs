@@ -32,17 +32,32 @@ use crate::lint::compare::statement_covers;
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let statements = ctx.statements();
+    let (prepared, index) = ctx.prepared();
     for (j, later) in statements.iter().enumerate() {
-        if let Some(earlier) = statements[..j]
-            .iter()
-            .find(|e| statement_covers(e, later) && statement_covers(later, e))
-        {
+        if ctx.budget.exceeded() {
+            break;
+        }
+        let same = |i: usize| {
+            let (earlier, later) = ((&statements[i], &prepared[i]), (later, &prepared[j]));
+            statement_covers(earlier, later, ctx.budget) == Some(true)
+                && statement_covers(later, earlier, ctx.budget) == Some(true)
+        };
+        let earlier = index
+            .may_cover(j, &prepared[j])
+            .into_iter()
+            .filter(|&i| i < j)
+            .find(|&i| same(i));
+        if let Some(i) = earlier {
             out.push(
                 Diagnostic::new(
                     &DuplicateStatement::META,
                     statement_span(later),
                     &later.pointer,
-                    format!("{} duplicates {}", describe(later), describe(earlier)),
+                    format!(
+                        "{} duplicates {}",
+                        describe(later),
+                        describe(&statements[i])
+                    ),
                 )
                 .help("remove one of the two statements"),
             );

@@ -33,7 +33,7 @@ use crate::lint::compare::{actions, redundant_entries, redundant_message};
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for s in ctx.statements() {
-        for r in redundant_entries(&actions(s)) {
+        for r in redundant_entries(&actions(s), ctx.budget) {
             let (this, other) = (&s.action.patterns[r.index], &s.action.patterns[r.by]);
             out.push(
                 Diagnostic::new(

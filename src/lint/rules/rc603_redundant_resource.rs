@@ -37,7 +37,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let (Some(list), Some((_, patterns))) = (&s.resource, resources(s)) else {
             continue;
         };
-        for r in redundant_entries(&patterns) {
+        for r in redundant_entries(&patterns, ctx.budget) {
             let (this, other) = (&list.patterns[r.index], &list.patterns[r.by]);
             out.push(
                 Diagnostic::new(

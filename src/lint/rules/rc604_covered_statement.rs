@@ -34,12 +34,19 @@ use crate::lint::compare::statement_covers;
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     let statements = ctx.statements();
+    let (prepared, index) = ctx.prepared();
     for (j, narrow) in statements.iter().enumerate() {
+        if ctx.budget.exceeded() {
+            break;
+        }
+        let this = (narrow, &prepared[j]);
         // Mutual coverage is a duplicate (RC601), reported there.
-        let by = statements.iter().enumerate().find(|&(i, wide)| {
-            i != j && statement_covers(wide, narrow) && !statement_covers(narrow, wide)
+        let by = index.may_cover(j, &prepared[j]).into_iter().find(|&i| {
+            let wide = (&statements[i], &prepared[i]);
+            statement_covers(wide, this, ctx.budget) == Some(true)
+                && statement_covers(this, wide, ctx.budget) == Some(false)
         });
-        if let Some((_, wide)) = by {
+        if let Some(i) = by {
             out.push(
                 Diagnostic::new(
                     &CoveredStatement::META,
@@ -48,7 +55,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                     format!(
                         "{} is fully covered by {}",
                         describe(narrow),
-                        describe(wide)
+                        describe(&statements[i])
                     ),
                 )
                 .help("remove it, or narrow the covering statement"),

@@ -39,11 +39,20 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         return;
     }
     let statements = ctx.statements();
-    for deny in statements.iter().filter(|s| s.effect == Effect::Deny) {
-        let useful = statements
-            .iter()
-            .filter(|s| s.effect == Effect::Allow)
-            .any(|allow| statements_overlap(deny, allow));
+    let (prepared, index) = ctx.prepared();
+    for (d, deny) in statements.iter().enumerate() {
+        if deny.effect != Effect::Deny {
+            continue;
+        }
+        if ctx.budget.exceeded() {
+            break;
+        }
+        // Not worked out (budget) counts as useful: nothing is reported.
+        let useful = index
+            .may_meet(&prepared[d])
+            .into_iter()
+            .filter(|&a| statements[a].effect == Effect::Allow)
+            .any(|a| statements_overlap(&prepared[d], &prepared[a], ctx.budget) != Some(false));
         if !useful {
             out.push(
                 Diagnostic::new(
