@@ -453,6 +453,21 @@ fn limits() {
     let medium = doc(&vec![statement; 25].join(",\n"));
     assert!(codes(PolicyKind::Session, &medium).contains(&"RC701"));
     assert!(!codes(PolicyKind::Identity, &medium).contains(&"RC701"));
+    assert!(!codes(PolicyKind::Identity, &big).contains(&"RC703"));
+}
+
+/// Hostile documents get bounded work, and are told so: two resource
+/// patterns of 8,000 wildcards each would take a 64-million-cell search.
+#[test]
+fn pattern_checks_past_the_budget_are_reported() {
+    let long = |tail: &str| format!("acs:imm:*{}{tail}", "a*".repeat(4000));
+    let text = doc(&format!(
+        r#"    {{"Effect": "Allow", "Action": "imm:GetProject", "Resource": ["{}", "{}"]}}"#,
+        long("x"),
+        long("y")
+    ));
+    let m = id(&text, "RC703", 1);
+    assert!(m.contains("work budget"), "{m}");
 }
 
 #[test]
