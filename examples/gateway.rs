@@ -2,7 +2,8 @@
 //! shared authorizer.
 //!
 //! It takes IMM RPC-style requests (`GET` or `POST` on `/`, the API in the
-//! `Action` query parameter and its parameters beside it), decides each with
+//! `Action` parameter and its parameters beside it, in the query string or a
+//! form body), decides each with
 //! the compiled authorizer, and answers the way Alibaba Cloud's API gateway
 //! would: 403 with RAM's `NoPermission` body when any resource of the call is
 //! denied, 200 with a stub of IMM's success body (`{"RequestId": ...}`) when
@@ -44,7 +45,11 @@
 //! run it where clients cannot set it themselves. The RPC common parameters
 //! (`Version`, `AccessKeyId`, `Signature`, ...) are passed through and not
 //! checked. The account is the store's; the region comes from the
-//! `x-ramcheck-region` header or the default. The request context holds
+//! `x-ramcheck-region` header, the `RegionId` parameter or the default.
+//! What is authorized is what the service would act on: a parameter given
+//! twice (in the query, the body, both, or in two spellings of its name), a
+//! region header given twice, or a header and `RegionId` that disagree are
+//! refused with 400 (`ramcheck::api_call::RpcRequest`). The request context holds
 //! `acs:SourceIp` (the TCP peer's address; `X-Forwarded-For` is not
 //! trusted), `acs:SecureTransport` = `false` (plain HTTP) and the
 //! `acs:CurrentTime` every request gets.
@@ -58,6 +63,7 @@
 //! | 400 | `MissingPrincipal` | no `x-ramcheck-principal` header (this gateway's own code, in IMM's `Missing{Name}` style) |
 //! | 400 | `InvalidPrincipal` | the header is not one of the forms above, or is given twice |
 //! | 400 | `MissingAction` | no `Action` parameter |
+//! | 400 | `InvalidRegionId`, `Invalid{Name}` | the region header twice, or disagreeing with `RegionId`; a parameter given twice or in two spellings; a POST body that is not a form, too large (over 64 KiB) or too slow |
 //! | 404 | `InvalidAction.NotFound` | an unknown API (IMM names are exact: `AttachOssBucket` is unknown), or a path other than `/`, or a method other than GET and POST |
 //! | 400 | `Missing{Name}`, `Invalid{Name}`, `InvalidRegionId` | the call fails the catalogue's checks (`MissingProjectName`, ...), or a parameter is given twice (`Invalid{Name}`) |
 //! | 403 | `NoPermission` | any resource of the call is denied; the body carries `AccessDeniedDetail` and the `DecodedDiagnosticMessage` fields. A principal the store does not hold, or of another account, is implicitly denied |
@@ -65,16 +71,20 @@
 //! | 500 | `InternalError` | the call passed its checks but still cannot be turned into an authorization request (a bug) |
 //!
 //! Reloading: on `SIGHUP`, and whenever a `*.json` file in the store
-//! directory appears, disappears or changes (size or modification time,
-//! polled every 500 ms), the store is loaded and validated afresh and
-//! swapped in; a store that fails to load is reported on stderr and the
-//! previous one keeps serving. Each call is decided against one store: the
-//! gateway holds one `current()` guard for all the resources of a call.
+//! directory appears, disappears or changes content (a digest of every
+//! file, polled every 500 ms, so an edit that keeps size and modification
+//! time is seen), the store is loaded and validated afresh and swapped in;
+//! a store that fails to load is reported on stderr and the previous one
+//! keeps serving. Each call is decided against one store: the gateway holds
+//! one `current()` guard for all the resources of a call. The revision in
+//! force is in every answer's `x-ramcheck-revision` header.
+//!
+//! Connections are served with `ramcheck::http`'s limits: headers within
+//! 10 seconds, bodies within 10 seconds and 64 KiB, at most 1,024
+//! connections at once.
 
 #![allow(clippy::result_large_err)] // StoreError carries spans; see ramcheck's lib.rs.
 
-use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -83,15 +93,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::any;
 use clap::Parser;
-use ramcheck::api_call::{ApiCall, ApiCallError, ApiCallRequestError, no_permission_body};
+use ramcheck::api_call::{ApiCallError, ApiCallRequestError, RpcRequest, no_permission_body};
 use ramcheck::authorizer::SharedAuthorizer;
+use ramcheck::http::Limits;
 use ramcheck::request::{Context, Principal};
-use ramcheck::store::StoreError;
+use ramcheck::store::{StoreError, directory_digest};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -102,13 +114,11 @@ pub const PRINCIPAL_HEADER: &str = "x-ramcheck-principal";
 pub const REGION_HEADER: &str = "x-ramcheck-region";
 /// The header that repeats the body's `RequestId`, as Alibaba Cloud's does.
 pub const REQUEST_ID_HEADER: &str = "x-acs-request-id";
+/// The header naming the store revision an answer was decided on.
+pub const REVISION_HEADER: &str = "x-ramcheck-revision";
 pub const DEFAULT_REGION: &str = "cn-hangzhou";
 /// How often the store directory is checked for changes.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
-
-/// The `*.json` files of the store directory, each with its size and
-/// modification time: when this changes, the store is reloaded.
-type Snapshot = BTreeMap<PathBuf, (u64, Option<SystemTime>)>;
 
 /// The gateway's state, shared by every connection.
 pub struct Gateway {
@@ -116,10 +126,11 @@ pub struct Gateway {
     store: PathBuf,
     default_region: String,
     poll_interval: Option<Duration>,
-    /// The store files as seen just before the last load; held while
-    /// reloading, so that reloads (SIGHUP and the poller) never race to
-    /// swap in an older view.
-    watched: Mutex<Snapshot>,
+    limits: Limits,
+    /// The digest of the store files as seen just before the last load;
+    /// held while reloading, so that reloads (SIGHUP and the poller) never
+    /// race to swap in an older view.
+    watched: Mutex<String>,
     reloads: AtomicU64,
     failed_reloads: AtomicU64,
     request_seed: u64,
@@ -134,8 +145,8 @@ impl Gateway {
         default_region: impl Into<String>,
     ) -> Result<Self, StoreError> {
         let store = store.into();
-        // Snapshot first: a change made while loading is seen by the first poll.
-        let watched = snapshot(&store);
+        // Digest first: a change made while loading is seen by the first poll.
+        let watched = directory_digest(&store);
         let authorizer = SharedAuthorizer::from_store(&store)?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -145,6 +156,7 @@ impl Gateway {
             store,
             default_region: default_region.into(),
             poll_interval: Some(POLL_INTERVAL),
+            limits: Limits::default(),
             watched: Mutex::new(watched),
             reloads: AtomicU64::new(0),
             failed_reloads: AtomicU64::new(0),
@@ -157,6 +169,12 @@ impl Gateway {
     /// `SIGHUP` only.
     pub fn with_poll_interval(mut self, interval: Option<Duration>) -> Self {
         self.poll_interval = interval;
+        self
+    }
+
+    /// Sets the connection limits (see [`ramcheck::http::Limits`]).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -184,14 +202,14 @@ impl Gateway {
     /// store keeps serving.
     pub fn reload(&self, reason: &str) -> Result<(), StoreError> {
         let mut watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner);
-        *watched = snapshot(&self.store);
+        *watched = directory_digest(&self.store);
         self.reload_locked(reason)
     }
 
     /// Reloads when a store file changed since the last look; blocking.
     fn reload_if_changed(&self) {
         let mut watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = snapshot(&self.store);
+        let now = directory_digest(&self.store);
         if now != *watched {
             *watched = now;
             // Logged and counted by reload_locked.
@@ -234,24 +252,26 @@ impl Gateway {
         )
     }
 
-    /// Decides one RPC call: the status and JSON body to answer. `params`
-    /// are the query parameters in order, `Action` included.
+    /// Decides one RPC call: the status and JSON body to answer. `query`
+    /// and `body` are the parameters of the query string and the form body,
+    /// in order, `Action` included.
     pub fn answer(
         &self,
         request_id: &str,
         peer: IpAddr,
         headers: &HeaderMap,
-        params: Vec<(String, String)>,
+        query: Vec<(String, String)>,
+        body: Vec<(String, String)>,
     ) -> (StatusCode, Value) {
-        // The region as given, and one fit to name a host in error bodies.
-        let region = match headers.get(REGION_HEADER) {
-            None => self.default_region.clone(),
-            Some(v) => String::from_utf8_lossy(v.as_bytes()).into_owned(),
-        };
-        let host_region = if looks_like_region(&region) {
-            region.clone()
-        } else {
-            self.default_region.clone()
+        let region_headers: Vec<&str> = headers
+            .get_all(REGION_HEADER)
+            .iter()
+            .map(|v| v.to_str().unwrap_or("\u{fffd}"))
+            .collect();
+        // A region fit to name a host in error bodies.
+        let host_region = match region_headers.as_slice() {
+            [one] if looks_like_region(one) => one.to_string(),
+            _ => self.default_region.clone(),
         };
         let host_region = host_region.as_str();
         let error = |status: StatusCode, code: &str, message: String| {
@@ -305,33 +325,18 @@ impl Gateway {
             }
         };
 
-        // What: the API and its parameters, each given once: two values
-        // would let this check and the service read different ones.
-        let mut api = None;
-        let mut call_params = BTreeMap::new();
-        for (name, value) in params {
-            let repeated = if name == "Action" {
-                api.replace(value).is_some()
-            } else {
-                match call_params.entry(name.clone()) {
-                    Entry::Occupied(_) => true,
-                    Entry::Vacant(slot) => {
-                        slot.insert(value);
-                        false
-                    }
-                }
-            };
-            if repeated {
-                return call_error(ApiCallError::InvalidParameter {
-                    param: name,
-                    reason: "given more than once".into(),
-                });
-            }
+        // What: the API and its parameters, each given once, in one place.
+        let call = RpcRequest {
+            query,
+            body,
+            region_headers,
+            default_region: &self.default_region,
+            account: authorizer.account_id(),
         }
-        let Some(api) = api.filter(|a| !a.is_empty()) else {
-            return call_error(ApiCallError::MissingParameter {
-                param: "Action".into(),
-            });
+        .call();
+        let call = match call {
+            Ok(call) => call,
+            Err(e) => return call_error(e),
         };
 
         let mut context = Context::new();
@@ -346,12 +351,6 @@ impl Gateway {
             );
         }
 
-        let call = ApiCall {
-            api,
-            region,
-            account: authorizer.account_id().to_string(),
-            params: call_params,
-        };
         let requests = match call.requests(&principal, &context) {
             Ok(requests) => requests,
             Err(ApiCallRequestError::Call(e)) => return call_error(e),
@@ -387,19 +386,19 @@ impl Gateway {
 /// else.
 pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
-        .route("/", get(rpc).post(rpc).fallback(not_found))
+        .route("/", any(rpc))
         .fallback(not_found)
         .with_state(gateway)
 }
 
-/// Serves `listener` until the returned future is dropped or the listener
-/// fails, reloading the store on `SIGHUP` and (unless disabled) when its
-/// files change. The `SIGHUP` handler is installed before the first
-/// connection is accepted.
+/// Serves `listener` with the gateway's limits until the returned future
+/// is dropped or the listener fails, reloading the store on `SIGHUP` and
+/// (unless disabled) when its files change. The `SIGHUP` handler is
+/// installed before the first connection is accepted.
 pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>) -> std::io::Result<()> {
     let _reloaders = spawn_reloaders(&gateway)?;
-    let app = router(gateway).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).await
+    let limits = gateway.limits;
+    ramcheck::http::serve(listener, router(gateway), limits, std::future::pending()).await
 }
 
 /// Background tasks that end when this is dropped.
@@ -446,23 +445,71 @@ fn spawn_reloaders(gateway: &Arc<Gateway>) -> std::io::Result<Tasks> {
 async fn rpc(
     State(gateway): State<Arc<Gateway>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
     headers: HeaderMap,
     uri: Uri,
+    body: Body,
 ) -> Response {
+    if method != Method::GET && method != Method::POST {
+        return not_found(State(gateway)).await;
+    }
     let request_id = gateway.next_request_id();
-    let (status, body) = match Query::<Vec<(String, String)>>::try_from_uri(&uri) {
-        Ok(Query(params)) => gateway.answer(&request_id, peer.ip(), &headers, params),
-        Err(e) => (
+    let bad = |message: String| {
+        (
             StatusCode::BAD_REQUEST,
             error_body(
                 &request_id,
                 gateway.default_region(),
                 "InvalidArgument",
-                &format!("The query string cannot be read: {e}"),
+                &message,
             ),
-        ),
+        )
     };
-    respond(&request_id, status, body)
+    let (status, body) = match read_params(&gateway, &headers, &uri, body).await {
+        Ok((query, form)) => gateway.answer(&request_id, peer.ip(), &headers, query, form),
+        Err(message) => bad(message),
+    };
+    respond(&gateway, &request_id, status, body)
+}
+
+/// The query string's parameters and, for a request with a body, the form
+/// body's; a body that is not a form, or too large or slow, is refused.
+async fn read_params(
+    gateway: &Gateway,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: Body,
+) -> Result<(Vec<(String, String)>, Vec<(String, String)>), String> {
+    let Query(query) = Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map_err(|e| format!("The query string cannot be read: {e}"))?;
+    let bytes = ramcheck::http::read_body(body, &gateway.limits)
+        .await
+        .map_err(|e| format!("{e}."))?;
+    if bytes.is_empty() {
+        return Ok((query, Vec::new()));
+    }
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return Err(
+            "A request body must be a form (application/x-www-form-urlencoded).".to_string(),
+        );
+    }
+    let body: Vec<(String, String)> = serde_urlencoded_pairs(&bytes)?;
+    Ok((query, body))
+}
+
+/// Parameters of a form body, decoded as a query string is.
+fn serde_urlencoded_pairs(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "The form body is not UTF-8.".to_string())?;
+    let uri: Uri = format!("/?{text}")
+        .parse()
+        .map_err(|_| "The form body cannot be read.".to_string())?;
+    Query::<Vec<(String, String)>>::try_from_uri(&uri)
+        .map(|Query(pairs)| pairs)
+        .map_err(|e| format!("The form body cannot be read: {e}"))
 }
 
 async fn not_found(State(gateway): State<Arc<Gateway>>) -> Response {
@@ -473,13 +520,16 @@ async fn not_found(State(gateway): State<Arc<Gateway>>) -> Response {
         "InvalidAction.NotFound",
         "Specified api is not found, please check your url and method.",
     );
-    respond(&request_id, StatusCode::NOT_FOUND, body)
+    respond(&gateway, &request_id, StatusCode::NOT_FOUND, body)
 }
 
-fn respond(request_id: &str, status: StatusCode, body: Value) -> Response {
+fn respond(gateway: &Gateway, request_id: &str, status: StatusCode, body: Value) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(gateway.authorizer.current().revision()) {
+        response.headers_mut().insert(REVISION_HEADER, value);
     }
     response
 }
@@ -500,23 +550,6 @@ fn looks_like_region(region: &str) -> bool {
         && region
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-fn snapshot(dir: &Path) -> Snapshot {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Snapshot::new();
-    };
-    entries
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .map(|path| {
-            let meta = std::fs::metadata(&path).ok();
-            let size = meta.as_ref().map_or(0, |m| m.len());
-            let modified = meta.and_then(|m| m.modified().ok());
-            (path, (size, modified))
-        })
-        .collect()
 }
 
 fn splitmix64(x: u64) -> u64 {

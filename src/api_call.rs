@@ -121,6 +121,75 @@ pub fn collect_params(
     Ok(params)
 }
 
+/// An RPC-style call as a gateway receives it (`Action` and the other
+/// parameters in the query string and, for POST, in a form body; the region
+/// in a header or the `RegionId` parameter), turned into the [`ApiCall`] to
+/// authorize.
+///
+/// Every value the service would act on must be the value that was
+/// authorized, so nothing is resolved by "first wins": a parameter given
+/// twice (in the query, in the body, in both, or in two spellings of its
+/// name), a region header given twice, or a region header and `RegionId`
+/// that disagree are refused.
+#[derive(Debug, Clone, Default)]
+pub struct RpcRequest<'a> {
+    /// The query string's parameters, in order.
+    pub query: Vec<(String, String)>,
+    /// The form body's parameters, in order.
+    pub body: Vec<(String, String)>,
+    /// Every value of the region header, as given.
+    pub region_headers: Vec<&'a str>,
+    /// The region when neither the header nor `RegionId` names one.
+    pub default_region: &'a str,
+    pub account: &'a str,
+}
+
+/// The RPC parameter that names the API.
+pub const ACTION_PARAM: &str = "Action";
+/// The RPC common parameter that names the region.
+pub const REGION_PARAM: &str = "RegionId";
+
+impl RpcRequest<'_> {
+    /// The call, or the error a client gets (400, or 404 for an unknown
+    /// API).
+    pub fn call(self) -> Result<ApiCall, ApiCallError> {
+        let mut params = collect_params(self.query.into_iter().chain(self.body))?;
+        let api = params
+            .remove(ACTION_PARAM)
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| ApiCallError::MissingParameter {
+                param: ACTION_PARAM.into(),
+            })?;
+        let header = match self.region_headers.as_slice() {
+            [] => None,
+            [one] => Some(one.to_string()),
+            _ => {
+                return Err(ApiCallError::InvalidParameter {
+                    param: REGION_PARAM.into(),
+                    reason: "the region header is given more than once".into(),
+                });
+            }
+        };
+        let region = match (header, params.get(REGION_PARAM)) {
+            (Some(h), Some(p)) if h != *p => {
+                return Err(ApiCallError::InvalidParameter {
+                    param: REGION_PARAM.into(),
+                    reason: format!("{p:?} disagrees with the region header {h:?}"),
+                });
+            }
+            (Some(h), _) => h,
+            (None, Some(p)) => p.clone(),
+            (None, None) => self.default_region.to_string(),
+        };
+        Ok(ApiCall {
+            api,
+            region,
+            account: self.account.to_string(),
+            params,
+        })
+    }
+}
+
 impl ApiCall {
     /// Checks the call against the catalogue and derives the RAM action and
     /// resources it needs.
@@ -467,6 +536,85 @@ mod tests {
         assert_eq!(
             requests[0].resource(),
             "acs:imm:cn-hangzhou:1234567890123456:project/*"
+        );
+    }
+
+    #[test]
+    fn rpc_requests_authorize_what_the_service_would_act_on() {
+        let pairs = |text: &str| -> Vec<(String, String)> {
+            text.split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    let (k, v) = p.split_once('=').unwrap();
+                    (k.to_string(), v.to_string())
+                })
+                .collect()
+        };
+        let rpc = |query: &str, body: &str, headers: Vec<&'static str>| {
+            RpcRequest {
+                query: pairs(query),
+                body: pairs(body),
+                region_headers: headers,
+                default_region: "cn-hangzhou",
+                account: "1234567890123456",
+            }
+            .call()
+        };
+        let ok = rpc("Action=GetProject&ProjectName=p", "", vec![]).unwrap();
+        assert_eq!(
+            (ok.api.as_str(), ok.region.as_str()),
+            ("GetProject", "cn-hangzhou")
+        );
+        // RegionId is the region authorized.
+        let sg = rpc(
+            "Action=GetProject&ProjectName=p&RegionId=ap-southeast-1",
+            "",
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(sg.region, "ap-southeast-1");
+        // The body's parameters count, and may not repeat the query's.
+        let body = rpc("Action=GetProject", "ProjectName=prod", vec![]).unwrap();
+        assert_eq!(body.params["ProjectName"], "prod");
+        let code = |r: Result<ApiCall, ApiCallError>| r.unwrap_err().code();
+        assert_eq!(
+            code(rpc(
+                "Action=GetProject&ProjectName=immtest",
+                "ProjectName=prod",
+                vec![]
+            )),
+            "InvalidProjectName"
+        );
+        assert_eq!(
+            code(rpc(
+                "Action=GetProject&ProjectName=immtest&projectname=prod",
+                "",
+                vec![]
+            )),
+            "Invalidprojectname"
+        );
+        assert_eq!(
+            code(rpc(
+                "Action=GetProject&ProjectName=p",
+                "",
+                vec!["cn-hangzhou", "ap-southeast-1"]
+            )),
+            "InvalidRegionId"
+        );
+        assert_eq!(
+            code(rpc(
+                "Action=GetProject&ProjectName=p&RegionId=ap-southeast-1",
+                "",
+                vec!["cn-hangzhou"]
+            )),
+            "InvalidRegionId"
+        );
+        assert_eq!(code(rpc("ProjectName=p", "", vec![])), "MissingAction");
+        // A parameter in another case than the API's is refused.
+        let lower = rpc("Action=GetProject&projectname=prod", "", vec![]).unwrap();
+        assert_eq!(
+            lower.required_access().unwrap_err().code(),
+            "Invalidprojectname"
         );
     }
 

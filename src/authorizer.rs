@@ -423,6 +423,7 @@ struct Trust {
 #[derive(Debug)]
 pub struct Authorizer {
     account: String,
+    revision: String,
     users: Map<CompiledPolicySet>,
     roles: Map<CompiledPolicySet>,
     trust: Map<Trust>,
@@ -473,6 +474,7 @@ impl Authorizer {
     pub fn new(store: &Store) -> Authorizer {
         let mut authorizer = Authorizer {
             account: store.account_id().to_string(),
+            revision: store.revision().to_string(),
             users: Map::default(),
             roles: Map::default(),
             trust: Map::default(),
@@ -514,6 +516,12 @@ impl Authorizer {
 
     pub fn account_id(&self) -> &str {
         &self.account
+    }
+
+    /// The revision of the store it was compiled from
+    /// ([`Store::revision`]).
+    pub fn revision(&self) -> &str {
+        &self.revision
     }
 
     /// Decides a request of a store principal; allocation-free. A

@@ -38,6 +38,7 @@
 // Errors carry the file, span and JSON pointer they refer to, so they are
 // larger than clippy's threshold; they sit on the cold path, and plain
 // enums stay easy for callers to match.
+#![forbid(unsafe_code)]
 #![allow(clippy::result_large_err)]
 
 pub mod api_call;
@@ -47,6 +48,8 @@ pub mod catalog;
 pub mod condition;
 pub mod eval;
 pub mod generate;
+#[cfg(feature = "serve")]
+pub mod http;
 pub mod input;
 pub mod json;
 pub mod lint;

@@ -1,6 +1,8 @@
 //! The `ramcheck` command line: argument parsing and exit statuses only;
 //! the work is done by the library.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -247,10 +247,7 @@ impl Store {
         revision.update(b"ramcheck store v1\0");
         digest_part(&mut revision, "principals.json", principals.as_bytes());
         loaded.digest(&mut revision);
-        let revision: String = revision.finalize()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let revision = hex(&revision.finalize()[..8]);
         let users = index
             .users
             .iter()
@@ -394,6 +391,39 @@ impl Store {
     pub fn trust_policy_for(&self, resource: &str) -> Option<PolicyRef> {
         self.trust_policy(role_in_account(resource, &self.account_id)?)
     }
+}
+
+/// A digest of every `*.json` entry of a store directory, by name and
+/// content (an entry that cannot be read counts by name and error). A
+/// watcher that compares digests sees every edit, even one that keeps the
+/// size and modification time (`cp -p`, `touch -r`), which metadata would
+/// miss.
+pub fn directory_digest(dir: &Path) -> String {
+    let mut hasher = Sha256::new();
+    let mut entries: Vec<std::path::PathBuf> = fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    entries.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    entries.sort();
+    for path in entries {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match input::read_regular(&path, input::MAX_PRINCIPALS_BYTES, "a store file") {
+            Ok(bytes) => digest_part(&mut hasher, &name, &bytes),
+            Err(e) => digest_part(
+                &mut hasher,
+                &format!("unreadable:{name}"),
+                e.to_string().as_bytes(),
+            ),
+        }
+    }
+    hex(&hasher.finalize()[..16])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The role name an ARN `acs:ram::<account>:role/<name>` names, when the

@@ -1,9 +1,11 @@
 //! The compiled authorizer against the core evaluator, and hot reload
 //! under load.
 
+mod common;
+
 use std::collections::HashMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -12,11 +14,7 @@ use ramcheck::eval::{Decision, Step, evaluate};
 use ramcheck::request::{Context, Principal, Request};
 use ramcheck::store::Store;
 
-const ACCOUNT: &str = "1234567890123456";
-
-fn store_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")
-}
+use common::{ACCOUNT, bundled_store, copy_store};
 
 /// Requests over the bundled store: every principal, a spread of actions,
 /// resources (including regions the control policy denies) and contexts.
@@ -101,7 +99,7 @@ fn core(store: &Store, request: &Request) -> (Decision, Step) {
 
 #[test]
 fn authorizer_equals_core_evaluator_on_the_bundled_store() {
-    let store = Store::load(&store_dir()).unwrap();
+    let store = Store::load(&bundled_store()).unwrap();
     let authorizer = Authorizer::new(&store);
     let mut seen = HashMap::new();
     for request in requests() {
@@ -166,7 +164,7 @@ fn in_memory_documents_compile_like_a_directory() {
 
 #[test]
 fn explanation_of_an_unknown_principal_says_so() {
-    let authorizer = Authorizer::from_store(&store_dir()).unwrap();
+    let authorizer = Authorizer::from_store(&bundled_store()).unwrap();
     let r = Request::new(
         "imm:GetProject",
         "*",
@@ -182,14 +180,6 @@ fn explanation_of_an_unknown_principal_says_so() {
             .iter()
             .any(|n| n.contains("not a principal of the store"))
     );
-}
-
-fn copy_store(to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(store_dir()).unwrap() {
-        let path = entry.unwrap().path();
-        fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
-    }
 }
 
 #[test]

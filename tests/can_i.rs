@@ -1,34 +1,12 @@
 //! `ramcheck can-i` as a user runs it: the binary, real files, exit codes.
 
+mod common;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-const IMMTEST: &str = "acs:imm:cn-hangzhou:1234567890123456:project/immtest";
-
-fn ramcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ramcheck"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run ramcheck")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A scratch directory under the target dir, fresh for each test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{IMMTEST, ramcheck, scratch, stderr, stdout};
 
 /// Every row of `policies/EXPECTED.md` is a can-i query on the bundled store
 /// with its expected decision; the README walks through the same store.

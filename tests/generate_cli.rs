@@ -6,24 +6,9 @@
 //! library test `a_wrong_policy_fails_the_proof` (tests/generate.rs) covers
 //! the check that leads to it.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn ramcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ramcheck"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ramcheck-gen-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-const IMMTEST: &str = "acs:imm:cn-hangzhou:1234567890123456:project/immtest";
+use common::{IMMTEST, ramcheck, scratch};
 
 #[test]
 fn a_policy_on_stdout_with_exit_0() {

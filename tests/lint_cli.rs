@@ -2,43 +2,19 @@
 //! the four formats (SARIF checked against the SARIF 2.1.0 schema), paths,
 //! configuration and Terraform plans.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::Value;
 
+use common::{ramcheck, ramcheck_in, scratch, status, stdout};
+
 const STORE: &str = "tests/fixtures/lint/store";
-
-fn ramcheck(args: &[&str]) -> Output {
-    ramcheck_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
-}
-
-fn ramcheck_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ramcheck"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run ramcheck")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn status(o: &Output) -> i32 {
-    o.status.code().expect("exit code")
-}
 
 fn json_of(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ramcheck-lint-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// The SARIF 2.1.0 schema as published has a pattern that is not a valid
@@ -310,7 +286,7 @@ fn directories_and_globs() {
 
 #[test]
 fn configuration_file() {
-    let dir = temp_dir("config");
+    let dir = scratch("config");
     std::fs::create_dir_all(dir.join("trust")).unwrap();
     let trust = r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
         "Principal": {"Service": ["ecs.aliyuncs.com"]}}]}"#;
