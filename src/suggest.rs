@@ -38,9 +38,13 @@ pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    let limit = max_edits(word.chars().count());
+    let length = word.chars().count();
+    let limit = max_edits(length);
     candidates
         .into_iter()
+        // The distance is at least the difference in length: a hostile
+        // 100 KB word is compared with nothing, in constant time each.
+        .filter(|c| c.len().abs_diff(word.len()) <= 4 * limit && c.chars().count().abs_diff(length) <= limit)
         .map(|c| (edit_distance(word, c), c))
         .filter(|&(d, _)| d <= limit)
         .min_by_key(|&(d, _)| d)
@@ -62,5 +66,8 @@ mod tests {
         assert_eq!(edit_distance("alcie", "alice"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(did_you_mean("alcie", ["alice", "bob"]), Some("alice"));
+        // Far longer or shorter words are never close.
+        let long = "a".repeat(100_000);
+        assert_eq!(did_you_mean(&long, ["Resource", &"a".repeat(99_990)]), None);
     }
 }

@@ -107,6 +107,17 @@ impl Meter for NoMeter {
     fn add(&mut self, _: usize) {}
 }
 
+/// A meter that counts the steps of a match (tests and fuzzing).
+#[cfg(any(test, fuzzing))]
+pub(crate) struct StepCount(pub usize);
+
+#[cfg(any(test, fuzzing))]
+impl Meter for StepCount {
+    fn add(&mut self, steps: usize) {
+        self.0 += steps;
+    }
+}
+
 impl Wildcard {
     pub fn new(pattern: &str, case: Case) -> Self {
         let folded = match case {
@@ -161,6 +172,16 @@ impl Wildcard {
     /// folded, so it can then compare bytes exactly, which is faster.
     pub fn matches_lowercase(&self, lower: &str) -> bool {
         self.matches_folded(lower, &mut NoMeter)
+    }
+
+    /// For the fuzz target: the answer and the steps it took, which must
+    /// stay within the bound of docs/semantics.md.
+    #[cfg(fuzzing)]
+    #[doc(hidden)]
+    pub fn matches_counting_steps(&self, input: &str) -> (bool, usize) {
+        let mut steps = StepCount(0);
+        let matched = self.matches_metered(input, &mut steps);
+        (matched, steps.0)
     }
 
     pub(crate) fn matches_metered(&self, input: &str, meter: &mut impl Meter) -> bool {
@@ -541,17 +562,8 @@ mod tests {
         assert!(!m(&p, &format!("zz{distinct}{distinct}zz")));
     }
 
-    /// Counts the steps of one match.
-    struct Steps(usize);
-
-    impl Meter for Steps {
-        fn add(&mut self, steps: usize) {
-            self.0 += steps;
-        }
-    }
-
     fn steps(pattern: &str, input: &str, case: Case) -> (bool, usize) {
-        let mut meter = Steps(0);
+        let mut meter = StepCount(0);
         let matched = Wildcard::new(pattern, case).matches_metered(input, &mut meter);
         (matched, meter.0)
     }
