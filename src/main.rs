@@ -288,10 +288,16 @@ impl Output {
         self.write(std::io::stdout().lock(), text);
     }
 
-    /// A message on stderr, escaped for the terminal, one per line.
+    /// A message on stderr, each of its lines escaped for the terminal
+    /// and prefixed with the program's name.
     fn note(&mut self, text: &str) {
-        let line = format!("ramcheck: {}\n", terminal::escape(text));
-        self.write(std::io::stderr().lock(), &line);
+        let mut lines = String::new();
+        for line in text.lines() {
+            lines.push_str("ramcheck: ");
+            lines.push_str(&terminal::escape(line));
+            lines.push('\n');
+        }
+        self.write(std::io::stderr().lock(), &lines);
     }
 
     fn error(&mut self, error: &dyn std::fmt::Display) -> u8 {

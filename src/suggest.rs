@@ -44,7 +44,9 @@ where
         .into_iter()
         // The distance is at least the difference in length: a hostile
         // 100 KB word is compared with nothing, in constant time each.
-        .filter(|c| c.len().abs_diff(word.len()) <= 4 * limit && c.chars().count().abs_diff(length) <= limit)
+        .filter(|c| {
+            c.len().abs_diff(word.len()) <= 4 * limit && c.chars().count().abs_diff(length) <= limit
+        })
         .map(|c| (edit_distance(word, c), c))
         .filter(|&(d, _)| d <= limit)
         .min_by_key(|&(d, _)| d)

@@ -239,8 +239,13 @@ pub fn statements_overlap(a: &Prepared, b: &Prepared, budget: &Budget) -> Option
 /// that can cover or meet a given pattern.
 #[derive(Debug, Default)]
 pub struct PrefixIndex {
-    /// (literal start, item), sorted.
-    entries: Vec<(String, usize)>,
+    /// Literal start to the items with a pattern starting so.
+    by_start: HashMap<String, Vec<usize>>,
+    /// The distinct lengths of the starts, so that a look-up tries only
+    /// those.
+    lengths: Vec<usize>,
+    /// (literal start, item), sorted, for starts that extend a given one.
+    sorted: Vec<(String, usize)>,
     /// Items that can relate to any pattern (negated lists).
     anywhere: Vec<usize>,
     /// Items without a list at all (a resource-based statement without
@@ -251,8 +256,11 @@ pub struct PrefixIndex {
 impl PrefixIndex {
     /// Files `item` under the literal start of each of `patterns`.
     pub fn add(&mut self, item: usize, patterns: &[Pattern]) {
-        self.entries
-            .extend(patterns.iter().map(|p| (p.literal_prefix(), item)));
+        for p in patterns {
+            let start = p.literal_prefix();
+            self.sorted.push((start.clone(), item));
+            self.by_start.entry(start).or_default().push(item);
+        }
     }
 
     pub fn add_anywhere(&mut self, item: usize) {
@@ -265,34 +273,44 @@ impl PrefixIndex {
 
     /// Sorts the index; call once after adding.
     pub fn finish(mut self) -> Self {
-        self.entries.sort_unstable();
-        self.entries.dedup();
+        self.sorted.sort_unstable();
+        self.sorted.dedup();
+        for items in self.by_start.values_mut() {
+            items.dedup();
+        }
+        self.lengths = self.by_start.keys().map(String::len).collect();
+        self.lengths.sort_unstable();
+        self.lengths.dedup();
         self
-    }
-
-    fn equal_to<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = usize> + 'a {
-        let from = self.entries.partition_point(|(p, _)| p.as_str() < prefix);
-        self.entries[from..]
-            .iter()
-            .take_while(move |(p, _)| p == prefix)
-            .map(|&(_, i)| i)
     }
 
     /// Items with a pattern whose literal start is a prefix of `start`:
     /// the only ones that can cover a pattern starting with `start`.
     fn prefixes_of(&self, start: &str, out: &mut Vec<usize>) {
-        for (k, _) in start.char_indices().chain([(start.len(), ' ')]) {
-            out.extend(self.equal_to(&start[..k]));
+        for &length in self.lengths.iter().take_while(|&&l| l <= start.len()) {
+            if let Some(head) = start.get(..length)
+                && let Some(items) = self.by_start.get(head)
+            {
+                out.extend(items);
+            }
         }
+    }
+
+    /// Whether `item` has a pattern whose literal start is a prefix of
+    /// `start` (or can relate to anything).
+    fn may_cover_start(patterns: &[Pattern], start: &str) -> bool {
+        patterns
+            .iter()
+            .any(|p| start.starts_with(p.literal_prefix().as_str()))
     }
 
     /// Items with a pattern whose literal start is a prefix of `start` or
     /// extends it: the only ones that can meet a pattern starting so.
     fn related_to(&self, start: &str, out: &mut Vec<usize>) {
         self.prefixes_of(start, out);
-        let from = self.entries.partition_point(|(p, _)| p.as_str() <= start);
+        let from = self.sorted.partition_point(|(p, _)| p.as_str() <= start);
         out.extend(
-            self.entries[from..]
+            self.sorted[from..]
                 .iter()
                 .take_while(|(p, _)| p.starts_with(start))
                 .map(|&(_, i)| i),
@@ -337,6 +355,10 @@ pub struct StatementIndex {
     resources: PrefixIndex,
 }
 
+/// Below this many candidates from one index, the other side is checked
+/// candidate by candidate rather than looked up.
+const FEW: usize = 64;
+
 impl StatementIndex {
     pub fn new(prepared: &[Prepared]) -> StatementIndex {
         let mut actions = PrefixIndex::default();
@@ -359,24 +381,60 @@ impl StatementIndex {
         }
     }
 
-    /// The statements that may cover `narrow` (a superset of those that
-    /// do), sorted, without `narrow` itself.
-    pub fn may_cover(&self, index: usize, narrow: &Prepared) -> Vec<usize> {
-        let mut by_action = self.actions.anywhere.clone();
-        if !narrow.actions_negated {
-            self.actions
-                .prefixes_of(&longest_start(&narrow.actions), &mut by_action);
-        }
-        let by_resource = match &narrow.resources {
-            None => self.resources.without.clone(),
-            Some((true, _)) => self.resources.anywhere.clone(),
-            Some((false, list)) => {
+    /// The statements that may cover statement `index` (a superset of
+    /// those that do), sorted, without `index` itself.
+    pub fn may_cover(&self, index: usize, prepared: &[Prepared]) -> Vec<usize> {
+        let narrow = &prepared[index];
+        let action_start = (!narrow.actions_negated).then(|| longest_start(&narrow.actions));
+        let action_fits = |p: &Prepared| match &action_start {
+            None => p.actions_negated,
+            Some(start) => p.actions_negated || PrefixIndex::may_cover_start(&p.actions, start),
+        };
+        let resource_start = match &narrow.resources {
+            Some((false, list)) => Some(longest_start(list)),
+            _ => None,
+        };
+        let resource_fits = |p: &Prepared| match (&narrow.resources, &p.resources) {
+            (None, None) => true,
+            (Some((true, _)), Some((true, _))) => true,
+            (Some((false, _)), Some((true, _))) => true,
+            (Some((false, _)), Some((false, list))) => {
+                PrefixIndex::may_cover_start(list, resource_start.as_deref().unwrap_or(""))
+            }
+            _ => false,
+        };
+        let by_resource = match (&narrow.resources, &resource_start) {
+            (None, _) => self.resources.without.clone(),
+            (Some((false, _)), Some(start)) => {
                 let mut out = self.resources.anywhere.clone();
-                self.resources.prefixes_of(&longest_start(list), &mut out);
+                self.resources.prefixes_of(start, &mut out);
                 out
             }
+            _ => self.resources.anywhere.clone(),
         };
-        let mut out = intersect_sorted(&sorted(by_action), &sorted(by_resource));
+        let mut out = if by_resource.len() <= FEW {
+            by_resource
+                .into_iter()
+                .filter(|&i| action_fits(&prepared[i]))
+                .collect()
+        } else {
+            let mut by_action = self.actions.anywhere.clone();
+            if let Some(start) = &action_start {
+                self.actions.prefixes_of(start, &mut by_action);
+            }
+            if by_action.len() < by_resource.len() {
+                by_action
+                    .into_iter()
+                    .filter(|&i| resource_fits(&prepared[i]))
+                    .collect()
+            } else {
+                by_resource
+                    .into_iter()
+                    .filter(|&i| action_fits(&prepared[i]))
+                    .collect()
+            }
+        };
+        out = sorted(out);
         out.retain(|&i| i != index);
         out
     }
@@ -385,7 +443,7 @@ impl StatementIndex {
     pub fn may_meet(&self, of: &Prepared) -> Vec<usize> {
         let mut by_action = self.actions.anywhere.clone();
         if of.actions_negated {
-            by_action.extend(self.actions.entries.iter().map(|&(_, i)| i));
+            by_action.extend(self.actions.sorted.iter().map(|&(_, i)| i));
         } else {
             for p in &of.actions {
                 self.actions.related_to(&p.literal_prefix(), &mut by_action);
@@ -400,7 +458,7 @@ impl StatementIndex {
                         .related_to(&p.literal_prefix(), &mut by_resource);
                 }
             }
-            _ => by_resource.extend(self.resources.entries.iter().map(|&(_, i)| i)),
+            _ => by_resource.extend(self.resources.sorted.iter().map(|&(_, i)| i)),
         }
         intersect_sorted(&sorted(by_action), &sorted(by_resource))
     }

@@ -43,7 +43,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 && statement_covers(later, earlier, ctx.budget) == Some(true)
         };
         let earlier = index
-            .may_cover(j, &prepared[j])
+            .may_cover(j, prepared)
             .into_iter()
             .filter(|&i| i < j)
             .find(|&i| same(i));

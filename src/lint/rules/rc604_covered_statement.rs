@@ -41,7 +41,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         }
         let this = (narrow, &prepared[j]);
         // Mutual coverage is a duplicate (RC601), reported there.
-        let by = index.may_cover(j, &prepared[j]).into_iter().find(|&i| {
+        let by = index.may_cover(j, prepared).into_iter().find(|&i| {
             let wide = (&statements[i], &prepared[i]);
             statement_covers(wide, this, ctx.budget) == Some(true)
                 && statement_covers(this, wide, ctx.budget) == Some(false)
