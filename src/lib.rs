@@ -58,4 +58,5 @@ pub mod request;
 pub mod store;
 pub mod suggest;
 pub mod terminal;
+pub mod values;
 pub mod wildcard;

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::condition::{ValueType, parse_address, parse_bool, parse_date};
+use crate::values::{ValueType, common_key_type, parse_address, parse_bool, parse_date};
 
 /// Why a request cannot be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,58 +39,6 @@ pub enum RequestError {
         principal: String,
         reason: &'static str,
     },
-}
-
-/// The common `acs:` keys of semantics §3, as RAM's documentation spells
-/// them, with their types and whether they carry several values. Keys
-/// compare case-insensitively. The one table: the evaluator, the linter and
-/// the generator all read it.
-pub const COMMON_KEYS: &[(&str, ValueType, bool)] = &[
-    ("acs:SourceIp", ValueType::Ip, false),
-    ("acs:SourceVpc", ValueType::String, false),
-    ("acs:SecureTransport", ValueType::Boolean, false),
-    ("acs:CurrentTime", ValueType::Date, false),
-    ("acs:MFAPresent", ValueType::Boolean, false),
-    ("acs:UserAgent", ValueType::String, false),
-    ("acs:Referer", ValueType::String, false),
-    ("acs:Service", ValueType::String, false),
-    ("acs:TagKeys", ValueType::String, true),
-];
-
-/// Tag keys: `acs:ResourceTag/<tag-key>` and `acs:RequestTag/<tag-key>`,
-/// strings.
-pub const TAG_KEY_PREFIXES: &[&str] = &["acs:ResourceTag/", "acs:RequestTag/"];
-
-/// The documented spelling of a common key written in any case, e.g.
-/// `acs:SourceIp` for `ACS:SOURCEIP`; tag keys keep their tag as written.
-pub fn common_key_name(key: &str) -> Option<String> {
-    if let Some((name, _, _)) = COMMON_KEYS
-        .iter()
-        .find(|(k, _, _)| k.eq_ignore_ascii_case(key))
-    {
-        return Some((*name).to_string());
-    }
-    TAG_KEY_PREFIXES.iter().find_map(|prefix| {
-        let head = key.get(..prefix.len())?;
-        (head.eq_ignore_ascii_case(prefix) && key.len() > prefix.len())
-            .then(|| format!("{prefix}{}", &key[prefix.len()..]))
-    })
-}
-
-/// The type of a common key (including `acs:ResourceTag/…` and
-/// `acs:RequestTag/…`), and whether it may carry several values.
-pub fn common_key_type(key: &str) -> Option<(ValueType, bool)> {
-    if let Some(&(_, t, multi)) = COMMON_KEYS
-        .iter()
-        .find(|(k, _, _)| k.eq_ignore_ascii_case(key))
-    {
-        return Some((t, multi));
-    }
-    let is_tag = TAG_KEY_PREFIXES.iter().any(|prefix| {
-        key.get(..prefix.len())
-            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-    });
-    is_tag.then_some((ValueType::String, false))
 }
 
 /// One value of a context key, with the typed readings the condition
@@ -536,29 +484,6 @@ mod tests {
         assert!(Context::new().insert("imm:Whatever", "ten").is_ok());
         assert!(Context::new().insert_pair("novalue").is_err());
         assert!(Context::new().insert_pair("acs:UserAgent=a=b").is_ok());
-    }
-
-    #[test]
-    fn common_key_spellings() {
-        assert_eq!(
-            common_key_name("ACS:SOURCEIP").as_deref(),
-            Some("acs:SourceIp")
-        );
-        assert_eq!(
-            common_key_name("acs:resourcetag/Env").as_deref(),
-            Some("acs:ResourceTag/Env")
-        );
-        assert_eq!(common_key_name("acs:ResourceTag/"), None);
-        assert_eq!(common_key_name("acs:SourceIP6"), None);
-        assert_eq!(
-            common_key_type("ACS:TagKeys"),
-            Some((ValueType::String, true))
-        );
-        assert_eq!(
-            common_key_type("acs:RequestTag/team"),
-            Some((ValueType::String, false))
-        );
-        assert_eq!(common_key_type("imm:Count"), None);
     }
 
     #[test]

@@ -37,8 +37,8 @@ use time::OffsetDateTime;
 
 use crate::api_call::{ApiCall, ApiCallError};
 use crate::catalog::{Catalog, Service};
-use crate::condition::parse_date;
 use crate::json::{self, Node, Value};
+use crate::values::parse_date;
 
 use super::intent::scalar_text;
 

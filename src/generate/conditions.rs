@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 
-use crate::condition::{ValueType, parse_bool, parse_date, parse_network};
-use crate::request::{COMMON_KEYS, common_key_name, common_key_type};
 use crate::suggest::did_you_mean;
+use crate::values::{COMMON_KEYS, common_key_name, common_key_type};
+use crate::values::{ValueType, parse_bool, parse_date, parse_network};
 
 /// One condition clause: the operator name and its values, sorted.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

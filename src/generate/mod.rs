@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
-use crate::condition::parse_date;
 use crate::json::{self, Node, Value};
 use crate::policy::PolicyKind;
+use crate::values::parse_date;
 
 use actiontrail::{Filter, PrincipalFilter, Tally};
 use conditions::ConditionSet;

@@ -13,11 +13,11 @@ use time::Duration;
 use time::format_description::well_known::Rfc3339;
 
 use crate::catalog::Catalog;
-use crate::condition::{parse_date, parse_network};
 use crate::eval::{PolicySet, evaluate};
 use crate::lint::{self, Severity};
 use crate::policy::{Policy, PolicyKind};
 use crate::request::{Context, Principal, Request};
+use crate::values::{parse_date, parse_network};
 use crate::wildcard::{Case, Wildcard};
 
 use super::conditions::{Clause, ConditionSet};

@@ -33,8 +33,8 @@ rule! {
 
 use super::Context;
 use crate::lint::Diagnostic;
-use crate::request::{COMMON_KEYS, TAG_KEY_PREFIXES, common_key_type};
 use crate::suggest::did_you_mean;
+use crate::values::{COMMON_KEYS, TAG_KEY_PREFIXES, common_key_type};
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for s in ctx.statements() {

@@ -29,9 +29,9 @@ rule! {
 }
 
 use super::Context;
-use crate::condition::ValueType;
 use crate::lint::Diagnostic;
-use crate::request::common_key_type;
+use crate::values::ValueType;
+use crate::values::common_key_type;
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for s in ctx.statements() {
