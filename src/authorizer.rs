@@ -34,10 +34,11 @@ use std::sync::Arc;
 
 use arc_swap::{ArcSwap, Guard};
 
+use crate::arn::{Arn, role_in_account};
 use crate::eval::{self, Decision, PolicySet, Response, Step, Steps};
 use crate::policy::{Effect, PolicyRef, Statement};
 use crate::request::{Principal, PrincipalKind, Request};
-use crate::store::{Store, StoreError, role_in_account};
+use crate::store::{Store, StoreError};
 
 /// FNV-1a. Keys are short action and principal names from trusted
 /// policies; SipHash's resistance to flooding buys nothing here and costs
@@ -112,8 +113,10 @@ struct ResourceIndex {
 /// The literal relative-id prefix of a resource pattern, when the pattern
 /// has four literal `:` and a non-empty literal start after them.
 fn relative_prefix(pattern: &str) -> Option<&str> {
-    let (fourth, _) = pattern.match_indices(':').nth(3)?;
-    let relative = &pattern[fourth + 1..];
+    // Wildcards before the relative id cannot take a `:` here (see above),
+    // so they do not matter.
+    let arn = Arn::split(pattern)?;
+    let relative = arn.relative_id();
     let literal = &relative[..relative.find(['*', '?']).unwrap_or(relative.len())];
     (!literal.is_empty() && !literal.contains(':')).then_some(literal)
 }

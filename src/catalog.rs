@@ -24,6 +24,8 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use crate::arn::{ACCOUNT_PLACEHOLDER, FillError, REGION_PLACEHOLDER, Template};
+
 /// The embedded catalogue. Kept next to `src/` (not generated at build time)
 /// so that reviewers see data changes in diffs and the crate has no build
 /// script.
@@ -32,11 +34,6 @@ const BUILTIN_JSON: &str = include_str!("../data/imm-catalog.json");
 /// The only data format this module understands; bumped when a field changes
 /// meaning so that stale data fails loudly instead of being misread.
 const FORMAT_VERSION: u32 = 1;
-
-/// Placeholder filled from the caller's region, not from a request parameter.
-const REGION_PLACEHOLDER: &str = "regionId";
-/// Placeholder filled from the caller's account, not from a request parameter.
-const ACCOUNT_PLACEHOLDER: &str = "accountId";
 
 /// The whole catalogue: one entry per cloud service.
 #[derive(Debug, Clone, Deserialize)]
@@ -555,14 +552,12 @@ fn validate_action(
         if r.arn_template.is_empty() {
             r.arn_template = t.arn_template.clone();
         }
-        for p in parse_template(&r.arn_template).iter() {
-            match p {
-                Piece::Placeholder(p) if *p != REGION_PLACEHOLDER && *p != ACCOUNT_PLACEHOLDER => {
-                    placeholders.push((*p).to_string());
-                }
-                _ => {}
-            }
-        }
+        placeholders.extend(
+            Template::parse(&r.arn_template)
+                .placeholders()
+                .filter(|p| *p != REGION_PLACEHOLDER && *p != ACCOUNT_PLACEHOLDER)
+                .map(str::to_string),
+        );
     }
     for p in &placeholders {
         let fillers = action
@@ -609,10 +604,7 @@ impl ResourceType {
     /// `*`. Wildcards in `arn` are not interpreted: this classifies resources,
     /// it does not compare policy patterns. Runs in time linear in `arn`.
     pub fn matches_arn(&self, arn: &str) -> bool {
-        if self.is_all_resources() {
-            return arn == "*";
-        }
-        template_matches(&self.arn_template, arn)
+        Template::parse(&self.arn_template).fits(arn)
     }
 
     /// Fills the template with a region, an account and request parameters.
@@ -629,10 +621,13 @@ impl ResourceType {
         account: &str,
         params: impl Fn(&str) -> Option<&'p str>,
     ) -> Option<String> {
-        fill_template(&self.arn_template, region, account, |p| {
-            (Some(p.to_string()), params(p))
-        })
-        .ok()
+        Template::parse(&self.arn_template)
+            .fill(|p| match p {
+                REGION_PLACEHOLDER => Some(region),
+                ACCOUNT_PLACEHOLDER => Some(account),
+                _ => params(p),
+            })
+            .ok()
     }
 }
 
@@ -659,185 +654,41 @@ impl ActionInfo {
     ) -> Result<Vec<String>, ArnError> {
         let mut arns = Vec::with_capacity(self.resources.len());
         for r in &self.resources {
-            let lookup = |placeholder: &str| {
-                let param = self
-                    .params
+            // The parameter that fills a placeholder; the region and the
+            // account come from the call.
+            let param = |placeholder: &str| {
+                self.params
                     .iter()
                     .find(|q| q.fills_arn.as_deref() == Some(placeholder))
-                    .map(|q| q.name.as_str());
-                (param.map(str::to_string), param.and_then(&params))
+                    .map(|q| q.name.clone())
             };
-            match fill_template(&r.arn_template, region, account, lookup) {
+            let filled = Template::parse(&r.arn_template).fill(|p| match p {
+                REGION_PLACEHOLDER => Some(region),
+                ACCOUNT_PLACEHOLDER => Some(account),
+                _ => param(p).and_then(|name| params(&name)),
+            });
+            let placeholder_param = |placeholder: String| {
+                let param = match placeholder.as_str() {
+                    REGION_PLACEHOLDER | ACCOUNT_PLACEHOLDER => None,
+                    other => param(other),
+                };
+                (placeholder, param)
+            };
+            match filled {
                 Ok(arn) => arns.push(arn),
-                Err(ArnError::Missing { .. }) if !r.required => {}
-                Err(e) => return Err(e),
+                Err(FillError::Missing { .. }) if !r.required => {}
+                Err(FillError::Missing { placeholder }) => {
+                    let (placeholder, param) = placeholder_param(placeholder);
+                    return Err(ArnError::Missing { placeholder, param });
+                }
+                Err(FillError::Invalid { placeholder }) => {
+                    let (placeholder, param) = placeholder_param(placeholder);
+                    return Err(ArnError::Invalid { placeholder, param });
+                }
             }
         }
         Ok(arns)
     }
-}
-
-/// A parsed ARN template.
-#[derive(Debug, PartialEq, Eq)]
-enum Piece<'t> {
-    /// Text that must appear as is.
-    Literal(&'t str),
-    /// `{#Name}`: one non-empty segment without `/` or `:`.
-    Placeholder(&'t str),
-    /// A `*` ending the template: any non-empty rest.
-    Rest,
-}
-
-/// Splits a template into pieces. A `{#` without a closing `}` and a `*`
-/// anywhere but at the end are literal text, because the documentation uses
-/// neither and treating them as syntax would silently widen a match.
-fn parse_template(template: &str) -> Vec<Piece<'_>> {
-    let (body, rest) = match template.strip_suffix('*') {
-        Some(body) if !body.is_empty() => (body, true),
-        _ => (template, false),
-    };
-    let mut pieces = Vec::new();
-    let mut s = body;
-    while !s.is_empty() {
-        match s.find("{#") {
-            Some(start) => {
-                let after = &s[start + 2..];
-                match after.find('}') {
-                    Some(end) if end > 0 => {
-                        if start > 0 {
-                            pieces.push(Piece::Literal(&s[..start]));
-                        }
-                        pieces.push(Piece::Placeholder(&after[..end]));
-                        s = &after[end + 1..];
-                    }
-                    _ => {
-                        pieces.push(Piece::Literal(s));
-                        s = "";
-                    }
-                }
-            }
-            None => {
-                pieces.push(Piece::Literal(s));
-                s = "";
-            }
-        }
-    }
-    if rest {
-        pieces.push(Piece::Rest);
-    }
-    pieces
-}
-
-/// One step of the compiled template automaton.
-#[derive(Clone, Copy)]
-enum Step {
-    Char(char),
-    /// One or more characters other than `/` and `:`.
-    Segment,
-    /// One or more characters of any kind.
-    Any,
-}
-
-/// Matches by simulating all automaton states at once, so the cost is
-/// linear in the ARN for any template (no backtracking on adversarial input).
-fn template_matches(template: &str, arn: &str) -> bool {
-    let mut steps = Vec::new();
-    for piece in parse_template(template) {
-        match piece {
-            Piece::Literal(l) => steps.extend(l.chars().map(Step::Char)),
-            Piece::Placeholder(_) => steps.push(Step::Segment),
-            Piece::Rest => steps.push(Step::Any),
-        }
-    }
-    let n = steps.len();
-    // at[i]: about to match step i. inside[i]: inside the run of step i with
-    // at least one character consumed (may continue or move on).
-    let mut at = vec![false; n + 1];
-    let mut inside = vec![false; n];
-    at[0] = true;
-    for c in arn.chars() {
-        close(&mut at, &inside);
-        let mut next_at = vec![false; n + 1];
-        let mut next_inside = vec![false; n];
-        let mut alive = false;
-        for (i, step) in steps.iter().enumerate() {
-            let takes = match step {
-                Step::Char(x) => {
-                    if at[i] && *x == c {
-                        next_at[i + 1] = true;
-                        alive = true;
-                    }
-                    continue;
-                }
-                Step::Segment => c != '/' && c != ':',
-                Step::Any => true,
-            };
-            if takes && (at[i] || inside[i]) {
-                next_inside[i] = true;
-                alive = true;
-            }
-        }
-        if !alive {
-            return false;
-        }
-        at = next_at;
-        inside = next_inside;
-    }
-    close(&mut at, &inside);
-    at[n]
-}
-
-/// A run that has consumed a character may end at any point.
-fn close(at: &mut [bool], inside: &[bool]) {
-    for (i, &inside_i) in inside.iter().enumerate() {
-        if inside_i {
-            at[i + 1] = true;
-        }
-    }
-}
-
-/// Whether a value can stand in for a placeholder without changing the ARN's
-/// structure or turning it into a pattern.
-fn valid_value(value: &str) -> bool {
-    !value.is_empty()
-        && !value.contains(['/', ':', '*', '?'])
-        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
-/// Substitutes a template. `lookup` maps a placeholder to (parameter name,
-/// value) for everything but region and account.
-fn fill_template<'p>(
-    template: &str,
-    region: &str,
-    account: &str,
-    lookup: impl Fn(&str) -> (Option<String>, Option<&'p str>),
-) -> Result<String, ArnError> {
-    if template == "*" {
-        return Ok("*".to_string());
-    }
-    let mut out = String::with_capacity(template.len() + 32);
-    for piece in parse_template(template) {
-        match piece {
-            Piece::Literal(l) => out.push_str(l),
-            Piece::Rest => out.push('*'),
-            Piece::Placeholder(p) => {
-                let (param, value) = match p {
-                    REGION_PLACEHOLDER => (None, Some(region)),
-                    ACCOUNT_PLACEHOLDER => (None, Some(account)),
-                    _ => lookup(p),
-                };
-                let placeholder = p.to_string();
-                match value {
-                    None => return Err(ArnError::Missing { placeholder, param }),
-                    Some(v) if !valid_value(v) => {
-                        return Err(ArnError::Invalid { placeholder, param });
-                    }
-                    Some(v) => out.push_str(v),
-                }
-            }
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -42,6 +42,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod api_call;
+pub mod arn;
 pub mod authorizer;
 pub mod can_i;
 pub mod catalog;
@@ -53,6 +54,7 @@ pub mod http;
 pub mod input;
 pub mod json;
 pub mod lint;
+pub mod patterns;
 pub mod policy;
 pub mod request;
 pub mod store;

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::arn::{self, ArnError};
 use crate::condition::{Condition, ConditionClause, ConditionEntry, OperatorSpec, Values};
 use crate::json::{self, JsonErrorKind, Member, Node, Span, Value};
 use crate::suggest::did_you_mean;
@@ -221,7 +222,7 @@ pub enum PolicyErrorKind {
     #[error("invalid action {value:?}: {reason}")]
     InvalidAction { value: String, reason: &'static str },
     #[error("invalid resource {value:?}: {reason}")]
-    InvalidResource { value: String, reason: &'static str },
+    InvalidResource { value: String, reason: ArnError },
     #[error("unknown condition operator `{name}`{}", suggestion_text(.suggestion))]
     UnknownOperator {
         name: String,
@@ -713,7 +714,7 @@ impl Parser<'_> {
         self.patterns(
             m,
             negated,
-            validate_resource_pattern,
+            arn::validate_pattern,
             |value, reason| PolicyErrorKind::InvalidResource { value, reason },
             |text, span| ResourcePattern {
                 wildcard: Wildcard::new(text, Case::Sensitive),
@@ -723,12 +724,12 @@ impl Parser<'_> {
     }
 
     /// An `Action`-like element: a string or non-empty array of valid patterns.
-    fn patterns<P>(
+    fn patterns<P, E>(
         &self,
         m: &Member,
         negated: bool,
-        validate: fn(&str) -> Result<(), &'static str>,
-        invalid: fn(String, &'static str) -> PolicyErrorKind,
+        validate: fn(&str) -> Result<(), E>,
+        invalid: fn(String, E) -> PolicyErrorKind,
         make: fn(&str, Span) -> P,
     ) -> Result<PatternList<P>, PolicyError> {
         let nodes = self.strings(&m.value, &m.key)?;
@@ -990,37 +991,6 @@ pub fn validate_action_pattern(text: &str) -> Result<(), &'static str> {
     }
     if !service.chars().all(is_name_char) || !name.chars().all(is_name_char) {
         return Err("only letters, digits, '-', '_', '.', '*' and '?' may appear (no spaces)");
-    }
-    Ok(())
-}
-
-/// `*`, or an ARN pattern `acs:<ram-code>:<region>:<account-id>:<relative-id>`.
-/// Fewer than five parts are accepted only when the last one written holds a
-/// `*`, which can span the rest (`acs:imm:*`). Anything else is refused
-/// (decided: fail closed on what RAM's grammar does not describe).
-pub fn validate_resource_pattern(text: &str) -> Result<(), &'static str> {
-    if text == "*" {
-        return Ok(());
-    }
-    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("whitespace is not allowed in a resource");
-    }
-    let parts: Vec<&str> = text.splitn(5, ':').collect();
-    if parts[0] != "acs" {
-        return Err("a resource must be \"*\" or an ARN starting with \"acs:\"");
-    }
-    if parts.len() < 5 {
-        let last = parts.last().copied().unwrap_or_default();
-        if !last.contains('*') {
-            return Err("expected acs:<ram-code>:<region>:<account-id>:<relative-id>");
-        }
-        return Ok(());
-    }
-    if parts[1].is_empty() {
-        return Err("the service (ram-code) part is empty");
-    }
-    if parts[4].is_empty() {
-        return Err("the relative id (after the account) is empty");
     }
     Ok(())
 }
@@ -1330,16 +1300,7 @@ mod tests {
     }
 
     #[test]
-    fn resource_pattern_grammar() {
-        assert!(validate_resource_pattern("*").is_ok());
-        assert!(validate_resource_pattern("acs:imm:*").is_ok());
-        assert!(validate_resource_pattern("acs:ram::1234567890123456:role/admin").is_ok());
-        assert!(validate_resource_pattern("acs:imm:cn-hangzhou:1:project/a:b").is_ok());
-        assert!(validate_resource_pattern("acs:imm:cn-hangzhou").is_err());
-        assert!(validate_resource_pattern("acs::cn-hangzhou:1:x").is_err());
-        assert!(validate_resource_pattern("acs:imm:cn-hangzhou:1:").is_err());
-        assert!(validate_resource_pattern("*:project/x").is_err());
-        assert!(validate_resource_pattern("acs:imm:cn-hangzhou:1:project/ x").is_err());
+    fn action_pattern_grammar() {
         assert!(validate_action_pattern("*:Get*").is_ok());
         assert!(validate_action_pattern("imm:*").is_ok());
         assert!(validate_action_pattern("imm:a:b").is_err());

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::arn::{self, Arn, ArnError, Part};
 use crate::values::{ValueType, common_key_type, parse_address, parse_bool, parse_date};
 
 /// Why a request cannot be evaluated.
@@ -20,10 +21,7 @@ pub enum RequestError {
         reason: &'static str,
     },
     #[error("invalid resource {resource:?}: {reason}")]
-    InvalidResource {
-        resource: String,
-        reason: &'static str,
-    },
+    InvalidResource { resource: String, reason: ArnError },
     #[error("invalid context value {value:?} for {key}: expected {expected}")]
     InvalidContextValue {
         key: String,
@@ -321,17 +319,19 @@ impl Request {
         mut context: Context,
     ) -> Result<Request, RequestError> {
         validate_request_action(action)?;
-        validate_request_resource(resource)?;
+        arn::validate_request(resource).map_err(|reason| RequestError::InvalidResource {
+            resource: resource.to_string(),
+            reason,
+        })?;
         if !context.contains("acs:CurrentTime") {
             let now = OffsetDateTime::now_utc()
                 .format(&Rfc3339)
                 .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string());
             context.insert("acs:CurrentTime", &now)?;
         }
-        let relative_id_start = match resource.match_indices(':').nth(3) {
-            Some((i, _)) if !resource[i + 1..].contains(':') => Some(i + 1),
-            _ => None,
-        };
+        let relative_id_start = Arn::split(resource)
+            .filter(|a| !a.relative_id().contains(':'))
+            .map(|a| a.range(Part::RelativeId).start);
         Ok(Request {
             action: action.to_string(),
             action_lower: action.to_ascii_lowercase(),
@@ -409,41 +409,6 @@ fn validate_request_action(action: &str) -> Result<(), RequestError> {
     }
     if !service.chars().all(is_action_char) || !name.chars().all(is_action_char) {
         return err("only letters, digits, '-', '_' and '.' may appear around the ':'");
-    }
-    Ok(())
-}
-
-fn validate_request_resource(resource: &str) -> Result<(), RequestError> {
-    let err = |reason| {
-        Err(RequestError::InvalidResource {
-            resource: resource.to_string(),
-            reason,
-        })
-    };
-    if resource == "*" {
-        return Ok(());
-    }
-    // A `*` inside a request ARN is a literal character: RAM checks list
-    // actions against ARNs such as `acs:imm:<region>:<account>:project/*`,
-    // which only patterns matching that text allow. `?` has no such use.
-    if resource.contains('?') {
-        return err("`?` is a policy wildcard; a request names one resource");
-    }
-    if resource
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control())
-    {
-        return err("whitespace is not allowed in an ARN");
-    }
-    let parts: Vec<&str> = resource.splitn(5, ':').collect();
-    if parts.len() < 5 || parts[0] != "acs" {
-        return err("expected acs:<ram-code>:<region>:<account-id>:<relative-id>");
-    }
-    if parts[1].is_empty() {
-        return err("the service (ram-code) part is empty");
-    }
-    if parts[4].is_empty() {
-        return err("the relative id is empty");
     }
     Ok(())
 }

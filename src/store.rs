@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::arn::role_in_account;
 use crate::eval::PolicySet;
 use crate::input::{self, ReadError};
 use crate::json::{self, JsonError, Member, Node, Span, Value};
@@ -424,14 +425,6 @@ pub fn directory_digest(dir: &Path) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The role name an ARN `acs:ram::<account>:role/<name>` names, when the
-/// account is `account`: where `sts:AssumeRole` finds the trust policy.
-pub fn role_in_account<'r>(resource: &'r str, account: &str) -> Option<&'r str> {
-    let rest = resource.strip_prefix("acs:ram::")?;
-    let (acct, role) = rest.split_once(":role/")?;
-    (acct == account && !role.is_empty()).then_some(role)
 }
 
 fn is_valid_policy_name(name: &str) -> bool {

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::catalog::Catalog;
 use crate::lint::compare::list_covers;
-use crate::lint::patterns::{Budget, DOCUMENT_BUDGET, Pattern, covers};
+use crate::patterns::{Budget, DOCUMENT_BUDGET, Pattern, covers};
 use crate::wildcard::{Case, Wildcard};
 
 use super::conditions::ConditionSet;

@@ -13,8 +13,8 @@
 
 use std::collections::HashMap;
 
-use super::patterns::{Budget, Pattern, covers, intersects};
 use crate::condition::Condition;
+use crate::patterns::{Budget, Pattern, covers, intersects};
 use crate::policy::{PrincipalBlock, Statement};
 use crate::wildcard::Case;
 

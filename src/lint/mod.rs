@@ -7,8 +7,8 @@
 //! [`Policy::parse_lenient`] (for checks on meaning). Every error the parser
 //! reports becomes a finding with its own code; the checks on meaning run on
 //! the statements that parsed. Pattern comparisons ("does `imm:Get*` cover
-//! `imm:GetProject`?") use [`patterns`], which compares patterns and never
-//! matches strings: matching stays with [`crate::wildcard`].
+//! `imm:GetProject`?") use [`crate::patterns`], which compares patterns and
+//! never matches strings: matching stays with [`crate::wildcard`].
 //!
 //! The rules live one per file under [`rules`], each with its documentation
 //! (`ramcheck rules <CODE>`). [`config`] reads `ramcheck.toml`, [`render`]
@@ -17,7 +17,6 @@
 
 pub mod compare;
 pub mod config;
-pub mod patterns;
 pub mod render;
 pub mod rules;
 pub mod terraform;
@@ -28,8 +27,8 @@ use std::path::{Path, PathBuf};
 
 use crate::catalog::Catalog;
 use crate::json::{self, Span};
+use crate::patterns::{self, Budget};
 use crate::policy::{Policy, PolicyKind};
-use patterns::Budget;
 
 pub use config::{Config, ConfigError};
 pub use rules::{RULES, RuleMeta};

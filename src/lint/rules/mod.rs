@@ -15,13 +15,14 @@
 //! parser stays the one judge of the grammar. The other rules have a
 //! `check` function that reads the [`Context`].
 
+use crate::arn::ArnError;
 use crate::catalog::Catalog;
 use crate::json::{JsonError, JsonErrorKind, Member, Node, Position, Span, Value};
 use crate::policy::{Policy, PolicyError, PolicyErrorKind, PolicyKind, Statement};
 
 use super::compare::{Prepared, StatementIndex};
-use super::patterns::Budget;
 use super::{Diagnostic, Severity};
+use crate::patterns::Budget;
 
 /// A rule's identity and documentation.
 #[derive(Debug, PartialEq, Eq)]
@@ -312,9 +313,10 @@ pub fn policy_error(e: &PolicyError) -> Diagnostic {
             &rc112_resource_in_trust_policy::ResourceInTrustPolicy::META
         }
         K::InvalidAction { .. } => &rc201_invalid_action::InvalidAction::META,
-        K::InvalidResource { value, .. } if !value.starts_with("acs:") => {
-            &rc301_resource_not_arn::ResourceNotArn::META
-        }
+        K::InvalidResource {
+            reason: ArnError::NotAnArn,
+            ..
+        } => &rc301_resource_not_arn::ResourceNotArn::META,
         K::InvalidResource { .. } => &rc302_malformed_arn::MalformedArn::META,
         K::UnknownOperator { .. } => &rc401_unknown_operator::UnknownOperator::META,
         K::InvalidConditionValue { .. } => {

@@ -33,7 +33,7 @@ rule! {
 
 use super::{Context, action_service, is_all, resource_pointer};
 use crate::lint::Diagnostic;
-use crate::lint::patterns::{Pattern, intersects};
+use crate::patterns::{Pattern, intersects};
 use crate::wildcard::Case;
 
 /// Services whose actions are authorised on another service's resources.

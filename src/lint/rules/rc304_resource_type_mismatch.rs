@@ -37,7 +37,7 @@ rule! {
 use super::{Context, resource_pointer};
 use crate::catalog::{ActionInfo, Service};
 use crate::lint::Diagnostic;
-use crate::lint::patterns::{Budget, Pattern, intersects};
+use crate::patterns::{Budget, Pattern, intersects};
 use crate::wildcard::{Case, Wildcard};
 
 /// Whether the resource can name a resource the action is authorised on;
@@ -48,7 +48,8 @@ fn fits(resource: &Wildcard, action: &ActionInfo, budget: &Budget) -> bool {
         if r.arn_template == "*" {
             resource.matches("*")
         } else {
-            intersects(&pattern, &Pattern::template(&r.arn_template), budget) != Some(false)
+            let template = crate::arn::Template::parse(&r.arn_template);
+            intersects(&pattern, template.pattern(), budget) != Some(false)
         }
     })
 }

@@ -183,34 +183,35 @@ impl Pattern {
             .collect()
     }
 
-    /// An ARN template of the catalogue: `{#Name}` is one or more characters
-    /// other than `/` and `:`, a final `*` one or more characters, anything
-    /// else literal. (The "All Resources" template `*` is not an ARN shape;
-    /// callers treat it apart.)
-    pub fn template(template: &str) -> Pattern {
-        let mut tokens = Vec::new();
-        let (body, rest) = match template.strip_suffix('*') {
-            Some(body) if !body.is_empty() => (body, true),
-            _ => (template, false),
-        };
-        let mut s = body;
-        while !s.is_empty() {
-            if let Some(after) = s.strip_prefix("{#")
-                && let Some(end) = after.find('}')
-                && end > 0
-            {
-                tokens.push(Token::One(Class::NotSep));
-                tokens.push(Token::Star(Class::NotSep));
-                s = &after[end + 1..];
-                continue;
-            }
-            let c = s.chars().next().unwrap_or_default();
-            tokens.push(Token::One(Class::Lit(c)));
-            s = &s[c.len_utf8()..];
+    /// A string of literal characters only (`*` and `?` included).
+    pub fn literal(text: &str) -> Pattern {
+        Pattern {
+            tokens: text.chars().map(|c| Token::One(Class::Lit(c))).collect(),
         }
-        if rest {
-            tokens.push(Token::One(Class::Any));
-            tokens.push(Token::Star(Class::Any));
+    }
+
+    /// An ARN template (see [`crate::arn::Template`]) from its pieces: a
+    /// literal text, a placeholder (`(None, false)`: one or more characters
+    /// other than `/` and `:`), or the closing `*` (`(None, true)`: one or
+    /// more characters).
+    pub(crate) fn from_template_pieces<'p>(
+        pieces: impl IntoIterator<Item = (Option<&'p str>, bool)>,
+    ) -> Pattern {
+        let mut tokens = Vec::new();
+        for piece in pieces {
+            match piece {
+                (Some(literal), _) => {
+                    tokens.extend(literal.chars().map(|c| Token::One(Class::Lit(c))))
+                }
+                (None, false) => {
+                    tokens.push(Token::One(Class::NotSep));
+                    tokens.push(Token::Star(Class::NotSep));
+                }
+                (None, true) => {
+                    tokens.push(Token::One(Class::Any));
+                    tokens.push(Token::Star(Class::Any));
+                }
+            }
         }
         Pattern { tokens }
     }
@@ -422,12 +423,12 @@ mod tests {
 
     #[test]
     fn templates() {
-        let project = Pattern::template("acs:imm:{#regionId}:{#accountId}:project/{#ProjectName}");
-        let dataset = Pattern::template(
+        let template = |t: &str| crate::arn::Template::parse(t).pattern().clone();
+        let project = template("acs:imm:{#regionId}:{#accountId}:project/{#ProjectName}");
+        let dataset = template(
             "acs:imm:{#regionId}:{#accountId}:project/{#ProjectName}/dataset/{#DatasetName}",
         );
-        let trigger =
-            Pattern::template("acs:imm:{#regionId}:{#accountId}:project/{#ProjectName}/trigger/*");
+        let trigger = template("acs:imm:{#regionId}:{#accountId}:project/{#ProjectName}/trigger/*");
         let ds = g("acs:imm:cn-hangzhou:1234567890123456:project/p/dataset/x");
         assert!(intersects(&ds, &dataset));
         assert!(!intersects(&ds, &project));
