@@ -14,7 +14,8 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ramcheck::authorizer::{Authorizer, CompiledPolicySet};
 use ramcheck::eval::{Decision, PolicySet, evaluate};
 use ramcheck::policy::{Policy, PolicyKind};
-use ramcheck::request::{Context, Principal, Request};
+use ramcheck::principal::Principal;
+use ramcheck::request::{Context, Request};
 
 const ACCOUNT: &str = "1234567890123456";
 const SERVICES: [(&str, &str); 10] = [

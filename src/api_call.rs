@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 use crate::catalog::{ArnError, Catalog, ParamKind};
 use crate::eval::{Decision, Response, Step};
-use crate::request::{Context, Principal, PrincipalKind, Request, RequestError};
+use crate::principal::Principal;
+use crate::request::{Context, Request, RequestError};
 
 /// One call of an IMM API, as a gateway receives it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -354,22 +355,12 @@ pub fn no_permission_body(
     request_id: &str,
     region: &str,
 ) -> serde_json::Value {
-    let (principal_type, owner, display) = match request.principal() {
-        Principal::Named {
-            kind,
-            account,
-            name,
-            ..
-        } => (
-            match kind {
-                PrincipalKind::User => "SubUser",
-                PrincipalKind::Role => "AssumedRoleUser",
-            },
-            account.as_str(),
-            name.as_str(),
-        ),
-        Principal::AdHoc => ("Unknown", "", ""),
-    };
+    let principal = request.principal();
+    let (principal_type, owner, display) = (
+        principal.auth_type(),
+        principal.account().unwrap_or_default(),
+        principal.display_name(),
+    );
     let explicit = response.decision == Decision::ExplicitDeny;
     let no_permission_type = if explicit {
         "ExplicitDeny"

@@ -11,7 +11,8 @@
 //!
 //! ```
 //! use ramcheck::authorizer::Authorizer;
-//! use ramcheck::request::{Context, Principal, Request};
+//! use ramcheck::request::{Context, Request};
+//! use ramcheck::principal::Principal;
 //!
 //! let authorizer = Authorizer::from_store("policies".as_ref())?;
 //! let request = Request::new(
@@ -37,7 +38,8 @@ use arc_swap::{ArcSwap, Guard};
 use crate::arn::{Arn, role_in_account};
 use crate::eval::{self, Decision, PolicySet, Response, Step, Steps};
 use crate::policy::{Effect, PolicyRef, Statement};
-use crate::request::{Principal, PrincipalKind, Request};
+use crate::principal::Principal;
+use crate::request::Request;
 use crate::store::{Store, StoreError};
 
 /// FNV-1a. Keys are short action and principal names from trusted
@@ -489,21 +491,16 @@ impl Authorizer {
             }
             CompiledPolicySet::with_control(set, control.clone())
         };
-        for (kind, names) in [
-            (PrincipalKind::User, store.users().collect::<Vec<_>>()),
-            (PrincipalKind::Role, store.roles().collect()),
-        ] {
-            for name in names {
-                // Names come from the store itself, so they are found.
-                let Some(policies) = store.policies_for(kind, name) else {
-                    continue;
-                };
-                let compiled = compile(&policies);
-                let map = match kind {
-                    PrincipalKind::User => &mut authorizer.users,
-                    PrincipalKind::Role => &mut authorizer.roles,
-                };
-                map.insert(name.into(), compiled);
+        let account = store.account_id();
+        for name in store.users() {
+            // Names come from the store itself, so they are found.
+            if let Some(policies) = store.policies_for(&Principal::user(account, name)) {
+                authorizer.users.insert(name.into(), compile(&policies));
+            }
+        }
+        for name in store.roles() {
+            if let Some(policies) = store.policies_for(&Principal::role(account, name)) {
+                authorizer.roles.insert(name.into(), compile(&policies));
             }
         }
         for role in store.roles() {
@@ -530,16 +527,18 @@ impl Authorizer {
     /// Decides a request of a store principal; allocation-free. A
     /// principal the store does not hold is implicitly denied.
     pub fn authorize<'a>(&'a self, request: &'a Request) -> Authorization<'a> {
+        // A role session decides with its role's policies; its session
+        // policy, if any, is not the store's to hold.
         let policies = match request.principal() {
-            Principal::Named {
-                kind,
+            Principal::User { account, name, .. } if *account == self.account => {
+                self.users.get(name.as_str())
+            }
+            Principal::Role { account, name, .. }
+            | Principal::RoleSession {
                 account,
-                name,
+                role: name,
                 ..
-            } if *account == self.account => match kind {
-                PrincipalKind::User => self.users.get(name.as_str()),
-                PrincipalKind::Role => self.roles.get(name.as_str()),
-            },
+            } if *account == self.account => self.roles.get(name.as_str()),
             _ => None,
         };
         let trust = if request.is_assume_role() {

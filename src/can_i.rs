@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use crate::api_call::{self, ApiCall, ApiCallError};
 use crate::eval::{self, PolicySet, Response};
 use crate::policy::PolicyKind;
-use crate::request::{Context, Principal, Request, RequestError};
+use crate::principal::Principal;
+use crate::request::{Context, Request, RequestError};
 use crate::store::{Store, StoreError, load_policy_file};
 use crate::terminal::escape;
 

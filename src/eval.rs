@@ -9,7 +9,8 @@ use std::fmt;
 
 use crate::condition::{ConditionFailure, ConditionOutcome};
 use crate::policy::{Effect, PolicyKind, PolicyRef, PrincipalBlock, Statement};
-use crate::request::{Principal, Request};
+use crate::principal::Principal;
+use crate::request::Request;
 
 /// The answer to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -224,30 +225,44 @@ fn explain_statement(
     }
 }
 
-/// Semantics §4, "Resource-based policies and `Principal`".
+/// Whether a resource-based statement's `Principal` names the caller
+/// (docs/semantics.md, "Resource-based policies and `Principal`").
 fn principal_matches(block: &PrincipalBlock, request: &Request) -> bool {
     let caller = request.principal();
     let ram = block.ram.iter().any(|entry| {
         let v = entry.value.as_str();
         if v == "*" {
-            return true;
+            // Everyone: any RAM identity, and a principal known only by
+            // its policies; a service is named by `Service` entries.
+            return !matches!(caller, Principal::Service { .. });
         }
-        let Principal::Named { account, arn, .. } = caller else {
+        let (Some(account), Some(arn)) = (caller.account(), caller.arn()) else {
             return false;
         };
         // An account ID, or acs:ram::<account>:root: any principal of it.
         let root_account = v
             .strip_prefix("acs:ram::")
             .and_then(|rest| rest.strip_suffix(":root"));
-        v == account || root_account == Some(account.as_str()) || entry.pattern.matches(arn)
+        v == account
+            || root_account == Some(account)
+            || entry.pattern.matches(arn)
+            // A role's sessions are named by the role.
+            || matches!(caller, Principal::RoleSession { role_arn, .. } if entry.pattern.matches(role_arn))
     });
-    // Service entries match only calls made by that service.
-    let service = !block.service.is_empty()
-        && request
-            .context()
-            .get_lowercase("acs:service")
+    // Service entries match only calls made by that service: a service
+    // principal, or a call carrying its name in `acs:Service`.
+    let service = !block.service.is_empty() && {
+        let by_context = request.context().get_lowercase("acs:service");
+        let by_principal = match caller {
+            Principal::Service { name } => Some(name.as_str()),
+            _ => None,
+        };
+        by_context
             .iter()
-            .any(|s| block.service.iter().any(|e| e.pattern.matches(s.as_str())));
+            .map(|s| s.as_str())
+            .chain(by_principal)
+            .any(|s| block.service.iter().any(|e| e.pattern.matches(s)))
+    };
     // Federated sessions are not modelled, so `Federated` entries match no
     // request (fail closed; README "Semantics").
     ram || service

@@ -15,7 +15,8 @@
 //! ```
 //! use ramcheck::eval::{evaluate, Decision, PolicySet};
 //! use ramcheck::policy::{Policy, PolicyKind};
-//! use ramcheck::request::{Context, Principal, Request};
+//! use ramcheck::request::{Context, Request};
+//! use ramcheck::principal::Principal;
 //! use std::sync::Arc;
 //!
 //! let text = r#"{"Version": "1", "Statement": [{"Effect": "Allow",
@@ -56,6 +57,7 @@ pub mod json;
 pub mod lint;
 pub mod patterns;
 pub mod policy;
+pub mod principal;
 pub mod request;
 pub mod store;
 pub mod suggest;

@@ -3,13 +3,13 @@
 //! evaluator only ever sees well-formed requests (semantics §3: a wrong-typed
 //! value of a common key is an invalid request, not a decision).
 
-use std::fmt;
 use std::net::IpAddr;
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::arn::{self, Arn, ArnError, Part};
+use crate::principal::{Principal, PrincipalError};
 use crate::values::{ValueType, common_key_type, parse_address, parse_bool, parse_date};
 
 /// Why a request cannot be evaluated.
@@ -32,11 +32,8 @@ pub enum RequestError {
     MultipleValues { key: String, count: usize },
     #[error("invalid context entry {entry:?}: expected KEY=VALUE")]
     MalformedContextEntry { entry: String },
-    #[error("invalid principal {principal:?}: {reason}")]
-    InvalidPrincipal {
-        principal: String,
-        reason: &'static str,
-    },
+    #[error(transparent)]
+    InvalidPrincipal(#[from] PrincipalError),
 }
 
 /// One value of a context key, with the typed readings the condition
@@ -176,116 +173,6 @@ impl Context {
         self.entries
             .iter()
             .map(|e| (e.key.as_str(), e.values.as_slice()))
-    }
-}
-
-/// The kind of caller a request comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PrincipalKind {
-    User,
-    Role,
-}
-
-/// Who makes the request. `AdHoc` is a principal known only by the
-/// policies given for it: no account, so resource policies match it only
-/// through `"*"`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Principal {
-    Named {
-        kind: PrincipalKind,
-        account: String,
-        name: String,
-        /// `acs:ram::<account>:user/<name>` or `…:role/<name>`, built once
-        /// because resource policies match against it on every request.
-        arn: String,
-    },
-    AdHoc,
-}
-
-impl Principal {
-    pub fn new(kind: PrincipalKind, account: &str, name: &str) -> Self {
-        let arn = format!(
-            "acs:ram::{account}:{}/{name}",
-            match kind {
-                PrincipalKind::User => "user",
-                PrincipalKind::Role => "role",
-            }
-        );
-        Principal::Named {
-            kind,
-            account: account.to_string(),
-            name: name.to_string(),
-            arn,
-        }
-    }
-
-    /// Reads `user/<name>` or `role/<name>` (in `account`), or the ARN
-    /// forms `acs:ram::<account>:user/<name>` and `…:role/<name>`. Names
-    /// are RAM's: 1–64 letters, digits, `.`, `_`, `-`, and `@` for users.
-    pub fn parse(spec: &str, account: &str) -> Result<Principal, RequestError> {
-        let invalid = |reason| RequestError::InvalidPrincipal {
-            principal: spec.to_string(),
-            reason,
-        };
-        let (account, relative) = match spec.strip_prefix("acs:ram::") {
-            Some(rest) => {
-                let (account, relative) = rest
-                    .split_once(':')
-                    .ok_or_else(|| invalid("expected acs:ram::<account>:user/<name>"))?;
-                if account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(invalid("the account must be digits"));
-                }
-                (account, relative)
-            }
-            None => (account, spec),
-        };
-        let (kind, name) = relative
-            .split_once('/')
-            .ok_or_else(|| invalid("expected user/<name> or role/<name>"))?;
-        let valid_name = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
-        if !valid_name {
-            return Err(invalid(
-                "a name is 1-64 letters, digits, '.', '_', '-' (and '@' for users)",
-            ));
-        }
-        match kind {
-            "user" => Ok(Principal::user(account, name)),
-            "role" if !name.contains('@') => Ok(Principal::role(account, name)),
-            "role" => Err(invalid("a role name has no '@'")),
-            _ => Err(invalid("expected user/<name> or role/<name>")),
-        }
-    }
-
-    pub fn user(account: &str, name: &str) -> Self {
-        Principal::new(PrincipalKind::User, account, name)
-    }
-
-    pub fn role(account: &str, name: &str) -> Self {
-        Principal::new(PrincipalKind::Role, account, name)
-    }
-
-    pub fn arn(&self) -> Option<&str> {
-        match self {
-            Principal::Named { arn, .. } => Some(arn),
-            Principal::AdHoc => None,
-        }
-    }
-
-    pub fn account(&self) -> Option<&str> {
-        match self {
-            Principal::Named { account, .. } => Some(account),
-            Principal::AdHoc => None,
-        }
-    }
-}
-
-impl fmt::Display for Principal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.arn().unwrap_or("(ad hoc)"))
     }
 }
 
@@ -449,25 +336,6 @@ mod tests {
         assert!(Context::new().insert("imm:Whatever", "ten").is_ok());
         assert!(Context::new().insert_pair("novalue").is_err());
         assert!(Context::new().insert_pair("acs:UserAgent=a=b").is_ok());
-    }
-
-    #[test]
-    fn principal_specs() {
-        let p = Principal::parse("user/alice", "1").unwrap();
-        assert_eq!(p.arn(), Some("acs:ram::1:user/alice"));
-        let p = Principal::parse("acs:ram::2:role/deployer", "1").unwrap();
-        assert_eq!(p.arn(), Some("acs:ram::2:role/deployer"));
-        for bad in [
-            "alice",
-            "group/x",
-            "user/",
-            "user/a b",
-            "role/a@b",
-            "acs:ram::x:user/a",
-            "acs:ram::1",
-        ] {
-            assert!(Principal::parse(bad, "1").is_err(), "{bad}");
-        }
     }
 
     #[test]

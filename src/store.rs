@@ -24,7 +24,7 @@ use crate::eval::PolicySet;
 use crate::input::{self, ReadError};
 use crate::json::{self, JsonError, Member, Node, Span, Value};
 use crate::policy::{Policy, PolicyError, PolicyKind, PolicyRef};
-use crate::request::{Principal, PrincipalKind};
+use crate::principal::{Principal, PrincipalError};
 use crate::suggest::did_you_mean;
 
 /// System policies shipped with ramcheck, verbatim from Alibaba Cloud's
@@ -119,10 +119,8 @@ pub enum StoreError {
         file: String,
         suggestion: Option<String>,
     },
-    #[error(
-        "invalid principal {principal:?}: expected user/<name>, role/<name> or acs:ram::<account>:user/<name>"
-    )]
-    InvalidPrincipal { principal: String },
+    #[error(transparent)]
+    InvalidPrincipal(#[from] PrincipalError),
     #[error(
         "principal {principal:?} belongs to account {found}, but the store is for account {expected}"
     )]
@@ -322,11 +320,15 @@ impl Store {
 
     /// The policies that apply to a store principal: the store's control
     /// policies, then its identity policies (a user's own, then its
-    /// groups' in order). `None` when the store does not hold it.
-    pub fn policies_for(&self, kind: PrincipalKind, name: &str) -> Option<PolicySet> {
-        let identity = match kind {
-            PrincipalKind::User => {
-                let user = self.users.iter().find(|u| u.name == name)?;
+    /// groups' in order; a role's, also for its sessions). `None` when the
+    /// store does not hold it (another account, an unknown name, a service).
+    pub fn policies_for(&self, principal: &Principal) -> Option<PolicySet> {
+        if principal.account() != Some(self.account_id.as_str()) {
+            return None;
+        }
+        let identity = match principal {
+            Principal::User { name, .. } => {
+                let user = self.users.iter().find(|u| u.name == *name)?;
                 let mut identity = user.policies.clone();
                 for group in &user.groups {
                     // Groups were checked at load time.
@@ -336,7 +338,15 @@ impl Store {
                 }
                 identity
             }
-            PrincipalKind::Role => self.roles.iter().find(|r| r.name == name)?.policies.clone(),
+            Principal::Role { name, .. } | Principal::RoleSession { role: name, .. } => self
+                .roles
+                .iter()
+                .find(|r| r.name == *name)?
+                .policies
+                .clone(),
+            Principal::Service { .. } | Principal::Account { .. } | Principal::AdHoc => {
+                return None;
+            }
         };
         Some(PolicySet {
             control: self.control.clone(),
@@ -345,35 +355,26 @@ impl Store {
         })
     }
 
-    /// Finds `user/<name>`, `role/<name>` or the ARN form and gathers its
-    /// policies (see [`Store::policies_for`]).
+    /// Reads a principal (see [`Principal::parse`]) of the store's account
+    /// and gathers its policies (see [`Store::policies_for`]).
     pub fn resolve(&self, spec: &str) -> Result<ResolvedPrincipal, StoreError> {
-        let principal =
-            Principal::parse(spec, &self.account_id).map_err(|_| StoreError::InvalidPrincipal {
-                principal: spec.to_string(),
-            })?;
-        let Principal::Named {
-            kind,
-            account,
-            name,
-            ..
-        } = &principal
-        else {
-            return Err(StoreError::InvalidPrincipal {
-                principal: spec.to_string(),
-            });
-        };
-        if *account != self.account_id {
+        let principal = Principal::parse(spec, &self.account_id)?;
+        if let Some(account) = principal.account()
+            && account != self.account_id
+        {
             return Err(StoreError::AccountMismatch {
                 principal: spec.to_string(),
-                found: account.clone(),
+                found: account.to_string(),
                 expected: self.account_id.clone(),
             });
         }
-        let policies = self.policies_for(*kind, name).ok_or_else(|| {
-            let (prefix, candidates): (&str, Vec<&str>) = match kind {
-                PrincipalKind::User => ("user", self.users().collect()),
-                PrincipalKind::Role => ("role", self.roles().collect()),
+        let policies = self.policies_for(&principal).ok_or_else(|| {
+            let (prefix, name, candidates): (&str, &str, Vec<&str>) = match &principal {
+                Principal::User { name, .. } => ("user", name, self.users().collect()),
+                Principal::Role { name, .. } | Principal::RoleSession { role: name, .. } => {
+                    ("role", name, self.roles().collect())
+                }
+                _ => ("", "", Vec::new()),
             };
             StoreError::UnknownPrincipal {
                 principal: spec.to_string(),

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use ramcheck::authorizer::Authorizer;
 use ramcheck::eval::Decision;
-use ramcheck::request::{Context, Principal, Request};
+use ramcheck::principal::Principal;
+use ramcheck::request::{Context, Request};
 
 struct Counting;
 

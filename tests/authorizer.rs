@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use ramcheck::authorizer::{Authorizer, SharedAuthorizer};
 use ramcheck::eval::{Decision, Step, evaluate};
-use ramcheck::request::{Context, Principal, Request};
+use ramcheck::principal::Principal;
+use ramcheck::request::{Context, Request};
 use ramcheck::store::Store;
 
 use common::{ACCOUNT, bundled_store, copy_store};
@@ -82,14 +83,9 @@ fn requests() -> Vec<Request> {
 /// What the core evaluator answers for a store principal, gathering its
 /// policies the way `can-i` does.
 fn core(store: &Store, request: &Request) -> (Decision, Step) {
-    let spec = match request.principal() {
-        Principal::Named { account, arn, .. } if account == store.account_id() => arn.clone(),
-        _ => return (Decision::ImplicitDeny, Step::Identity),
-    };
-    let Ok(resolved) = store.resolve(&spec) else {
+    let Some(mut set) = store.policies_for(request.principal()) else {
         return (Decision::ImplicitDeny, Step::Identity);
     };
-    let mut set = resolved.policies;
     if request.is_assume_role() {
         set.resource = store.trust_policy_for(request.resource());
     }

@@ -14,7 +14,8 @@ use ramcheck::generate::proof::{self, Document, Grant, witness_resource};
 use ramcheck::generate::synth::{Collapse, Pair};
 use ramcheck::generate::{self, GenerateError, Generated, Options, synthesize};
 use ramcheck::policy::{Policy, PolicyKind};
-use ramcheck::request::{Context, Principal, Request};
+use ramcheck::principal::Principal;
+use ramcheck::request::{Context, Request};
 
 const ACCOUNTS: [&str; 2] = ["1234567890123456", "2234567890123456"];
 const REGIONS: [&str; 2] = ["cn-hangzhou", "cn-shanghai"];

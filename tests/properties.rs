@@ -7,7 +7,8 @@ use proptest::prelude::*;
 use ramcheck::authorizer::CompiledPolicySet;
 use ramcheck::eval::{Decision, PolicySet, evaluate};
 use ramcheck::policy::{Policy, PolicyKind};
-use ramcheck::request::{Context, Principal, Request};
+use ramcheck::principal::Principal;
+use ramcheck::request::{Context, Request};
 use ramcheck::wildcard::{Case, Wildcard};
 
 const ACTIONS: &[&str] = &[

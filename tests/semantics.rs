@@ -6,7 +6,8 @@ use std::sync::Arc;
 use ramcheck::authorizer::CompiledPolicySet;
 use ramcheck::eval::{Decision, Mismatch, PolicySet, Response, Step, evaluate};
 use ramcheck::policy::{Policy, PolicyErrorKind, PolicyKind, PolicyRef};
-use ramcheck::request::{Context, Principal, Request, RequestError};
+use ramcheck::principal::Principal;
+use ramcheck::request::{Context, Request, RequestError};
 
 const ACCOUNT: &str = "1234567890123456";
 const IMMTEST: &str = "acs:imm:cn-hangzhou:1234567890123456:project/immtest";

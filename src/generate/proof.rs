@@ -16,7 +16,8 @@ use crate::catalog::Catalog;
 use crate::eval::{PolicySet, evaluate};
 use crate::lint::{self, Severity};
 use crate::policy::{Policy, PolicyKind};
-use crate::request::{Context, Principal, Request};
+use crate::principal::Principal;
+use crate::request::{Context, Request};
 use crate::values::{parse_date, parse_network};
 use crate::wildcard::{Case, Wildcard};
 

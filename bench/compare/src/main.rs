@@ -21,7 +21,8 @@ use cedar_policy as cedar;
 use ramcheck::authorizer::CompiledPolicySet;
 use ramcheck::eval::{self, Decision, PolicySet};
 use ramcheck::policy::{Policy, PolicyKind};
-use ramcheck::request::{Context, Principal, Request};
+use ramcheck::request::{Context, Request};
+use ramcheck::principal::Principal;
 
 const SEED: u64 = 0x5eed_0f_ca11_ab1e;
 const REQUESTS: usize = 1000;
