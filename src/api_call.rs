@@ -15,6 +15,7 @@ use crate::catalog::{ArnError, Catalog, ParamKind};
 use crate::eval::{Decision, Response, Step};
 use crate::principal::Principal;
 use crate::request::{Context, Request, RequestError};
+use crate::suggest::{hint, question};
 
 /// One call of an IMM API, as a gateway receives it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,7 +32,7 @@ pub struct ApiCall {
 /// would answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiCallError {
-    #[error("InvalidAction.NotFound: Specified api {api:?} is not found{}", hint(.suggestion))]
+    #[error("InvalidAction.NotFound: Specified api {api:?} is not found{}", hint(.suggestion.as_ref()))]
     UnknownApi {
         api: String,
         suggestion: Option<String>,
@@ -44,13 +45,6 @@ pub enum ApiCallError {
     InvalidRegion(String),
     #[error("InvalidAccountId: {0:?} is not an account id (digits)")]
     InvalidAccount(String),
-}
-
-fn hint(suggestion: &Option<String>) -> String {
-    match suggestion {
-        Some(s) => format!(" (did you mean {s}?)"),
-        None => String::new(),
-    }
 }
 
 impl ApiCallError {
@@ -234,8 +228,8 @@ impl ApiCall {
                 return Err(ApiCallError::InvalidParameter {
                     param: given.clone(),
                     reason: format!(
-                        "parameter names are case-sensitive: did you mean {}?",
-                        param.name
+                        "parameter names are case-sensitive: {}",
+                        question(&param.name)
                     ),
                 });
             }
@@ -508,7 +502,7 @@ mod tests {
         assert_eq!(code("AttachOssBucket", &[]), "InvalidAction.NotFound");
         let e = call("AttachOssBucket", &[]).required_access().unwrap_err();
         assert!(
-            e.to_string().contains("did you mean AttachOSSBucket"),
+            e.to_string().contains("did you mean `AttachOSSBucket`"),
             "{e}"
         );
         assert_eq!(e.http_status(), 404);

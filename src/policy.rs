@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::arn::{self, ArnError};
 use crate::condition::{Condition, ConditionClause, ConditionEntry, OperatorSpec, Values};
 use crate::json::{self, JsonErrorKind, Member, Node, Span, Value};
-use crate::suggest::did_you_mean;
+use crate::suggest::{did_you_mean, hint};
 use crate::wildcard::{Case, Wildcard};
 
 /// Where a policy is used. It decides which elements a statement may carry
@@ -198,14 +198,14 @@ pub enum PolicyErrorKind {
     },
     #[error("missing required element `{0}`")]
     MissingElement(&'static str),
-    #[error("unknown element `{name}`{}", suggestion_text(.suggestion))]
+    #[error("unknown element `{name}`{}", hint(.suggestion.as_ref()))]
     UnknownElement {
         name: String,
         suggestion: Option<&'static str>,
     },
     #[error("`Version` must be the string \"1\", found {found}")]
     InvalidVersion { found: String },
-    #[error("`Effect` must be \"Allow\" or \"Deny\" (case-sensitive), found {found:?}{}", suggestion_text(.suggestion))]
+    #[error("`Effect` must be \"Allow\" or \"Deny\" (case-sensitive), found {found:?}{}", hint(.suggestion.as_ref()))]
     InvalidEffect {
         found: String,
         suggestion: Option<&'static str>,
@@ -223,7 +223,7 @@ pub enum PolicyErrorKind {
     InvalidAction { value: String, reason: &'static str },
     #[error("invalid resource {value:?}: {reason}")]
     InvalidResource { value: String, reason: ArnError },
-    #[error("unknown condition operator `{name}`{}", suggestion_text(.suggestion))]
+    #[error("unknown condition operator `{name}`{}", hint(.suggestion.as_ref()))]
     UnknownOperator {
         name: String,
         suggestion: Option<String>,
@@ -252,18 +252,11 @@ pub enum PolicyErrorKind {
         first_line: u32,
         first_column: u32,
     },
-    #[error("unknown principal type `{name}`: expected `RAM`, `Service` or `Federated`{}", suggestion_text(.suggestion))]
+    #[error("unknown principal type `{name}`: expected `RAM`, `Service` or `Federated`{}", hint(.suggestion.as_ref()))]
     UnknownPrincipalType {
         name: String,
         suggestion: Option<&'static str>,
     },
-}
-
-fn suggestion_text<S: fmt::Display>(suggestion: &Option<S>) -> String {
-    match suggestion {
-        Some(s) => format!(" (did you mean `{s}`?)"),
-        None => String::new(),
-    }
 }
 
 /// A policy error with the place it refers to. `origin` names the file or

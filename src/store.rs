@@ -25,7 +25,7 @@ use crate::input::{self, ReadError};
 use crate::json::{self, JsonError, Member, Node, Span, Value};
 use crate::policy::{Policy, PolicyError, PolicyKind, PolicyRef};
 use crate::principal::{Principal, PrincipalError};
-use crate::suggest::did_you_mean;
+use crate::suggest::{did_you_mean, hint};
 
 /// System policies shipped with ramcheck, verbatim from Alibaba Cloud's
 /// published documents (sources in `src/system_policies/SOURCES.md`).
@@ -71,14 +71,14 @@ pub enum StoreError {
         span: Span,
         message: String,
     },
-    #[error("{file}:{}:{}: unknown group {group:?}{}", .span.start.line, .span.start.column, hint(.suggestion))]
+    #[error("{file}:{}:{}: unknown group {group:?}{}", .span.start.line, .span.start.column, hint(.suggestion.as_ref()))]
     UnknownGroup {
         file: String,
         span: Span,
         group: String,
         suggestion: Option<String>,
     },
-    #[error("{file}:{}:{}: unknown {}policy {name:?}: {}{}", .span.start.line, .span.start.column, policy_type_word(*.policy_type), unknown_policy_reason(*.policy_type, .name), hint(.suggestion))]
+    #[error("{file}:{}:{}: unknown {}policy {name:?}: {}{}", .span.start.line, .span.start.column, policy_type_word(*.policy_type), unknown_policy_reason(*.policy_type, .name), hint(.suggestion.as_ref()))]
     UnknownPolicy {
         file: String,
         span: Span,
@@ -113,7 +113,7 @@ pub enum StoreError {
     },
     #[error(transparent)]
     Policy(#[from] PolicyError),
-    #[error("unknown principal {principal:?} in {file}{}", hint(.suggestion))]
+    #[error("unknown principal {principal:?} in {file}{}", hint(.suggestion.as_ref()))]
     UnknownPrincipal {
         principal: String,
         file: String,
@@ -129,13 +129,6 @@ pub enum StoreError {
         found: String,
         expected: String,
     },
-}
-
-fn hint(suggestion: &Option<String>) -> String {
-    match suggestion {
-        Some(s) => format!(" (did you mean {s:?}?)"),
-        None => String::new(),
-    }
 }
 
 fn policy_type_word(policy_type: Option<PolicyType>) -> &'static str {
@@ -517,9 +510,7 @@ impl Schema<'_> {
         for m in members {
             if !allowed.contains(&m.key.as_str()) {
                 let mut message = format!("unknown key {:?} in {what}", m.key);
-                if let Some(s) = did_you_mean(&m.key, allowed.iter().copied()) {
-                    message.push_str(&format!(" (did you mean {s:?}?)"));
-                }
+                message.push_str(&hint(did_you_mean(&m.key, allowed.iter().copied())));
                 return Err(self.error(m.key_span, message));
             }
         }

@@ -32,6 +32,17 @@ pub fn max_edits(len: usize) -> usize {
     (len / 3).clamp(1, 4)
 }
 
+/// The one way a suggestion is worded, for a help line: ``did you mean `X`?``.
+pub fn question(suggestion: impl std::fmt::Display) -> String {
+    format!("did you mean `{suggestion}`?")
+}
+
+/// The one way a suggestion ends a message: `` (did you mean `X`?)``, or
+/// nothing without one.
+pub fn hint(suggestion: Option<impl std::fmt::Display>) -> String {
+    suggestion.map_or_else(String::new, |s| format!(" ({})", question(s)))
+}
+
 /// The closest candidate, if it is close enough to be a plausible typo:
 /// within a third of the word's length (at least 1, at most 4 edits).
 pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>

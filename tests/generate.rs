@@ -381,7 +381,10 @@ fn intents_from_a_file_with_context() {
     .unwrap_err();
     assert!(matches!(e, GenerateError::Input(_)));
     assert!(e.to_string().contains("intents.jsonl:1"), "{e}");
-    assert!(e.to_string().contains("did you mean imm:GetProject"), "{e}");
+    assert!(
+        e.to_string().contains("did you mean `imm:GetProject`"),
+        "{e}"
+    );
     assert_eq!(e.exit_code(), 2);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -99,7 +99,7 @@ fn bad_input_is_exit_2() {
     ]);
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.contains("did you mean imm:AttachOSSBucket"),
+        stderr.contains("did you mean `imm:AttachOSSBucket`"),
         "{stderr}"
     );
 }

@@ -35,9 +35,8 @@ fn canonical_key(key: &str) -> Result<String, String> {
         .get(..4)
         .is_some_and(|head| head.eq_ignore_ascii_case("acs:"))
     {
-        let hint = did_you_mean(key, COMMON_KEYS.iter().map(|(k, _, _)| *k))
-            .map(|s| format!(" (did you mean {s}?)"))
-            .unwrap_or_default();
+        let hint = did_you_mean(key, COMMON_KEYS.iter().map(|(k, _, _)| *k));
+        let hint = crate::suggest::hint(hint);
         return Err(format!(
             "unknown condition key {key:?}: not one of RAM's common acs: keys{hint}"
         ));
@@ -173,7 +172,7 @@ mod tests {
         assert!(clause_for("acs:SecureTransport", &s(&["yes"])).is_err());
         assert!(clause_for("acs:CurrentTime", &s(&["2099-01-01T00:00:00Z"])).is_err());
         let e = clause_for("acs:SourceIP4", &s(&["1.2.3.4"])).unwrap_err();
-        assert!(e.contains("did you mean acs:SourceIp"), "{e}");
+        assert!(e.contains("did you mean `acs:SourceIp`"), "{e}");
         assert!(clause_for("imm:Whatever", &s(&["x"])).is_err());
     }
 

@@ -21,7 +21,7 @@ pub fn check_action(action: &str) -> Result<&'static ActionInfo, String> {
             "action {action:?}: expected <ram-code>:<action-name>, e.g. imm:AttachOSSBucket{}",
             catalog
                 .suggest_action(action)
-                .map(|a| format!(" (did you mean {}?)", a.action))
+                .map(|a| crate::suggest::hint(Some(&a.action)))
                 .unwrap_or_default()
         ));
     };
@@ -42,7 +42,7 @@ pub fn check_action(action: &str) -> Result<&'static ActionInfo, String> {
             "unknown action {action:?}{}",
             catalog
                 .suggest_action(action)
-                .map(|a| format!(" (did you mean {}?)", a.action))
+                .map(|a| crate::suggest::hint(Some(&a.action)))
                 .unwrap_or_default()
         )
     })
@@ -223,7 +223,7 @@ mod tests {
             "imm:AttachOSSBucket"
         );
         let e = check_action("imm:AttachOssBuckets").unwrap_err();
-        assert!(e.contains("did you mean imm:AttachOSSBucket"), "{e}");
+        assert!(e.contains("did you mean `imm:AttachOSSBucket`"), "{e}");
         assert!(check_action("imm:Get*").is_err());
         assert!(
             check_action("oss:GetObject")

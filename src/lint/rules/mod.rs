@@ -335,11 +335,11 @@ pub fn policy_error(e: &PolicyError) -> Diagnostic {
         | K::InvalidEffect {
             suggestion: Some(s),
             ..
-        } => Some(format!("did you mean `{s}`?")),
+        } => Some(crate::suggest::question(s)),
         K::UnknownOperator {
             suggestion: Some(s),
             ..
-        } => Some(format!("did you mean `{s}`?")),
+        } => Some(crate::suggest::question(s)),
         K::InvalidVersion { .. } | K::MissingElement("Version") => {
             Some("write \"Version\": \"1\" (a string)".into())
         }

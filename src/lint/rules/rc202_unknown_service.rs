@@ -133,7 +133,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 format!("unknown service `{service}` in action `{}`", p.wildcard),
             );
             if let Some(suggestion) = did_you_mean(service, candidates) {
-                d = d.help(format!("did you mean `{suggestion}`?"));
+                d = d.help(crate::suggest::question(suggestion));
             }
             out.push(d);
         }

@@ -54,7 +54,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 ),
             );
             if let Some(a) = ctx.catalog.suggest_action(text) {
-                d = d.help(format!("did you mean `{}`?", a.action));
+                d = d.help(crate::suggest::question(&a.action));
             }
             out.push(d);
         }

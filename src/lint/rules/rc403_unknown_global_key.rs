@@ -69,7 +69,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                         Some(tag) if suggestion.ends_with("Tag") => format!("{suggestion}/{tag}"),
                         _ => suggestion.to_string(),
                     };
-                    d = d.help(format!("did you mean `{full}`?"));
+                    d = d.help(crate::suggest::question(full));
                 }
                 out.push(d);
             }
