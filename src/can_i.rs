@@ -51,6 +51,8 @@ pub enum QueryError {
     Request(#[from] RequestError),
     #[error(transparent)]
     ApiCall(#[from] ApiCallError),
+    #[error(transparent)]
+    ApiCallRequest(#[from] api_call::ApiCallRequestError),
     #[error("{0}")]
     Usage(String),
 }
@@ -92,12 +94,7 @@ pub fn answer(query: &Query) -> Result<Answer, QueryError> {
         ),
         Some(q) => {
             let call = api_call(q, store.as_ref())?;
-            let access = call.required_access()?;
-            let requests = access
-                .resources
-                .iter()
-                .map(|r| Request::new(&access.action, r, principal.clone(), context.clone()))
-                .collect::<Result<Vec<_>, _>>()?;
+            let requests = call.requests(&principal, &context)?;
             (Some(call), requests)
         }
     };

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ramcheck::can_i;
 use ramcheck::generate;
 use ramcheck::lint;
+use ramcheck::policy::PolicyKind;
 use ramcheck::terminal;
 
 /// Strict checks for Alibaba Cloud RAM policies.
@@ -148,8 +149,8 @@ struct LintArgs {
     #[arg(long, value_enum, default_value_t = FailOn::SecurityWarning)]
     fail_on: FailOn,
     /// Read every file as this kind of policy (default: the configuration's kind for the file, else identity).
-    #[arg(long, value_enum)]
-    kind: Option<Kind>,
+    #[arg(long, value_parser = policy_kind())]
+    kind: Option<PolicyKind>,
     /// Do not report this rule code; repeatable.
     #[arg(long = "ignore", value_name = "CODE")]
     ignore: Vec<String>,
@@ -187,13 +188,11 @@ enum FailOn {
     Never,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Kind {
-    Identity,
-    Session,
-    Control,
-    Trust,
-    Resource,
+/// `--kind`: the library's policy kinds, by name.
+fn policy_kind() -> impl clap::builder::TypedValueParser<Value = PolicyKind> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(PolicyKind::ALL.map(PolicyKind::name))
+        .map(|name: String| PolicyKind::from_name(&name).unwrap_or(PolicyKind::Identity))
 }
 
 #[derive(clap::Args)]
@@ -359,16 +358,9 @@ fn run_generate(args: GenerateArgs, out: &mut Output) -> u8 {
 
 fn run_lint(args: LintArgs, out: &mut Output) -> u8 {
     use lint::Severity;
-    use ramcheck::policy::PolicyKind;
     let invocation = lint::Invocation {
         paths: args.paths,
-        kind: args.kind.map(|k| match k {
-            Kind::Identity => PolicyKind::Identity,
-            Kind::Session => PolicyKind::Session,
-            Kind::Control => PolicyKind::Control,
-            Kind::Trust => PolicyKind::Trust,
-            Kind::Resource => PolicyKind::Resource,
-        }),
+        kind: args.kind,
         ignore: args.ignore,
         config: args.config,
         terraform_plan: args.terraform_plan,

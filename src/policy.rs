@@ -34,6 +34,20 @@ pub enum PolicyKind {
 }
 
 impl PolicyKind {
+    /// Every kind, in the order the CLI lists them.
+    pub const ALL: [PolicyKind; 5] = [
+        PolicyKind::Identity,
+        PolicyKind::Session,
+        PolicyKind::Control,
+        PolicyKind::Trust,
+        PolicyKind::Resource,
+    ];
+
+    /// A kind by its name (`identity`, `session`, ...).
+    pub fn from_name(name: &str) -> Option<PolicyKind> {
+        PolicyKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     /// Resource-based kinds name who may act; the others must not.
     pub fn has_principal(self) -> bool {
         matches!(self, PolicyKind::Trust | PolicyKind::Resource)

@@ -103,19 +103,6 @@ pub struct Config {
     pub overrides: Vec<Override>,
 }
 
-/// Reads a policy kind's name.
-pub fn parse_kind(name: &str) -> Option<PolicyKind> {
-    [
-        PolicyKind::Identity,
-        PolicyKind::Session,
-        PolicyKind::Control,
-        PolicyKind::Trust,
-        PolicyKind::Resource,
-    ]
-    .into_iter()
-    .find(|k| k.name() == name)
-}
-
 impl Config {
     /// `ramcheck.toml` in the current directory, or the empty configuration.
     pub fn discover() -> Result<Config, ConfigError> {
@@ -149,7 +136,7 @@ impl Config {
         let kind = |value: Option<String>| -> Result<Option<PolicyKind>, ConfigError> {
             value
                 .map(|v| {
-                    parse_kind(&v).ok_or(ConfigError::Kind {
+                    PolicyKind::from_name(&v).ok_or(ConfigError::Kind {
                         path: name.to_string(),
                         value: v,
                     })

@@ -17,7 +17,7 @@
 
 use crate::arn::ArnError;
 use crate::catalog::Catalog;
-use crate::json::{JsonError, JsonErrorKind, Member, Node, Position, Span, Value};
+use crate::json::{JsonError, JsonErrorKind, Node, Position, Span, Value};
 use crate::policy::{Policy, PolicyError, PolicyErrorKind, PolicyKind, Statement};
 
 use super::compare::{Prepared, StatementIndex};
@@ -384,11 +384,6 @@ pub fn head(node: &Node) -> Span {
             offset: start.offset + 1,
         },
     }
-}
-
-/// A member's key span, for findings about an element as a whole.
-pub fn key_of<'n>(node: &'n Node, key: &str) -> Option<&'n Member> {
-    node.get(key)
 }
 
 /// How a statement is named in messages: `statement 2 ("Sid")`.
