@@ -22,7 +22,9 @@ use crate::suggest::{hint, question};
 pub struct ApiCall {
     /// The API name, e.g. `AttachOSSBucket` (the RPC `Action` parameter).
     pub api: String,
+    /// The region the call is made in, e.g. `cn-hangzhou`.
     pub region: String,
+    /// The account that owns the resources.
     pub account: String,
     /// Request parameters by exact (case-sensitive) name.
     pub params: BTreeMap<String, String>,
@@ -32,17 +34,33 @@ pub struct ApiCall {
 /// would answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiCallError {
+    /// An API the service does not have (`InvalidAction.NotFound`, 404).
     #[error("InvalidAction.NotFound: Specified api {api:?} is not found{}", hint(.suggestion.as_ref()))]
     UnknownApi {
+        /// The API as named.
         api: String,
+        /// The closest API.
         suggestion: Option<String>,
     },
+    /// A required parameter is missing or empty (`Missing{Name}`).
     #[error("Missing{param}: {param} is mandatory for this action.")]
-    MissingParameter { param: String },
+    MissingParameter {
+        /// The parameter.
+        param: String,
+    },
+    /// A parameter's value is not valid, or it is given twice
+    /// (`Invalid{Name}`).
     #[error("Invalid{param}: the specified value of parameter {param} is not valid: {reason}")]
-    InvalidParameter { param: String, reason: String },
+    InvalidParameter {
+        /// The parameter.
+        param: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The region is not a region id.
     #[error("InvalidRegionId: {0:?} is not a region id such as cn-hangzhou")]
     InvalidRegion(String),
+    /// The account is not an account id.
     #[error("InvalidAccountId: {0:?} is not an account id (digits)")]
     InvalidAccount(String),
 }
@@ -59,6 +77,7 @@ impl ApiCallError {
         }
     }
 
+    /// The HTTP status a client gets: 404 for an unknown API, else 400.
     pub fn http_status(&self) -> u16 {
         match self {
             ApiCallError::UnknownApi { .. } => 404,
@@ -136,6 +155,7 @@ pub struct RpcRequest<'a> {
     pub region_headers: Vec<&'a str>,
     /// The region when neither the header nor `RegionId` names one.
     pub default_region: &'a str,
+    /// The account that owns the resources.
     pub account: &'a str,
 }
 
@@ -319,8 +339,10 @@ impl ApiCall {
 /// A call that cannot become a request: invalid call or invalid context.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiCallRequestError {
+    /// The call fails the catalogue's checks.
     #[error(transparent)]
     Call(#[from] ApiCallError),
+    /// The call's action or resource does not make a request.
     #[error(transparent)]
     Request(#[from] RequestError),
 }

@@ -14,7 +14,7 @@
 
 use std::ops::Range;
 
-use crate::patterns::{Budget, Pattern, intersects};
+use crate::patterns::{Budget, Pattern, TemplatePiece, intersects};
 
 /// An ARN split into its five parts. The relative id may itself hold `:`
 /// and `/`; only the first four `:` separate parts.
@@ -64,22 +64,27 @@ impl<'a> Arn<'a> {
         }
     }
 
+    /// The text of `part`, e.g. `imm` for [`Part::Service`].
     pub fn part(&self, part: Part) -> &'a str {
         &self.text[self.range(part)]
     }
 
+    /// The service's RAM code, e.g. `imm`.
     pub fn service(&self) -> &'a str {
         self.part(Part::Service)
     }
 
+    /// The region, empty for global services.
     pub fn region(&self) -> &'a str {
         self.part(Part::Region)
     }
 
+    /// The account ID.
     pub fn account(&self) -> &'a str {
         self.part(Part::Account)
     }
 
+    /// Everything after the account, e.g. `project/immtest`.
     pub fn relative_id(&self) -> &'a str {
         self.part(Part::RelativeId)
     }
@@ -88,16 +93,23 @@ impl<'a> Arn<'a> {
 /// Why a text is not an ARN of the expected kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ArnError {
+    /// A policy resource that is neither `*` nor starts with `acs:`.
     #[error("a resource must be \"*\" or an ARN starting with \"acs:\"")]
     NotAnArn,
+    /// Fewer than five `:`-separated parts, or, in a request, a text not starting
+    /// with `acs:`. A policy pattern may stop early only at a part holding `*`.
     #[error("expected acs:<ram-code>:<region>:<account-id>:<relative-id>")]
     TooFewParts,
+    /// The service part (the RAM code) is empty.
     #[error("the service (ram-code) part is empty")]
     EmptyService,
+    /// Nothing follows the account part.
     #[error("the relative id (after the account) is empty")]
     EmptyRelativeId,
+    /// The text holds whitespace or a control character.
     #[error("whitespace is not allowed in a resource")]
     Whitespace,
+    /// A request's resource holds `?`: a request names one resource.
     #[error("`?` is a policy wildcard; a request names one resource")]
     WildcardInRequest,
 }
@@ -185,6 +197,9 @@ enum Piece {
     Placeholder(String),
     /// A `*` ending the template: any non-empty rest.
     Rest,
+    /// A `*` inside the template (a region or account the page writes as
+    /// `*`): any run, also empty.
+    Any,
 }
 
 /// An ARN template of the catalogue, in the documentation's notation.
@@ -200,15 +215,22 @@ pub struct Template {
 /// Why a template could not be filled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FillError {
+    /// No value was given for a placeholder.
     #[error("no value for {{#{placeholder}}}")]
-    Missing { placeholder: String },
+    Missing {
+        /// The placeholder's name, e.g. `ProjectName`.
+        placeholder: String,
+    },
     /// A value that would change the ARN's shape or make it a pattern: it
     /// is empty or holds `/`, `:`, `*`, `?`, whitespace or a control
     /// character. Refused rather than escaped: RAM has no escapes.
     #[error(
         "the value for {{#{placeholder}}} may not be empty or contain '/', ':', '*', '?' or whitespace"
     )]
-    Invalid { placeholder: String },
+    Invalid {
+        /// The placeholder's name, e.g. `ProjectName`.
+        placeholder: String,
+    },
 }
 
 impl Template {
@@ -223,6 +245,16 @@ impl Template {
         };
         let mut pieces = Vec::new();
         let mut s = body;
+        let literal = |text: &str, pieces: &mut Vec<Piece>| {
+            for (i, part) in text.split('*').enumerate() {
+                if i > 0 {
+                    pieces.push(Piece::Any);
+                }
+                if !part.is_empty() {
+                    pieces.push(Piece::Literal(part.to_string()));
+                }
+            }
+        };
         while !s.is_empty() {
             let placeholder = s.find("{#").and_then(|start| {
                 let end = s[start + 2..].find('}')?;
@@ -230,14 +262,12 @@ impl Template {
             });
             match placeholder {
                 Some((start, end)) => {
-                    if start > 0 {
-                        pieces.push(Piece::Literal(s[..start].to_string()));
-                    }
+                    literal(&s[..start], &mut pieces);
                     pieces.push(Piece::Placeholder(s[start + 2..end].to_string()));
                     s = &s[end + 1..];
                 }
                 None => {
-                    pieces.push(Piece::Literal(s.to_string()));
+                    literal(s, &mut pieces);
                     s = "";
                 }
             }
@@ -246,9 +276,10 @@ impl Template {
             pieces.push(Piece::Rest);
         }
         let pattern = Pattern::from_template_pieces(pieces.iter().map(|p| match p {
-            Piece::Literal(l) => (Some(l.as_str()), false),
-            Piece::Placeholder(_) => (None, false),
-            Piece::Rest => (None, true),
+            Piece::Literal(l) => TemplatePiece::Literal(l),
+            Piece::Placeholder(_) => TemplatePiece::Segment,
+            Piece::Rest => TemplatePiece::Rest,
+            Piece::Any => TemplatePiece::Any,
         }));
         Template {
             text: text.to_string(),
@@ -257,6 +288,7 @@ impl Template {
         }
     }
 
+    /// The template as written.
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -288,7 +320,7 @@ impl Template {
         for piece in &self.pieces {
             match piece {
                 Piece::Literal(l) => out.push_str(l),
-                Piece::Rest => out.push('*'),
+                Piece::Rest | Piece::Any => out.push('*'),
                 Piece::Placeholder(name) => match value(name) {
                     None => {
                         return Err(FillError::Missing {
@@ -431,5 +463,10 @@ mod tests {
         assert!(!Template::parse("*").fits("acs:imm:x:1:y"));
         // A literal `*` in the ARN is literal.
         assert!(!project.fits("acs:imm:cn-hangzhou:1:project/*/x"));
+        // A `*` the page writes for a region is any region, also none.
+        let role = Template::parse("acs:ram:*:{#accountId}:role/{#RoleName}");
+        assert!(role.fits("acs:ram::1:role/x"));
+        assert!(role.fits("acs:ram:cn-hangzhou:1:role/x"));
+        assert_eq!(role.fill(|_| Some("v")).unwrap(), "acs:ram:*:v:role/v");
     }
 }

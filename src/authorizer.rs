@@ -240,6 +240,7 @@ pub struct CompiledPolicies {
 }
 
 impl CompiledPolicies {
+    /// Compiles one step's policies.
     pub fn new<'a>(policies: impl IntoIterator<Item = &'a PolicyRef>) -> Self {
         let mut compiled = CompiledPolicies {
             policies: policies.into_iter().cloned().collect(),
@@ -366,6 +367,7 @@ pub struct CompiledPolicySet {
 }
 
 impl CompiledPolicySet {
+    /// Compiles every step of `set`.
     pub fn new(set: &PolicySet) -> Self {
         let control =
             (!set.control.is_empty()).then(|| Arc::new(CompiledPolicies::new(&set.control)));
@@ -439,7 +441,9 @@ pub struct Authorizer {
 /// cost to decisions that are never explained.
 #[derive(Debug, Clone, Copy)]
 pub struct Authorization<'a> {
+    /// The answer.
     pub decision: Decision,
+    /// The step that decided (docs/semantics.md, "Evaluation").
     pub step: Step,
     policies: Option<&'a CompiledPolicySet>,
     trust: Option<&'a PolicyRef>,
@@ -447,6 +451,7 @@ pub struct Authorization<'a> {
 }
 
 impl Authorization<'_> {
+    /// Whether the request is allowed.
     pub fn is_allowed(&self) -> bool {
         self.decision.is_allowed()
     }
@@ -514,6 +519,7 @@ impl Authorizer {
         authorizer
     }
 
+    /// The account ID of the store it was compiled from.
     pub fn account_id(&self) -> &str {
         &self.account
     }
@@ -570,12 +576,15 @@ pub struct SharedAuthorizer {
 }
 
 impl SharedAuthorizer {
+    /// Starts with `authorizer` in force.
     pub fn new(authorizer: Authorizer) -> Self {
         SharedAuthorizer {
             current: ArcSwap::from_pointee(authorizer),
         }
     }
 
+    /// Loads, validates and compiles a principal store directory, as
+    /// [`Authorizer::from_store`] does.
     pub fn from_store(dir: &Path) -> Result<Self, StoreError> {
         Ok(SharedAuthorizer::new(Authorizer::from_store(dir)?))
     }

@@ -15,15 +15,26 @@ use crate::terminal::escape;
 /// A `can-i` question as given on the command line.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
+    /// The action, `<ram-code>:<action-name>`, e.g. `imm:AttachOSSBucket`; unused
+    /// with `api`.
     pub action: String,
+    /// The resource ARN, or `*`; unused with `api`.
     pub resource: String,
     /// `user/<name>`, `role/<name>` or an ARN; reads the store when set.
     pub principal: Option<String>,
+    /// `--store`: the principal store's directory, read only when `principal` is
+    /// set.
     pub store: PathBuf,
     /// Identity policies: added to the principal's, or its only ones.
     pub policies: Vec<PathBuf>,
+    /// `--session-policy`: makes the principal a role session created with this
+    /// policy.
     pub session_policy: Option<PathBuf>,
+    /// `--control-policy`: Resource Directory control policies.
     pub control_policies: Vec<PathBuf>,
+    /// `--resource-policy`: the resource's policy, e.g. a role's trust policy for
+    /// `sts:AssumeRole`. Without it, `sts:AssumeRole` on a store role uses that
+    /// role's trust policy.
     pub resource_policy: Option<PathBuf>,
     /// `KEY=VALUE` entries; a repeated key gives a multi-valued key.
     pub context: Vec<String>,
@@ -34,9 +45,11 @@ pub struct Query {
 /// `--api NAME --param K=V… --region R --account A`.
 #[derive(Debug, Clone, Default)]
 pub struct ApiQuery {
+    /// The API's name, e.g. `AttachOSSBucket`.
     pub api: String,
     /// `NAME=VALUE` entries.
     pub params: Vec<String>,
+    /// The region of the call, e.g. `cn-hangzhou`.
     pub region: String,
     /// Defaults to the store's account when `--as` is given.
     pub account: Option<String>,
@@ -45,14 +58,22 @@ pub struct ApiQuery {
 /// Why a question cannot be answered. Never a decision.
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
+    /// The store or a policy file cannot be loaded, or the principal is not in
+    /// the store.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The action, the resource or a context entry is invalid.
     #[error(transparent)]
     Request(#[from] RequestError),
+    /// The API call is refused before authorization, e.g. an unknown API or a
+    /// missing parameter.
     #[error(transparent)]
     ApiCall(#[from] ApiCallError),
+    /// The API call cannot become requests: the call or the context is invalid.
     #[error(transparent)]
     ApiCallRequest(#[from] api_call::ApiCallRequestError),
+    /// The question is incomplete or malformed, e.g. a `--param` without `=`, or
+    /// `--api` with no account to use.
     #[error("{0}")]
     Usage(String),
 }
@@ -60,7 +81,10 @@ pub enum QueryError {
 /// The request as evaluated and the evaluator's response.
 #[derive(Debug, Clone)]
 pub struct Answer {
+    /// The request evaluated; for an API call, the first one not allowed, or the
+    /// last.
     pub request: Request,
+    /// The evaluator's decision and its explanation.
     pub response: Response,
     /// Set when the question was an API call.
     pub api: Option<ApiCall>,
@@ -169,6 +193,7 @@ fn api_call(q: &ApiQuery, store: Option<&Store>) -> Result<ApiCall, QueryError> 
 }
 
 impl Answer {
+    /// Whether the request is allowed.
     pub fn allowed(&self) -> bool {
         self.response.decision.is_allowed()
     }

@@ -22,31 +22,55 @@ use crate::wildcard::{Case, Wildcard};
 /// RAM's 21 documented operators, plus `Null` (accepted with a lint warning).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operator {
+    /// The request value equals a policy value, case-sensitively.
     StringEquals,
+    /// The request value equals none of the policy values, case-sensitively.
     StringNotEquals,
+    /// The request value equals a policy value, ignoring case.
     StringEqualsIgnoreCase,
+    /// The request value equals none of the policy values, ignoring case.
     StringNotEqualsIgnoreCase,
+    /// The request value matches a policy pattern (`*`, `?`), case-sensitively.
     StringLike,
+    /// The request value matches none of the policy patterns.
     StringNotLike,
+    /// The request number equals a policy number.
     NumericEquals,
+    /// The request number equals none of the policy numbers.
     NumericNotEquals,
+    /// The request number is less than a policy number.
     NumericLessThan,
+    /// The request number is less than or equal to a policy number.
     NumericLessThanEquals,
+    /// The request number is greater than a policy number.
     NumericGreaterThan,
+    /// The request number is greater than or equal to a policy number.
     NumericGreaterThanEquals,
+    /// The request date-time is the same instant as a policy date-time.
     DateEquals,
+    /// The request date-time is none of the policy instants.
     DateNotEquals,
+    /// The request date-time is before a policy date-time.
     DateLessThan,
+    /// The request date-time is before or at a policy date-time.
     DateLessThanEquals,
+    /// The request date-time is after a policy date-time.
     DateGreaterThan,
+    /// The request date-time is at or after a policy date-time.
     DateGreaterThanEquals,
+    /// The request value is the policy's `true` or `false`.
     Bool,
+    /// The request address lies in a policy address or CIDR block.
     IpAddress,
+    /// The request address lies in none of the policy addresses or blocks.
     NotIpAddress,
+    /// `true`: the request has no value for the key; `false`: it has one. Not
+    /// documented by RAM.
     Null,
 }
 
 impl Operator {
+    /// Every operator, the 21 documented ones first, then `Null`.
     pub const ALL: [Operator; 22] = [
         Operator::StringEquals,
         Operator::StringNotEquals,
@@ -72,6 +96,7 @@ impl Operator {
         Operator::Null,
     ];
 
+    /// The operator's name as a policy spells it, e.g. `StringEquals`.
     pub fn name(self) -> &'static str {
         match self {
             Operator::StringEquals => "StringEquals",
@@ -104,6 +129,7 @@ impl Operator {
         Operator::ALL.into_iter().find(|op| op.name() == name)
     }
 
+    /// The type the operator reads its policy and request values in.
     pub fn value_type(self) -> ValueType {
         use Operator::*;
         match self {
@@ -155,11 +181,16 @@ impl Operator {
 /// `ForAnyValue:` / `ForAllValues:` (AWS-compatible; RAM does not document them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SetQualifier {
+    /// `ForAnyValue:`: holds when any request value satisfies the operator;
+    /// false on a missing key.
     ForAnyValue,
+    /// `ForAllValues:`: holds when every request value satisfies the operator;
+    /// true on a missing key.
     ForAllValues,
 }
 
 impl SetQualifier {
+    /// The prefix as written, colon included, e.g. `ForAnyValue:`.
     pub fn prefix(self) -> &'static str {
         match self {
             SetQualifier::ForAnyValue => "ForAnyValue:",
@@ -171,8 +202,11 @@ impl SetQualifier {
 /// An operator as written: `[ForAnyValue:|ForAllValues:]Operator[IfExists]`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OperatorSpec {
+    /// The `ForAnyValue:` or `ForAllValues:` prefix, if written.
     pub qualifier: Option<SetQualifier>,
+    /// The operator named.
     pub operator: Operator,
+    /// Whether the name ends in `IfExists`, which makes a missing key hold.
     pub if_exists: bool,
 }
 
@@ -239,11 +273,18 @@ impl fmt::Display for OperatorSpec {
 /// Policy values, read once in the operator's type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Values {
+    /// Strings for the `StringEquals` and `StringNotEquals` families.
     Strings(Vec<String>),
+    /// Wildcard patterns for `StringLike` and `StringNotLike`.
     Patterns(Vec<Wildcard>),
+    /// Numbers for the `Numeric` operators.
     Numbers(Vec<Decimal>),
+    /// Instants for the `Date` operators.
     Dates(Vec<OffsetDateTime>),
+    /// Booleans for `Bool`, and for `Null` (`true`: the key must be absent).
     Bools(Vec<bool>),
+    /// Addresses and CIDR blocks for `IpAddress` and `NotIpAddress`; a lone
+    /// address is a one-address block.
     Networks(Vec<IpNet>),
 }
 
@@ -285,33 +326,45 @@ pub struct ConditionEntry {
     /// The key lower-cased: keys compare case-insensitively, and the
     /// context stores them lower-cased, so lookups need no allocation.
     pub key_lower: String,
+    /// Where the key is written.
     pub key_span: Span,
+    /// The JSON pointer to the entry's value, e.g.
+    /// `/Statement/0/Condition/IpAddress/acs:SourceIp`.
     pub pointer: String,
     /// The values as written, for explanations and lint.
     pub raw_values: Vec<String>,
+    /// Where each value is written, in the order of `raw_values`.
     pub value_spans: Vec<Span>,
+    /// The values read in the operator's type.
     pub values: Values,
 }
 
 /// One operator block, e.g. `"IpAddress": {...}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConditionClause {
+    /// The operator, as read from its name.
     pub operator: OperatorSpec,
+    /// Where the operator's name is written.
     pub operator_span: Span,
+    /// The keys under the operator, in source order; all must hold.
     pub entries: Vec<ConditionEntry>,
 }
 
 /// The whole `Condition` element: every clause and entry must hold (AND).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
+    /// The operator blocks, in source order.
     pub clauses: Vec<ConditionClause>,
+    /// Where the `Condition` object is written.
     pub span: Span,
 }
 
 /// Why a condition did not hold, for explanations.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ConditionFailure {
+    /// The condition key, as the policy writes it.
     pub key: String,
+    /// The operator as the policy writes it, e.g. `ForAnyValue:StringLike`.
     pub operator: String,
     /// Set when the request value could not be read in the operator's type.
     pub unreadable_value: Option<String>,
@@ -320,11 +373,13 @@ pub struct ConditionFailure {
 /// The outcome of a condition for a statement of a given effect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConditionOutcome {
+    /// The condition holds.
     Holds {
         /// Keys whose unreadable request values were taken as matching,
         /// which happens only in Deny statements.
         unreadable: Vec<ConditionFailure>,
     },
+    /// The condition does not hold; the first entry that failed, and why.
     Fails(ConditionFailure),
 }
 

@@ -15,12 +15,17 @@ use crate::request::Request;
 /// The answer to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Decision {
+    /// An Allow statement matched, and no step denied.
     Allow,
+    /// A Deny statement matched.
     ExplicitDeny,
+    /// Not allowed, and no matching Deny decided: a step that had to allow
+    /// found no matching Allow statement.
     ImplicitDeny,
 }
 
 impl Decision {
+    /// Whether the request is allowed.
     pub fn is_allowed(self) -> bool {
         self == Decision::Allow
     }
@@ -39,9 +44,13 @@ impl fmt::Display for Decision {
 /// The evaluation step that decided (semantics §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Step {
+    /// The Resource Directory control policies.
     Control,
+    /// The session policy of a role session.
     Session,
+    /// The principal's identity policies.
     Identity,
+    /// The resource's own policy; for `sts:AssumeRole`, the role's trust policy.
     Resource,
 }
 
@@ -74,15 +83,21 @@ pub struct PolicySet {
 /// A statement named in an answer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StatementRef {
+    /// The policy's name.
     pub policy: String,
+    /// The policy's kind.
     pub kind: PolicyKind,
     /// The file or `builtin:<name>` the policy came from.
     pub file: String,
     /// Index in the policy's `Statement` array, from 0.
     pub statement: usize,
+    /// The statement's `Sid`, if it has one.
     pub sid: Option<String>,
+    /// The statement's `Effect`.
     pub effect: Effect,
+    /// The line the statement begins on, counting from 1.
     pub line: u32,
+    /// The column the statement begins at, counting characters from 1.
     pub column: u32,
     /// Condition keys whose request value could not be read and which
     /// were taken as matching this Deny (semantics §3, toward denial).
@@ -110,9 +125,16 @@ impl StatementRef {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "part")]
 pub enum Mismatch {
+    /// The request's action does not match the statement's `Action` (or
+    /// `NotAction`).
     Action,
+    /// The request's resource does not match the statement's `Resource` (or
+    /// `NotResource`).
     Resource,
+    /// The statement's `Principal` does not name the caller.
     Principal,
+    /// A condition entry did not hold, or the request value could not be read in
+    /// its operator's type.
     Condition(ConditionFailure),
 }
 
@@ -137,15 +159,19 @@ impl fmt::Display for Mismatch {
 /// An Allow statement that did not match, and where it stopped.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ClosestMiss {
+    /// The statement; its fields sit directly in the JSON object.
     #[serde(flatten)]
     pub statement: StatementRef,
+    /// The first part of the statement that did not match.
     pub failed: Mismatch,
 }
 
 /// A decision and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Response {
+    /// The answer.
     pub decision: Decision,
+    /// The step that decided (docs/semantics.md, "Evaluation").
     pub step: Step,
     /// The statements that decided: the matching Denies for an explicit
     /// deny, the matching Allows of the last step for an allow.
@@ -295,9 +321,15 @@ pub fn policies_verdict<'a>(
 /// Which policy sets a request passes through, and in what order.
 #[derive(Debug, Clone, Copy)]
 pub struct Steps {
+    /// Control policies are given: the control step runs first and must allow.
     pub control: bool,
+    /// A session policy is given: the session step runs and must allow.
     pub session: bool,
+    /// The resource has a policy: the resource step runs beside the identity
+    /// step.
     pub resource: bool,
+    /// The request is `sts:AssumeRole`: the identity policies and the role's trust
+    /// policy must both allow.
     pub assume_role: bool,
 }
 
@@ -350,6 +382,7 @@ pub fn combine_steps(steps: Steps, mut verdict: impl FnMut(Step) -> Decision) ->
 }
 
 impl PolicySet {
+    /// The steps `request` passes through with these policies.
     pub fn steps(&self, request: &Request) -> Steps {
         Steps {
             control: !self.control.is_empty(),

@@ -57,10 +57,13 @@ impl Default for Limits {
 /// Why a request body was not read.
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
+    /// The body is over [`Limits::max_body_bytes`], the limit given.
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
+    /// The body did not arrive within [`Limits::body_timeout`], the time given.
     #[error("the request body did not arrive within {0:?}")]
     TooSlow(Duration),
+    /// The connection failed while the body was read; the text says how.
     #[error("the request body could not be read: {0}")]
     Broken(String),
 }

@@ -28,24 +28,40 @@ pub const MAX_EVENTS_BYTES: u64 = 256 * 1024 * 1024;
 /// Why a file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// The file cannot be opened or read.
     #[error("{path}: cannot read: {source}")]
     Io {
+        /// The file, as named.
         path: String,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
+    /// The file is larger than the limit for its kind.
     #[error(
         "{path}: larger than {limit} bytes, ramcheck's limit for {what}; refused without reading it whole"
     )]
     TooLarge {
+        /// The file, as named.
         path: String,
+        /// The limit, in bytes.
         limit: u64,
+        /// The kind of file, e.g. `a policy document`.
         what: &'static str,
     },
+    /// A file that must be a regular file is not one: a directory, a pipe
+    /// or a device.
     #[error("{path}: not a regular file")]
-    NotRegularFile { path: String },
+    NotRegularFile {
+        /// The file, as named.
+        path: String,
+    },
+    /// A text file that is not valid UTF-8.
     #[error("{path}: not UTF-8 text")]
-    NotUtf8 { path: String },
+    NotUtf8 {
+        /// The file, as named.
+        path: String,
+    },
 }
 
 impl ReadError {

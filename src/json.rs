@@ -31,8 +31,11 @@ pub const MAX_DEPTH: usize = 128;
 /// characters), `offset` counts bytes from 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct Position {
+    /// The line, counting from 1.
     pub line: u32,
+    /// The column within the line, counting characters from 1.
     pub column: u32,
+    /// The byte offset from the start of the text, counting from 0.
     pub offset: usize,
 }
 
@@ -45,7 +48,9 @@ impl fmt::Display for Position {
 /// The source range of a node: `end` is the position just past its last byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct Span {
+    /// Where the first byte is.
     pub start: Position,
+    /// The position just past the last byte.
     pub end: Position,
 }
 
@@ -53,27 +58,41 @@ pub struct Span {
 /// (RFC 6901), e.g. `/Statement/0/Effect`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
+    /// The value itself.
     pub value: Value,
+    /// Where the value is written, quotes and brackets included.
     pub span: Span,
+    /// The JSON pointer to the value, e.g. `/Statement/0/Effect`; empty for the
+    /// whole document.
     pub pointer: String,
 }
 
+/// A JSON value; the elements of arrays and objects are [`Node`]s, each
+/// with its own span and pointer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
     /// The number exactly as written; callers decide how to read it.
     Number(String),
+    /// A string, its escapes decoded.
     String(String),
+    /// An array's elements, in source order.
     Array(Vec<Node>),
     /// Members in source order; keys are unique (duplicates are an error).
     Object(Vec<Member>),
 }
 
+/// One `"key": value` member of an object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
+    /// The key, its escapes decoded.
     pub key: String,
+    /// Where the key is written, quotes included.
     pub key_span: Span,
+    /// The member's value.
     pub value: Node,
 }
 
@@ -92,6 +111,7 @@ impl Value {
 }
 
 impl Node {
+    /// The text of a string value; `None` for any other type.
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
             Value::String(s) => Some(s),
@@ -99,6 +119,7 @@ impl Node {
         }
     }
 
+    /// An object's members in source order; `None` for any other type.
     pub fn as_object(&self) -> Option<&[Member]> {
         match &self.value {
             Value::Object(members) => Some(members),
@@ -115,37 +136,67 @@ impl Node {
 /// Why a document is not strict JSON.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JsonErrorKind {
+    /// The text ended where the grammar needs more.
     #[error("unexpected end of input, expected {expected}")]
-    UnexpectedEnd { expected: &'static str },
-    #[error("unexpected {found}, expected {expected}")]
-    UnexpectedChar {
-        found: String,
+    UnexpectedEnd {
+        /// What the grammar needs there.
         expected: &'static str,
     },
+    /// A character that cannot stand where it was found.
+    #[error("unexpected {found}, expected {expected}")]
+    UnexpectedChar {
+        /// The character, quoted, or as `character U+XXXX` when it is a control
+        /// or whitespace character.
+        found: String,
+        /// What the grammar allows there.
+        expected: &'static str,
+    },
+    /// A comma right before the `]` or `}` that closes an array or object.
     #[error("trailing comma: strict JSON allows no comma before `{closer}`")]
-    TrailingComma { closer: char },
+    TrailingComma {
+        /// The bracket the comma precedes, `]` or `}`.
+        closer: char,
+    },
+    /// A `//`, `/*` or `#` comment: strict JSON has none (docs/semantics.md,
+    /// "Document grammar").
     #[error("comments are not allowed in JSON")]
     Comment,
+    /// An object that names the same key twice, compared exactly; refused rather
+    /// than resolved (docs/semantics.md, "Document grammar").
     #[error("duplicate key {key:?} (first at line {first_line}, column {first_column})")]
     DuplicateKey {
+        /// The repeated key.
         key: String,
+        /// The line of the key's first occurrence, counting from 1.
         first_line: u32,
+        /// The column of the key's first occurrence, counting characters from 1.
         first_column: u32,
     },
+    /// A backslash followed by a character that starts no JSON escape.
     #[error("invalid escape sequence in string")]
     InvalidEscape,
+    /// A `\u` escape that is not four hex digits or is an unpaired surrogate;
+    /// the reason says which.
     #[error("invalid \\u escape: {0}")]
     InvalidUnicodeEscape(&'static str),
+    /// A control character (below U+0020) written raw inside a string; holds
+    /// its code point.
     #[error("unescaped control character U+{0:04X} in string")]
     ControlCharacter(u32),
+    /// A number outside JSON's grammar, such as `01`, `1.` or `-`; the reason
+    /// says what is wrong.
     #[error("invalid number: {0}")]
     InvalidNumber(&'static str),
+    /// Arrays and objects nested deeper than [`MAX_DEPTH`].
     #[error("nesting deeper than {MAX_DEPTH} levels")]
     TooDeep,
+    /// Anything but whitespace after the document's one value.
     #[error("unexpected content after the JSON value")]
     TrailingContent,
+    /// A byte order mark (U+FEFF) at the start of the text.
     #[error("a byte order mark is not allowed at the start of a JSON text")]
     ByteOrderMark,
+    /// Bytes that are not valid UTF-8.
     #[error("input is not valid UTF-8")]
     InvalidUtf8,
 }
@@ -154,7 +205,9 @@ pub enum JsonErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{position}: {kind}")]
 pub struct JsonError {
+    /// What is wrong.
     pub kind: JsonErrorKind,
+    /// Where the first offending character is.
     pub position: Position,
 }
 
@@ -173,6 +226,7 @@ pub struct LineIndex<'a> {
 }
 
 impl<'a> LineIndex<'a> {
+    /// An index of the lines of `src`.
     pub fn new(src: &'a str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
@@ -183,6 +237,8 @@ impl<'a> LineIndex<'a> {
         }
     }
 
+    /// The position of byte `offset`; an offset past the end is taken as the end
+    /// of the text.
     pub fn position(&self, offset: usize) -> Position {
         let offset = offset.min(self.src.len());
         let (last_offset, last_line, last_column) = self.cursor.get();

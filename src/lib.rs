@@ -40,6 +40,7 @@
 // larger than clippy's threshold; they sit on the cold path, and plain
 // enums stay easy for callers to match.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 #![allow(clippy::result_large_err)]
 
 pub mod api_call;
@@ -55,12 +56,12 @@ pub mod http;
 pub mod input;
 pub mod json;
 pub mod lint;
-pub mod patterns;
+pub(crate) mod patterns;
 pub mod policy;
 pub mod principal;
 pub mod request;
 pub mod store;
-pub mod suggest;
+pub(crate) mod suggest;
 pub mod terminal;
 pub mod values;
 pub mod wildcard;

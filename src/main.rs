@@ -398,7 +398,7 @@ fn rules(args: RulesArgs, out: &mut Output) -> u8 {
             out.stdout(&lint::render::rules_list());
             0
         }
-        Some(code) => match lint::rules::rule(&code) {
+        Some(code) => match lint::rule(&code) {
             Some(meta) => {
                 out.stdout(&lint::render::rule_doc(meta));
                 0

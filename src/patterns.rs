@@ -190,31 +190,41 @@ impl Pattern {
         }
     }
 
-    /// An ARN template (see [`crate::arn::Template`]) from its pieces: a
-    /// literal text, a placeholder (`(None, false)`: one or more characters
-    /// other than `/` and `:`), or the closing `*` (`(None, true)`: one or
-    /// more characters).
+    /// An ARN template (see [`crate::arn::Template`]) from its pieces.
     pub(crate) fn from_template_pieces<'p>(
-        pieces: impl IntoIterator<Item = (Option<&'p str>, bool)>,
+        pieces: impl IntoIterator<Item = TemplatePiece<'p>>,
     ) -> Pattern {
         let mut tokens = Vec::new();
         for piece in pieces {
             match piece {
-                (Some(literal), _) => {
+                TemplatePiece::Literal(literal) => {
                     tokens.extend(literal.chars().map(|c| Token::One(Class::Lit(c))))
                 }
-                (None, false) => {
+                TemplatePiece::Segment => {
                     tokens.push(Token::One(Class::NotSep));
                     tokens.push(Token::Star(Class::NotSep));
                 }
-                (None, true) => {
+                TemplatePiece::Rest => {
                     tokens.push(Token::One(Class::Any));
                     tokens.push(Token::Star(Class::Any));
                 }
+                TemplatePiece::Any => tokens.push(Token::Star(Class::Any)),
             }
         }
         Pattern { tokens }
     }
+}
+
+/// A piece of an ARN template, as [`Pattern::from_template_pieces`] reads it.
+pub(crate) enum TemplatePiece<'p> {
+    /// Text as is.
+    Literal(&'p str),
+    /// `{#Name}`: one or more characters other than `/` and `:`.
+    Segment,
+    /// The closing `*`: one or more characters.
+    Rest,
+    /// A `*` inside: any run, also empty.
+    Any,
 }
 
 /// Rewrites each run of `*` and `?` (any-character tokens) as its `?`s

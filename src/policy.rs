@@ -62,6 +62,7 @@ impl PolicyKind {
         }
     }
 
+    /// The kind's name, as `--kind` and `ramcheck.toml` write it.
     pub fn name(self) -> &'static str {
         match self {
             PolicyKind::Identity => "identity",
@@ -79,9 +80,12 @@ impl fmt::Display for PolicyKind {
     }
 }
 
+/// What a statement does when it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Effect {
+    /// Grants the request (unless something denies it).
     Allow,
+    /// Refuses the request, whatever else allows it.
     Deny,
 }
 
@@ -98,7 +102,9 @@ impl fmt::Display for Effect {
 /// matched case-insensitively.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionPattern {
+    /// The pattern, compiled.
     pub wildcard: Wildcard,
+    /// Where the entry is written.
     pub span: Span,
 }
 
@@ -106,7 +112,9 @@ pub struct ActionPattern {
 /// case-sensitively.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourcePattern {
+    /// The pattern, compiled.
     pub wildcard: Wildcard,
+    /// Where the entry is written.
     pub span: Span,
 }
 
@@ -114,7 +122,10 @@ pub struct ResourcePattern {
 /// possibly negated (the complement of the list).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatternList<P> {
+    /// True for `NotAction`/`NotResource`: the list names what does *not*
+    /// match.
     pub negated: bool,
+    /// The entries, in the order written.
     pub patterns: Vec<P>,
     /// Span of the element's key, e.g. `"Action"`.
     pub key_span: Span,
@@ -123,6 +134,7 @@ pub struct PatternList<P> {
 }
 
 impl PatternList<ActionPattern> {
+    /// Whether the element covers `action` (case-insensitively).
     pub fn matches(&self, action: &str) -> bool {
         self.patterns.iter().any(|p| p.wildcard.matches(action)) != self.negated
     }
@@ -138,6 +150,7 @@ impl PatternList<ActionPattern> {
 }
 
 impl PatternList<ResourcePattern> {
+    /// Whether the element covers `resource` (case-sensitively).
     pub fn matches(&self, resource: &str) -> bool {
         self.patterns.iter().any(|p| p.wildcard.matches(resource)) != self.negated
     }
@@ -148,14 +161,20 @@ impl PatternList<ResourcePattern> {
 pub struct PrincipalBlock {
     /// `RAM` entries, and the entries of the flat bucket-policy form.
     pub ram: Vec<PrincipalEntry>,
+    /// `Service` entries: cloud services such as `ecs.aliyuncs.com`.
     pub service: Vec<PrincipalEntry>,
+    /// `Federated` entries: SAML or OIDC identity providers.
     pub federated: Vec<PrincipalEntry>,
+    /// Where `Principal`'s value is written.
     pub span: Span,
 }
 
+/// One entry of `Principal`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PrincipalEntry {
+    /// The entry as written.
     pub value: String,
+    /// Where it is written.
     pub span: Span,
     /// For `RAM` entries that are ARNs: matched against the caller's ARN.
     pub pattern: Wildcard,
@@ -166,16 +185,25 @@ pub struct PrincipalEntry {
 pub struct Statement {
     /// Position in the `Statement` array, from 0.
     pub index: usize,
+    /// Where the statement object is written.
     pub span: Span,
+    /// Its JSON pointer, e.g. `/Statement/2`.
     pub pointer: String,
+    /// `Sid`, if written, and where.
     pub sid: Option<(String, Span)>,
+    /// `Effect`.
     pub effect: Effect,
+    /// Where `Effect`'s value is written (findings about a whole statement
+    /// point here).
     pub effect_span: Span,
+    /// `Action` or `NotAction`.
     pub action: PatternList<ActionPattern>,
     /// `None` only in resource-based policies, where the statement covers
     /// the resource the policy is attached to.
     pub resource: Option<PatternList<ResourcePattern>>,
+    /// `Principal`, in resource-based policies only.
     pub principal: Option<PrincipalBlock>,
+    /// `Condition`, if written (an empty `{}` is none).
     pub condition: Option<Condition>,
 }
 
@@ -186,8 +214,11 @@ pub struct Policy {
     pub name: String,
     /// Where the text came from, for messages: a path, or `builtin:<name>`.
     pub origin: String,
+    /// The kind it was read as.
     pub kind: PolicyKind,
+    /// Where `Version`'s value is written.
     pub version_span: Span,
+    /// The statements, in document order.
     pub statements: Vec<Statement>,
     /// True when `Statement` was a single object rather than an array
     /// (accepted as a one-element array, semantics §1, decided).
@@ -202,73 +233,134 @@ pub type PolicyRef = Arc<Policy>;
 /// Why a document is not a valid policy.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyErrorKind {
+    /// The text is not strict JSON.
     #[error("invalid JSON: {0}")]
     Json(JsonErrorKind),
+    /// An element has the wrong JSON type.
     #[error("{element} must be {expected}, found {found}")]
     WrongType {
+        /// The element, as messages name it.
         element: String,
+        /// The type it must have.
         expected: &'static str,
+        /// The type it has.
         found: &'static str,
     },
+    /// A required element is missing.
     #[error("missing required element `{0}`")]
     MissingElement(&'static str),
+    /// An element the grammar does not know (a typo such as `Resources`).
     #[error("unknown element `{name}`{}", hint(.suggestion.as_ref()))]
     UnknownElement {
+        /// The key as written.
         name: String,
+        /// The closest known element.
         suggestion: Option<&'static str>,
     },
+    /// `Version` is not the string `"1"`.
     #[error("`Version` must be the string \"1\", found {found}")]
-    InvalidVersion { found: String },
+    InvalidVersion {
+        /// What was written instead.
+        found: String,
+    },
+    /// `Effect` is not `"Allow"` or `"Deny"`.
     #[error("`Effect` must be \"Allow\" or \"Deny\" (case-sensitive), found {found:?}{}", hint(.suggestion.as_ref()))]
     InvalidEffect {
+        /// What was written instead.
         found: String,
+        /// The closest valid effect.
         suggestion: Option<&'static str>,
     },
+    /// Both an element and its `Not` form.
     #[error("a statement may have `{first}` or `{second}`, not both")]
     Conflicting {
+        /// The first of the two.
         first: &'static str,
+        /// The second of the two.
         second: &'static str,
     },
+    /// Neither an element nor its `Not` form.
     #[error("a statement needs `{0}` or `Not{0}`")]
     MissingEither(&'static str),
+    /// An element, operator or key with nothing in it.
     #[error("`{0}` must not be empty")]
     Empty(String),
+    /// An `Action` entry outside the grammar.
     #[error("invalid action {value:?}: {reason}")]
-    InvalidAction { value: String, reason: &'static str },
-    #[error("invalid resource {value:?}: {reason}")]
-    InvalidResource { value: String, reason: ArnError },
-    #[error("unknown condition operator `{name}`{}", hint(.suggestion.as_ref()))]
-    UnknownOperator {
-        name: String,
-        suggestion: Option<String>,
-    },
-    #[error("invalid value {value:?} for {operator}: {reason}")]
-    InvalidConditionValue {
-        operator: String,
+    InvalidAction {
+        /// The entry as written.
         value: String,
+        /// What is wrong with it.
         reason: &'static str,
     },
+    /// A `Resource` entry outside the ARN grammar.
+    #[error("invalid resource {value:?}: {reason}")]
+    InvalidResource {
+        /// The entry as written.
+        value: String,
+        /// What is wrong with it.
+        reason: ArnError,
+    },
+    /// A condition operator RAM does not have.
+    #[error("unknown condition operator `{name}`{}", hint(.suggestion.as_ref()))]
+    UnknownOperator {
+        /// The operator as written.
+        name: String,
+        /// The closest operator.
+        suggestion: Option<String>,
+    },
+    /// A condition value that cannot be read in its operator's type.
+    #[error("invalid value {value:?} for {operator}: {reason}")]
+    InvalidConditionValue {
+        /// The operator as written.
+        operator: String,
+        /// The value as written.
+        value: String,
+        /// Why it cannot be read.
+        reason: &'static str,
+    },
+    /// `Principal` in a policy kind that has none.
     #[error("`Principal` is not allowed in a{} {kind} policy", if matches!(.kind, PolicyKind::Identity) { "n" } else { "" })]
-    PrincipalNotAllowed { kind: PolicyKind },
+    PrincipalNotAllowed {
+        /// The kind the document was read as.
+        kind: PolicyKind,
+    },
+    /// A resource-based statement without `Principal`.
     #[error("a {kind} policy statement needs `Principal`")]
-    MissingPrincipal { kind: PolicyKind },
+    MissingPrincipal {
+        /// The kind the document was read as.
+        kind: PolicyKind,
+    },
+    /// `Resource` or `NotResource` in a trust policy.
     #[error(
         "`{element}` is not allowed in a trust policy; it applies to the role it is attached to"
     )]
-    ResourceInTrustPolicy { element: &'static str },
+    ResourceInTrustPolicy {
+        /// The element written.
+        element: &'static str,
+    },
+    /// Two spellings of one condition key under one operator.
     #[error(
         "duplicate condition key {key:?} under `{operator}`: keys compare case-insensitively, and {first:?} (line {first_line}, column {first_column}) is the same key"
     )]
     DuplicateConditionKey {
+        /// The operator both are under.
         operator: String,
+        /// The second spelling.
         key: String,
+        /// The first spelling.
         first: String,
+        /// Where the first is written.
         first_line: u32,
+        /// Where the first is written.
         first_column: u32,
     },
+    /// A `Principal` key other than `RAM`, `Service` or `Federated`.
     #[error("unknown principal type `{name}`: expected `RAM`, `Service` or `Federated`{}", hint(.suggestion.as_ref()))]
     UnknownPrincipalType {
+        /// The key as written.
         name: String,
+        /// The closest principal type.
         suggestion: Option<&'static str>,
     },
 }
@@ -278,8 +370,11 @@ pub enum PolicyErrorKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{origin}:{}:{}: {kind}", .span.start.line, .span.start.column)]
 pub struct PolicyError {
+    /// The file or label of the document.
     pub origin: String,
+    /// What is wrong.
     pub kind: PolicyErrorKind,
+    /// Where.
     pub span: Span,
     /// JSON pointer of the offending node, e.g. `/Statement/0/Effect`.
     pub pointer: String,

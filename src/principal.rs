@@ -14,7 +14,9 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid principal {spec:?}: {reason}")]
 pub struct PrincipalError {
+    /// The principal as given.
     pub spec: String,
+    /// What in it breaks the grammar.
     pub reason: &'static str,
 }
 
@@ -23,7 +25,9 @@ pub struct PrincipalError {
 pub enum Principal {
     /// A RAM user.
     User {
+        /// The account ID.
         account: String,
+        /// The user name.
         name: String,
         /// `acs:ram::<account>:user/<name>`, built once because resource
         /// policies match against it on every request.
@@ -31,15 +35,20 @@ pub enum Principal {
     },
     /// A RAM role (the store's view of a role's own policies).
     Role {
+        /// The account ID.
         account: String,
+        /// The role name.
         name: String,
         /// `acs:ram::<account>:role/<name>`.
         arn: String,
     },
     /// A session of an assumed role.
     RoleSession {
+        /// The account ID.
         account: String,
+        /// The assumed role's name.
         role: String,
+        /// The session name.
         session: String,
         /// `acs:ram::<account>:assumed-role/<role>/<session>`.
         arn: String,
@@ -48,9 +57,17 @@ pub enum Principal {
     },
     /// A cloud service calling for itself, e.g. `ecs.aliyuncs.com`
     /// assuming a service role.
-    Service { name: String },
+    Service {
+        /// The service's name, e.g. `ecs.aliyuncs.com`.
+        name: String,
+    },
     /// An account's root identity, `acs:ram::<account>:root`.
-    Account { account: String, arn: String },
+    Account {
+        /// The account ID.
+        account: String,
+        /// `acs:ram::<account>:root`.
+        arn: String,
+    },
     /// A principal known only by the policies given for it: no account,
     /// so resource policies match it only through `"*"`.
     AdHoc,
@@ -94,6 +111,8 @@ fn is_account(account: &str) -> bool {
 }
 
 impl Principal {
+    /// The user `name` of `account`. Names are not checked: to read untrusted
+    /// text, use [`Principal::parse`].
     pub fn user(account: &str, name: &str) -> Self {
         Principal::User {
             account: account.to_string(),
@@ -102,6 +121,7 @@ impl Principal {
         }
     }
 
+    /// The role `name` of `account`, unchecked like [`Principal::user`].
     pub fn role(account: &str, name: &str) -> Self {
         Principal::Role {
             account: account.to_string(),
@@ -110,6 +130,8 @@ impl Principal {
         }
     }
 
+    /// The session `session` of the role `role` of `account`, unchecked like
+    /// [`Principal::user`].
     pub fn role_session(account: &str, role: &str, session: &str) -> Self {
         Principal::RoleSession {
             account: account.to_string(),
@@ -120,12 +142,15 @@ impl Principal {
         }
     }
 
+    /// The cloud service `name`, e.g. `ecs.aliyuncs.com`, unchecked like
+    /// [`Principal::user`].
     pub fn service(name: &str) -> Self {
         Principal::Service {
             name: name.to_string(),
         }
     }
 
+    /// The root identity of `account`, unchecked like [`Principal::user`].
     pub fn account_root(account: &str) -> Self {
         Principal::Account {
             account: account.to_string(),

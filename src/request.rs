@@ -15,23 +15,48 @@ use crate::values::{ValueType, common_key_type, parse_address, parse_bool, parse
 /// Why a request cannot be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
+    /// The action is not one concrete `<ram-code>:<action-name>`.
     #[error("invalid action {action:?}: {reason}")]
     InvalidAction {
+        /// The action as given.
         action: String,
+        /// What is wrong with it.
         reason: &'static str,
     },
+    /// The resource is not `*` or a concrete ARN.
     #[error("invalid resource {resource:?}: {reason}")]
-    InvalidResource { resource: String, reason: ArnError },
+    InvalidResource {
+        /// The resource as given.
+        resource: String,
+        /// What is wrong with it.
+        reason: ArnError,
+    },
+    /// A common key's value is not of the key's type (docs/semantics.md,
+    /// "Conditions": such a request is refused, not decided).
     #[error("invalid context value {value:?} for {key}: expected {expected}")]
     InvalidContextValue {
+        /// The key as given.
         key: String,
+        /// The value as given.
         value: String,
+        /// The key's type.
         expected: ValueType,
     },
+    /// A single-valued common key given several values.
     #[error("context key {key} takes one value, got {count}")]
-    MultipleValues { key: String, count: usize },
+    MultipleValues {
+        /// The key as given.
+        key: String,
+        /// How many values it got.
+        count: usize,
+    },
+    /// A `--context` entry that is not `KEY=VALUE`.
     #[error("invalid context entry {entry:?}: expected KEY=VALUE")]
-    MalformedContextEntry { entry: String },
+    MalformedContextEntry {
+        /// The entry as given.
+        entry: String,
+    },
+    /// The principal does not follow RAM's grammar.
     #[error(transparent)]
     InvalidPrincipal(#[from] PrincipalError),
 }
@@ -55,6 +80,7 @@ impl ContextValue {
         }
     }
 
+    /// The value as given.
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -93,6 +119,7 @@ struct ContextEntry {
 }
 
 impl Context {
+    /// An empty context.
     pub fn new() -> Self {
         Self::default()
     }
@@ -164,6 +191,7 @@ impl Context {
             .map_or(&[], |e| &e.values)
     }
 
+    /// Whether `key` has a value (case-insensitively).
     pub fn contains(&self, key: &str) -> bool {
         !self.get(key).is_empty()
     }
@@ -232,6 +260,7 @@ impl Request {
         })
     }
 
+    /// The action as given, e.g. `imm:AttachOSSBucket`.
     pub fn action(&self) -> &str {
         &self.action
     }
@@ -241,6 +270,7 @@ impl Request {
         &self.action_lower
     }
 
+    /// The resource ARN as given, or `*`.
     pub fn resource(&self) -> &str {
         &self.resource
     }
@@ -251,10 +281,12 @@ impl Request {
         self.relative_id_start.map(|i| &self.resource[i..])
     }
 
+    /// Who makes the request.
     pub fn principal(&self) -> &Principal {
         &self.principal
     }
 
+    /// The request's condition keys and values.
     pub fn context(&self) -> &Context {
         &self.context
     }

@@ -61,72 +61,118 @@ impl fmt::Display for PolicyType {
 /// Why a store or policy file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A file of the store could not be read (or is over its size cap).
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// `principals.json` or a policy file is not UTF-8 JSON.
     #[error("{file}:{}:{}: invalid JSON: {}", .error.position.line, .error.position.column, .error.kind)]
-    Json { file: String, error: JsonError },
+    Json {
+        /// The file.
+        file: String,
+        /// Where and what.
+        error: JsonError,
+    },
+    /// `principals.json` does not follow the store's schema.
     #[error("{file}:{}:{}: {message}", .span.start.line, .span.start.column)]
     Schema {
+        /// The file.
         file: String,
+        /// Where.
         span: Span,
+        /// What is wrong.
         message: String,
     },
+    /// A user names a group the store does not define.
     #[error("{file}:{}:{}: unknown group {group:?}{}", .span.start.line, .span.start.column, hint(.suggestion.as_ref()))]
     UnknownGroup {
+        /// The file.
         file: String,
+        /// Where the group is named.
         span: Span,
+        /// The group as named.
         group: String,
+        /// The closest defined group.
         suggestion: Option<String>,
     },
+    /// A reference to a policy that exists in neither namespace it may be in.
     #[error("{file}:{}:{}: unknown {}policy {name:?}: {}{}", .span.start.line, .span.start.column, policy_type_word(*.policy_type), unknown_policy_reason(*.policy_type, .name), hint(.suggestion.as_ref()))]
     UnknownPolicy {
+        /// The file.
         file: String,
+        /// Where the policy is named.
         span: Span,
+        /// The policy name.
         name: String,
         /// The namespace the reference named; `None` for a bare name,
         /// which was looked up in both.
         policy_type: Option<PolicyType>,
+        /// The closest policy name.
         suggestion: Option<String>,
     },
+    /// A bare name that is both a shipped system policy and a store file
+    /// (docs/semantics.md, "Policy references in a principal store").
     #[error(
         "{file}:{}:{}: policy {name:?} is both a system policy and a file of the store: name its type, {{\"PolicyName\": {name:?}, \"PolicyType\": \"Custom\"}} (or \"System\")",
         .span.start.line, .span.start.column
     )]
     AmbiguousPolicy {
+        /// The file.
         file: String,
+        /// Where the policy is named.
         span: Span,
+        /// The policy name.
         name: String,
     },
+    /// A custom policy the store holds but that cannot be read: a dangling
+    /// link, a directory, an unreadable or oversized file.
     #[error("{file}:{}:{}: custom policy {name:?} cannot be read: {source}", .span.start.line, .span.start.column)]
     UnreadablePolicy {
+        /// The file that names the policy.
         file: String,
+        /// Where the policy is named.
         span: Span,
+        /// The policy name.
         name: String,
+        /// Why it cannot be read.
         #[source]
         source: ReadError,
     },
+    /// A policy name outside RAM's rules.
     #[error("{file}:{}:{}: invalid policy name {name:?}: 1-128 characters of A-Z, a-z, 0-9 and '-'", .span.start.line, .span.start.column)]
     InvalidPolicyName {
+        /// The file.
         file: String,
+        /// Where the name is written.
         span: Span,
+        /// The name as written.
         name: String,
     },
+    /// A policy of the store does not parse.
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    /// The store does not hold the principal asked about.
     #[error("unknown principal {principal:?} in {file}{}", hint(.suggestion.as_ref()))]
     UnknownPrincipal {
+        /// The principal as given.
         principal: String,
+        /// The store's `principals.json`.
         file: String,
+        /// The closest principal of the store.
         suggestion: Option<String>,
     },
+    /// The principal asked about does not follow RAM's grammar.
     #[error(transparent)]
     InvalidPrincipal(#[from] PrincipalError),
+    /// The principal asked about is of another account.
     #[error(
         "principal {principal:?} belongs to account {found}, but the store is for account {expected}"
     )]
     AccountMismatch {
+        /// The principal as given.
         principal: String,
+        /// Its account.
         found: String,
+        /// The store's account.
         expected: String,
     },
 }
@@ -205,7 +251,9 @@ pub struct Store {
 /// A principal found in the store, with every policy that applies to it.
 #[derive(Debug, Clone)]
 pub struct ResolvedPrincipal {
+    /// The principal, read.
     pub principal: Principal,
+    /// Its control and identity policies.
     pub policies: PolicySet,
 }
 
@@ -282,6 +330,7 @@ impl Store {
         })
     }
 
+    /// The account the store describes.
     pub fn account_id(&self) -> &str {
         &self.account_id
     }

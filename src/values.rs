@@ -17,10 +17,15 @@ use time::format_description::well_known::Rfc3339;
 /// The type an operator reads its values in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueType {
+    /// Any string, compared as text.
     String,
+    /// An integer or decimal, compared exactly.
     Number,
+    /// An RFC 3339 date-time with `Z` or an offset, compared as an instant.
     Date,
+    /// `true` or `false`.
     Boolean,
+    /// An IPv4 or IPv6 address; policy values may also be CIDR blocks.
     Ip,
     /// `Null` takes `true` (key absent) or `false` (key present).
     Presence,
@@ -109,6 +114,7 @@ impl PartialOrd for DecimalRef<'_> {
 }
 
 impl Decimal {
+    /// The number as a [`DecimalRef`], to compare with request values.
     pub fn as_ref(&self) -> DecimalRef<'_> {
         DecimalRef {
             negative: self.negative,

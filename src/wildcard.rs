@@ -24,6 +24,7 @@ use memchr::memmem;
 /// resources and `StringLike` values case-sensitively.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Case {
+    /// Characters compare exactly.
     Sensitive,
     /// ASCII case folding: RAM action names and service codes are ASCII.
     Insensitive,
@@ -119,6 +120,7 @@ impl Meter for StepCount {
 }
 
 impl Wildcard {
+    /// Compiles `pattern`; every string is a valid pattern.
     pub fn new(pattern: &str, case: Case) -> Self {
         let folded = match case {
             Case::Sensitive => pattern.to_string(),
@@ -163,6 +165,8 @@ impl Wildcard {
         matches!(self.shape, Shape::Exact(_))
     }
 
+    /// Whether the whole of `input` matches the pattern (docs/semantics.md,
+    /// "Matching").
     pub fn matches(&self, input: &str) -> bool {
         self.matches_metered(input, &mut NoMeter)
     }

@@ -79,7 +79,7 @@ fn counts_and_unmappable_events_are_reported() {
             "{f}: {report}"
         );
         assert!(
-            report.contains("Oss PutBucket: service \"Oss\" is not in the catalogue"),
+            report.contains("Oss PutBucket: no API mapping for service oss"),
             "{report}"
         );
         assert!(report.contains("imm DescribeImageTagging"), "{report}");

@@ -45,11 +45,14 @@ use super::intent::scalar_text;
 /// `--principal user/<name>` or `role/<name>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PrincipalFilter {
+    /// A RAM user, by name.
     User(String),
+    /// A role's sessions, by role name.
     Role(String),
 }
 
 impl PrincipalFilter {
+    /// Reads `user/<name>` or `role/<name>`.
     pub fn parse(text: &str) -> Result<Self, String> {
         match text.split_once('/') {
             Some(("user", name)) if !name.is_empty() && !name.contains('/') => {
@@ -79,35 +82,46 @@ impl PrincipalFilter {
 /// Which events to keep.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
+    /// Only this principal's events.
     pub principal: Option<PrincipalFilter>,
     /// Inclusive.
     pub since: Option<OffsetDateTime>,
     /// Exclusive.
     pub until: Option<OffsetDateTime>,
+    /// Also events with an `errorCode`.
     pub include_failed: bool,
 }
 
 /// An event mapped to what it needed from RAM.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MappedEvent {
+    /// The RAM action the call needed.
     pub action: String,
+    /// The resources it was authorized on.
     pub resources: Vec<String>,
+    /// `file:line` of the event.
     pub origin: String,
 }
 
 /// What happened to the events of one run.
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
+    /// Events read.
     pub read: usize,
+    /// Events mapped to an action and resources.
     pub mapped: usize,
+    /// Failed calls left out.
     pub failed_skipped: usize,
+    /// Events of other principals.
     pub other_principal: usize,
+    /// Events outside `--since`/`--until`.
     pub outside_window: usize,
     /// `origin: what: why`, one per event that could not be mapped.
     pub unmappable: Vec<String>,
 }
 
 impl Tally {
+    /// Whether no event was read at all.
     pub fn is_empty(&self) -> bool {
         self.read == 0
     }

@@ -15,7 +15,9 @@ use crate::values::{ValueType, parse_bool, parse_date, parse_network};
 /// One condition clause: the operator name and its values, sorted.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Clause {
+    /// The operator's name, e.g. `IpAddress`.
     pub operator: &'static str,
+    /// The values, any of which satisfies the clause.
     pub values: Vec<String>,
 }
 

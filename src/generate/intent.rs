@@ -2,7 +2,8 @@
 //! "context"?}` records. Every action must be in the catalogue and every
 //! resource must be one the action is authorised against.
 
-use crate::catalog::{ActionInfo, Catalog, ResourceType};
+use crate::arn::Template;
+use crate::catalog::{ActionInfo, Catalog};
 use crate::json::{Node, Value};
 
 use super::conditions::{ConditionSet, clause_for};
@@ -26,11 +27,7 @@ pub fn check_action(action: &str) -> Result<&'static ActionInfo, String> {
         ));
     };
     if catalog.service(code).is_none() {
-        let known: Vec<&str> = catalog
-            .services
-            .iter()
-            .map(|s| s.ram_code.as_str())
-            .collect();
+        let known: Vec<&str> = catalog.services().map(|s| s.ram_code.as_str()).collect();
         return Err(format!(
             "action {action:?}: service {code:?} is not in the catalogue (known: {}), so its \
              resources cannot be checked",
@@ -67,11 +64,7 @@ pub fn fits_template(template: &str, resource: &str) -> bool {
     if resource.contains(['*', '?']) {
         return false;
     }
-    ResourceType {
-        name: String::new(),
-        arn_template: template.to_string(),
-    }
-    .matches_arn(resource)
+    Template::parse(template).fits(resource)
 }
 
 /// Checks a resource for an action: `*` or an ARN that fits one of the
@@ -124,8 +117,11 @@ pub fn check_resource(info: &ActionInfo, resource: &str) -> Result<String, Strin
 /// where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Intent {
+    /// The action, in the catalogue's spelling.
     pub action: String,
+    /// The resource ARN, or `*`.
     pub resource: String,
+    /// The conditions of its context.
     pub conditions: ConditionSet,
     /// For messages and `--explain`: `--request 1`, `file:line`.
     pub origin: String,
@@ -226,7 +222,7 @@ mod tests {
         assert!(e.contains("did you mean `imm:AttachOSSBucket`"), "{e}");
         assert!(check_action("imm:Get*").is_err());
         assert!(
-            check_action("oss:GetObject")
+            check_action("nosuchservice:GetThing")
                 .unwrap_err()
                 .contains("not in the catalogue")
         );

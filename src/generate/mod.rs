@@ -44,7 +44,9 @@ pub struct Options {
     pub since: Option<String>,
     /// `--until T` (exclusive), RFC 3339.
     pub until: Option<String>,
+    /// `--include-failed`: also what failed calls tried.
     pub include_failed: bool,
+    /// `--collapse`: widen actions or resources to wildcards.
     pub collapse: Option<Collapse>,
     /// `--require KEY=VALUE` entries.
     pub require: Vec<String>,
@@ -69,6 +71,7 @@ pub enum GenerateError {
 }
 
 impl GenerateError {
+    /// The CLI's exit status: 2 for bad input, 3 for a failed proof.
     pub fn exit_code(&self) -> u8 {
         match self {
             GenerateError::Input(_) => 2,

@@ -27,7 +27,9 @@ use super::synth::{Pair, Statement};
 /// A generated document, named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
+    /// The policy name.
     pub name: String,
+    /// The document, as printed.
     pub text: String,
 }
 
@@ -41,6 +43,7 @@ pub struct Grant {
 }
 
 impl Grant {
+    /// The grant of one requested pair.
     pub fn from_pair(p: &Pair) -> Self {
         Grant {
             actions: vec![Wildcard::new(&p.action, Case::Insensitive)],
@@ -49,6 +52,7 @@ impl Grant {
         }
     }
 
+    /// The grant of a statement a collapse widened on purpose.
     pub fn from_statement(s: &Statement) -> Self {
         Grant {
             actions: s

@@ -24,8 +24,11 @@ use super::intent::fits_template;
 /// the conditions of its context.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pair {
+    /// The action, in the catalogue's spelling.
     pub action: String,
+    /// The resource ARN, or `*`.
     pub resource: String,
+    /// The conditions it is granted under.
     pub conditions: ConditionSet,
 }
 
@@ -33,9 +36,13 @@ pub struct Pair {
 /// `conditions` hold.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Statement {
+    /// The `Sid`, made from the actions.
     pub sid: String,
+    /// `Action`, sorted.
     pub actions: Vec<String>,
+    /// `Resource`, sorted.
     pub resources: Vec<String>,
+    /// `Condition`, by key.
     pub conditions: ConditionSet,
 }
 

@@ -32,24 +32,48 @@ use crate::policy::PolicyKind;
 /// The file looked for in the current directory.
 pub const FILE_NAME: &str = "ramcheck.toml";
 
+/// Why a configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file cannot be read, is over its size limit or is not UTF-8.
     #[error(transparent)]
     Read(#[from] crate::input::ReadError),
+    /// The file is not valid TOML or has a key the format does not know.
     #[error("{path}: {message}")]
-    Parse { path: String, message: String },
+    Parse {
+        /// The configuration file, as named.
+        path: String,
+        /// What the TOML reader reports.
+        message: String,
+    },
+    /// A `kind` that names no policy kind.
     #[error(
         "{path}: unknown policy kind {value:?} (expected identity, session, control, trust or resource)"
     )]
-    Kind { path: String, value: String },
+    Kind {
+        /// The configuration file, as named.
+        path: String,
+        /// The kind as written.
+        value: String,
+    },
+    /// A severity that is not one of [`Severity::as_str`]'s names.
     #[error(
         "{path}: unknown severity {value:?} (expected error, security-warning, warning or suggestion)"
     )]
-    Severity { path: String, value: String },
+    Severity {
+        /// The configuration file, as named.
+        path: String,
+        /// The severity as written.
+        value: String,
+    },
+    /// A path pattern that is not a valid glob.
     #[error("{path}: invalid path pattern {pattern:?}: {message}")]
     Glob {
+        /// The configuration file, as named.
         path: String,
+        /// The pattern as written.
         pattern: String,
+        /// Why it is invalid.
         message: String,
     },
 }
@@ -82,9 +106,13 @@ struct RawOverride {
 /// Settings for some paths.
 #[derive(Debug, Clone, Default)]
 pub struct Override {
+    /// `paths`: the files the override applies to.
     pub paths: Vec<Pattern>,
+    /// `kind`: the kind those files are read as.
     pub kind: Option<PolicyKind>,
+    /// `ignore`: codes not reported for those files, upper-cased.
     pub ignore: Vec<String>,
+    /// `severity`: new severities by rule code (upper-cased) for those files.
     pub severity: BTreeMap<String, Severity>,
 }
 
@@ -96,10 +124,15 @@ pub struct Config {
     pub source: Option<PathBuf>,
     /// The directory path patterns are relative to.
     pub base: PathBuf,
+    /// `kind`: the kind a file is read as when no override sets one.
     pub kind: Option<PolicyKind>,
+    /// `ignore`: codes never reported, upper-cased.
     pub ignore: Vec<String>,
+    /// `exclude`: files skipped when walking directories and expanding globs.
     pub exclude: Vec<Pattern>,
+    /// `[severity]`: new severities by rule code (upper-cased), everywhere.
     pub severity: BTreeMap<String, Severity>,
+    /// `[[overrides]]`: per-path settings, in file order; later ones win.
     pub overrides: Vec<Override>,
 }
 
@@ -114,6 +147,8 @@ impl Config {
         }
     }
 
+    /// Reads the configuration file at `path`; its patterns are relative to its
+    /// directory.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = crate::input::read_text(path, crate::input::MAX_CONFIG_BYTES, "ramcheck.toml")?;
         let base = path
@@ -236,6 +271,8 @@ impl Config {
             .filter(move |o| self.matches(&o.paths, file))
     }
 
+    /// Whether `exclude` matches `file`. Only files found by walking a directory
+    /// or expanding a glob are skipped; a file named directly is linted.
     pub fn excludes(&self, file: &Path) -> bool {
         self.matches(&self.exclude, file)
     }
@@ -249,6 +286,8 @@ impl Config {
             .or(self.kind)
     }
 
+    /// Whether findings of `code` (upper-case) are not reported for `file`, by
+    /// the top-level `ignore` or a matching override's.
     pub fn ignores(&self, file: &Path, code: &str) -> bool {
         self.ignore.iter().any(|c| c == code)
             || self
@@ -256,6 +295,8 @@ impl Config {
                 .any(|o| o.ignore.iter().any(|c| c == code))
     }
 
+    /// The configured severity of `code` (upper-case) for `file`: the last
+    /// matching override's, else `[severity]`'s; `None` keeps the rule's own.
     pub fn severity_for(&self, file: &Path, code: &str) -> Option<Severity> {
         self.overrides_for(file)
             .filter_map(|o| o.severity.get(code).copied())

@@ -7,7 +7,7 @@
 //! [`Policy::parse_lenient`] (for checks on meaning). Every error the parser
 //! reports becomes a finding with its own code; the checks on meaning run on
 //! the statements that parsed. Pattern comparisons ("does `imm:Get*` cover
-//! `imm:GetProject`?") use [`crate::patterns`], which compares patterns and
+//! `imm:GetProject`?") use `crate::patterns`, which compares patterns and
 //! never matches strings: matching stays with [`crate::wildcard`].
 //!
 //! The rules live one per file under [`rules`], each with its documentation
@@ -15,7 +15,7 @@
 //! prints findings as text, JSON, SARIF or GitHub annotations, [`terraform`]
 //! pulls policy documents out of a `terraform show -json` plan.
 
-pub mod compare;
+pub(crate) mod compare;
 pub mod config;
 pub mod render;
 pub mod rules;
@@ -31,7 +31,7 @@ use crate::patterns::{self, Budget};
 use crate::policy::{Policy, PolicyKind};
 
 pub use config::{Config, ConfigError};
-pub use rules::{RULES, RuleMeta};
+pub use rules::{RULES, RuleMeta, rule};
 
 /// How much a finding matters, from least to most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -47,6 +47,7 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, most severe first.
     pub const ALL: [Severity; 4] = [
         Severity::Error,
         Severity::SecurityWarning,
@@ -54,6 +55,8 @@ impl Severity {
         Severity::Suggestion,
     ];
 
+    /// The name used in configuration, on the command line and in output, e.g.
+    /// `security-warning`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",
@@ -63,6 +66,8 @@ impl Severity {
         }
     }
 
+    /// The severity a name from [`Severity::as_str`] spells; `None` for any
+    /// other text.
     pub fn from_name(name: &str) -> Option<Severity> {
         Severity::ALL.into_iter().find(|s| s.as_str() == name)
     }
@@ -83,11 +88,14 @@ impl serde::Serialize for Severity {
 /// One problem found in one document.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
+    /// The rule's stable code, e.g. `RC203`.
     pub code: &'static str,
     /// The rule's name, e.g. `unknown-action`.
     #[serde(skip)]
     pub name: &'static str,
+    /// The severity after the configuration's overrides, e.g. `warning`.
     pub severity: Severity,
+    /// What is wrong, for a person to read.
     pub message: String,
     /// How to fix it; `null` when there is nothing to add to the message.
     pub help: Option<String>,
@@ -108,14 +116,21 @@ pub struct Finding {
 /// are known.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
+    /// The rule that reports it.
     pub rule: &'static RuleMeta,
+    /// What is wrong, for a person to read.
     pub message: String,
+    /// How to fix it; `None` when there is nothing to add to the message.
     pub help: Option<String>,
+    /// JSON pointer of the offending node, e.g. `/Statement/0/Effect`; empty for
+    /// the whole document.
     pub path: String,
+    /// Where in the document.
     pub span: Span,
 }
 
 impl Diagnostic {
+    /// A diagnostic of `rule` at `span` and JSON pointer `path`, without help.
     pub fn new(
         rule: &'static RuleMeta,
         span: Span,
@@ -131,6 +146,7 @@ impl Diagnostic {
         }
     }
 
+    /// Adds how to fix it.
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
@@ -147,19 +163,24 @@ pub struct Document {
     /// For a document taken from a Terraform plan: where its string sits in
     /// the plan file, for annotations that must point into the file itself.
     pub file_span: Option<Span>,
+    /// The kind the document was read as.
     pub kind: PolicyKind,
     /// The document's text (for code frames).
     pub text: String,
+    /// What was found, after ignores and severity overrides, in document order.
     pub findings: Vec<Finding>,
 }
 
 /// Everything one `ramcheck lint` run found.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
+    /// The linted documents: files in path order, then those of the Terraform
+    /// plan.
     pub documents: Vec<Document>,
 }
 
 impl Report {
+    /// Every finding of every document, document by document.
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.documents.iter().flat_map(|d| d.findings.iter())
     }
@@ -182,25 +203,48 @@ impl Report {
 /// What a lint run may not get past: these are exit status 2, not findings.
 #[derive(Debug, thiserror::Error)]
 pub enum LintError {
+    /// A file or directory that cannot be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The file or directory, as named.
         path: String,
+        /// Why it cannot be read.
         source: std::io::Error,
     },
+    /// A policy file or Terraform plan that cannot be read or is over its size
+    /// limit.
     #[error(transparent)]
     Input(#[from] crate::input::ReadError),
+    /// A path on the command line that names nothing and is not a glob.
     #[error("no such file or directory: {0}")]
     NotFound(String),
+    /// A glob on the command line that is not a valid pattern.
     #[error("invalid glob {pattern:?}: {message}")]
-    Glob { pattern: String, message: String },
+    Glob {
+        /// The glob as given.
+        pattern: String,
+        /// Why it is invalid.
+        message: String,
+    },
+    /// A glob that matches no file.
     #[error("no file matches {0:?}")]
     NoMatch(String),
+    /// A rule code, on the command line or in the configuration, that no rule
+    /// has.
     #[error("unknown rule code {0:?} (see `ramcheck rules`)")]
     UnknownCode(String),
+    /// The configuration cannot be read or is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A file given as a Terraform plan that is not JSON or has no
+    /// `planned_values`.
     #[error("{path} is not a Terraform plan: {message}")]
-    Plan { path: String, message: String },
+    Plan {
+        /// The plan file, as named.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// Options of one run: the command line merged with the configuration.
@@ -211,6 +255,7 @@ pub struct Options {
     pub kind: Option<PolicyKind>,
     /// `--ignore`: codes never reported.
     pub ignore: Vec<String>,
+    /// The configuration (`ramcheck.toml`), or the default when there is none.
     pub config: Config,
 }
 
@@ -434,11 +479,16 @@ pub fn lint_paths(args: &[String], options: &Options) -> Result<Report, LintErro
 /// A `ramcheck lint` command line, as the library needs it.
 #[derive(Debug, Clone, Default)]
 pub struct Invocation {
+    /// Files, directories and globs to lint.
     pub paths: Vec<String>,
+    /// `--kind`: when set, every file is read as this kind.
     pub kind: Option<PolicyKind>,
+    /// `--ignore`: codes never reported; letter case does not matter.
     pub ignore: Vec<String>,
     /// `--config`; without it `./ramcheck.toml` is used if present.
     pub config: Option<PathBuf>,
+    /// `--terraform-plan`: a `terraform show -json` plan whose policy documents
+    /// are linted too.
     pub terraform_plan: Option<PathBuf>,
 }
 

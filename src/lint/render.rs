@@ -12,9 +12,13 @@ use crate::terminal::escape;
 /// Output formats of `ramcheck lint`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// Findings with code frames from the document, then a summary.
     Text,
+    /// JSON: every finding, and counts of documents and findings by severity.
     Json,
+    /// SARIF 2.1.0, for code-scanning tools.
     Sarif,
+    /// GitHub Actions workflow commands, one annotation per finding.
     Github,
 }
 
@@ -154,7 +158,7 @@ pub fn text(report: &Report, color: bool) -> String {
     out
 }
 
-/// `Found 3 findings (1 error, 2 warnings) in 2 files.`
+/// `Found 3 findings (1 error, 2 warnings) in 2 documents.`
 pub fn summary(report: &Report) -> String {
     let files = report.documents.len();
     let files = format!(

@@ -42,8 +42,11 @@ const TYPES: &[(&str, &[&str], PolicyKind)] = &[
 /// One policy document found in a plan.
 #[derive(Debug, Clone)]
 pub struct PlanDocument {
+    /// The resource's address in the plan, e.g. `module.iam.alicloud_ram_policy.deployer`.
     pub address: String,
+    /// The kind its resource type implies: identity, control or trust.
     pub kind: PolicyKind,
+    /// The policy document's text.
     pub text: String,
     /// The string's place in the plan file.
     pub span: json::Span,

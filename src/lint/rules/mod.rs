@@ -11,9 +11,9 @@
 //!
 //! Rules come in two sorts. The grammar rules (most of `RC1xx`, and the
 //! syntax halves of `RC2xx`–`RC4xx`) are enforced by the policy parser
-//! itself; [`policy_error`] maps each parser error to its rule, so the
+//! itself; `policy_error` maps each parser error to its rule, so the
 //! parser stays the one judge of the grammar. The other rules have a
-//! `check` function that reads the [`Context`].
+//! `check` function that reads the rules' `Context`.
 
 use crate::arn::ArnError;
 use crate::catalog::Catalog;
@@ -98,74 +98,74 @@ macro_rules! rule {
     };
 }
 
-pub mod rc101_invalid_json;
-pub mod rc102_duplicate_key;
-pub mod rc103_invalid_version;
-pub mod rc104_unknown_element;
-pub mod rc105_invalid_effect;
-pub mod rc106_conflicting_elements;
-pub mod rc107_missing_element;
-pub mod rc108_empty_element;
-pub mod rc109_wrong_type;
-pub mod rc110_principal_not_allowed;
-pub mod rc111_missing_principal;
-pub mod rc112_resource_in_trust_policy;
-pub mod rc113_statement_not_array;
-pub mod rc114_empty_statement;
-pub mod rc115_duplicate_sid;
-pub mod rc116_not_resource;
-pub mod rc201_invalid_action;
-pub mod rc202_unknown_service;
-pub mod rc203_unknown_action;
-pub mod rc204_action_matches_nothing;
-pub mod rc301_resource_not_arn;
-pub mod rc302_malformed_arn;
-pub mod rc303_resource_service_mismatch;
-pub mod rc304_resource_type_mismatch;
-pub mod rc401_unknown_operator;
-pub mod rc402_invalid_condition_value;
-pub mod rc403_unknown_global_key;
-pub mod rc404_operator_key_type_mismatch;
-pub mod rc405_undocumented_operator;
-pub mod rc406_non_string_condition_value;
-pub mod rc501_allow_all;
-pub mod rc502_allow_with_not;
-pub mod rc503_privilege_escalation;
-pub mod rc504_service_wide_wildcard;
-pub mod rc601_duplicate_statement;
-pub mod rc602_redundant_action;
-pub mod rc603_redundant_resource;
-pub mod rc604_covered_statement;
-pub mod rc605_ineffective_deny;
-pub mod rc701_policy_too_large;
-pub mod rc702_policy_too_large_as_written;
-pub mod rc703_too_complex;
+pub(crate) mod rc101_invalid_json;
+pub(crate) mod rc102_duplicate_key;
+pub(crate) mod rc103_invalid_version;
+pub(crate) mod rc104_unknown_element;
+pub(crate) mod rc105_invalid_effect;
+pub(crate) mod rc106_conflicting_elements;
+pub(crate) mod rc107_missing_element;
+pub(crate) mod rc108_empty_element;
+pub(crate) mod rc109_wrong_type;
+pub(crate) mod rc110_principal_not_allowed;
+pub(crate) mod rc111_missing_principal;
+pub(crate) mod rc112_resource_in_trust_policy;
+pub(crate) mod rc113_statement_not_array;
+pub(crate) mod rc114_empty_statement;
+pub(crate) mod rc115_duplicate_sid;
+pub(crate) mod rc116_not_resource;
+pub(crate) mod rc201_invalid_action;
+pub(crate) mod rc202_unknown_service;
+pub(crate) mod rc203_unknown_action;
+pub(crate) mod rc204_action_matches_nothing;
+pub(crate) mod rc301_resource_not_arn;
+pub(crate) mod rc302_malformed_arn;
+pub(crate) mod rc303_resource_service_mismatch;
+pub(crate) mod rc304_resource_type_mismatch;
+pub(crate) mod rc401_unknown_operator;
+pub(crate) mod rc402_invalid_condition_value;
+pub(crate) mod rc403_unknown_global_key;
+pub(crate) mod rc404_operator_key_type_mismatch;
+pub(crate) mod rc405_undocumented_operator;
+pub(crate) mod rc406_non_string_condition_value;
+pub(crate) mod rc501_allow_all;
+pub(crate) mod rc502_allow_with_not;
+pub(crate) mod rc503_privilege_escalation;
+pub(crate) mod rc504_service_wide_wildcard;
+pub(crate) mod rc601_duplicate_statement;
+pub(crate) mod rc602_redundant_action;
+pub(crate) mod rc603_redundant_resource;
+pub(crate) mod rc604_covered_statement;
+pub(crate) mod rc605_ineffective_deny;
+pub(crate) mod rc701_policy_too_large;
+pub(crate) mod rc702_policy_too_large_as_written;
+pub(crate) mod rc703_too_complex;
 
 /// What a check may look at.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// The work budget of the pattern comparisons of this document.
-    pub budget: &'a Budget,
-    pub text: &'a str,
+    pub(crate) budget: &'a Budget,
+    pub(crate) text: &'a str,
     /// The document as written.
-    pub root: &'a Node,
+    pub(crate) root: &'a Node,
     /// The statements that parsed (see [`Policy::parse_lenient`]).
-    pub policy: Option<&'a Policy>,
-    pub kind: PolicyKind,
-    pub catalog: &'static Catalog,
+    pub(crate) policy: Option<&'a Policy>,
+    pub(crate) kind: PolicyKind,
+    pub(crate) catalog: &'static Catalog,
     /// True when the whole document parsed: checks that reason about the
     /// policy as a whole (is this Deny ever useful?) run only then.
-    pub complete: bool,
-    pub prepared: std::cell::OnceCell<(Vec<Prepared>, StatementIndex)>,
+    pub(crate) complete: bool,
+    pub(crate) prepared: std::cell::OnceCell<(Vec<Prepared>, StatementIndex)>,
 }
 
 impl Context<'_> {
-    pub fn statements(&self) -> &[Statement] {
+    pub(crate) fn statements(&self) -> &[Statement] {
         self.policy.map(|p| p.statements.as_slice()).unwrap_or(&[])
     }
 
     /// The statements' patterns, read once for the comparison rules, and
     /// their index.
-    pub fn prepared(&self) -> &(Vec<Prepared>, StatementIndex) {
+    pub(crate) fn prepared(&self) -> &(Vec<Prepared>, StatementIndex) {
         self.prepared.get_or_init(|| {
             let prepared = Prepared::all(self.statements());
             let index = StatementIndex::new(&prepared);
@@ -175,7 +175,7 @@ impl Context<'_> {
 
     /// The statement objects as written (`Statement` array items, or the
     /// single object).
-    pub fn statement_nodes(&self) -> Vec<&Node> {
+    pub(crate) fn statement_nodes(&self) -> Vec<&Node> {
         match self.root.get("Statement").map(|m| &m.value.value) {
             Some(Value::Array(items)) => items.iter().collect(),
             Some(Value::Object(_)) => vec![&self.root.get("Statement").unwrap().value],
@@ -188,8 +188,9 @@ type Check = fn(&Context, &mut Vec<Diagnostic>);
 
 /// A registry entry: the rule and, unless the parser enforces it, its check.
 pub struct Registered {
+    /// The rule's code, name, severity and documentation.
     pub meta: &'static RuleMeta,
-    pub check: Option<Check>,
+    pub(crate) check: Option<Check>,
 }
 
 macro_rules! registry {
@@ -257,7 +258,7 @@ pub fn rule(code_or_name: &str) -> Option<&'static RuleMeta> {
 }
 
 /// Runs every rule that has a check.
-pub fn check_all(ctx: &Context, out: &mut Vec<Diagnostic>) {
+pub(crate) fn check_all(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for r in RULES {
         if let Some(check) = r.check {
             check(ctx, out);
@@ -266,7 +267,7 @@ pub fn check_all(ctx: &Context, out: &mut Vec<Diagnostic>) {
 }
 
 /// A JSON syntax error as a finding: the parser's message, at its position.
-pub fn json_error(e: &JsonError) -> Diagnostic {
+pub(crate) fn json_error(e: &JsonError) -> Diagnostic {
     let span = point(e.position);
     match &e.kind {
         JsonErrorKind::DuplicateKey { .. } => Diagnostic::new(
@@ -287,7 +288,7 @@ pub fn json_error(e: &JsonError) -> Diagnostic {
 }
 
 /// A policy parser error as a finding of the rule that owns it.
-pub fn policy_error(e: &PolicyError) -> Diagnostic {
+pub(crate) fn policy_error(e: &PolicyError) -> Diagnostic {
     use PolicyErrorKind as K;
     let meta: &'static RuleMeta = match &e.kind {
         K::Json(JsonErrorKind::DuplicateKey { .. }) | K::DuplicateConditionKey { .. } => {
@@ -368,13 +369,13 @@ pub fn policy_error(e: &PolicyError) -> Diagnostic {
 }
 
 /// An empty span at `p`.
-pub fn point(p: Position) -> Span {
+pub(crate) fn point(p: Position) -> Span {
     Span { start: p, end: p }
 }
 
 /// The span of `node`'s first character, for findings about a whole
 /// document or statement (a code frame of the whole would say nothing).
-pub fn head(node: &Node) -> Span {
+pub(crate) fn head(node: &Node) -> Span {
     let start = node.span.start;
     Span {
         start,
@@ -387,7 +388,7 @@ pub fn head(node: &Node) -> Span {
 }
 
 /// How a statement is named in messages: `statement 2 ("Sid")`.
-pub fn describe(s: &Statement) -> String {
+pub(crate) fn describe(s: &Statement) -> String {
     match &s.sid {
         Some((sid, _)) => format!("statement {} ({sid:?})", s.index),
         None => format!("statement {}", s.index),
@@ -395,12 +396,12 @@ pub fn describe(s: &Statement) -> String {
 }
 
 /// The effect's span, where findings about a whole statement point.
-pub fn statement_span(s: &Statement) -> Span {
+pub(crate) fn statement_span(s: &Statement) -> Span {
     s.effect_span
 }
 
 /// JSON pointer of a statement's `i`-th action entry.
-pub fn action_pointer(s: &Statement, i: usize) -> String {
+pub(crate) fn action_pointer(s: &Statement, i: usize) -> String {
     let key = if s.action.negated {
         "NotAction"
     } else {
@@ -414,7 +415,7 @@ pub fn action_pointer(s: &Statement, i: usize) -> String {
 }
 
 /// JSON pointer of a statement's `i`-th resource entry.
-pub fn resource_pointer(s: &Statement, i: usize) -> String {
+pub(crate) fn resource_pointer(s: &Statement, i: usize) -> String {
     let Some(list) = &s.resource else {
         return s.pointer.clone();
     };
@@ -431,12 +432,12 @@ pub fn resource_pointer(s: &Statement, i: usize) -> String {
 }
 
 /// True for a pattern of stars only (`*`, `**`): it matches everything.
-pub fn is_all(text: &str) -> bool {
+pub(crate) fn is_all(text: &str) -> bool {
     !text.is_empty() && text.chars().all(|c| c == '*')
 }
 
 /// The service part of an action pattern (`imm` of `imm:Get*`), if any.
-pub fn action_service(text: &str) -> Option<&str> {
+pub(crate) fn action_service(text: &str) -> Option<&str> {
     text.split_once(':').map(|(service, _)| service)
 }
 

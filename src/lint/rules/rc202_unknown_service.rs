@@ -33,79 +33,6 @@ rule! {
 
 use super::{Context, action_pointer, action_service};
 use crate::lint::Diagnostic;
-use crate::suggest::did_you_mean;
-
-/// RAM codes of Alibaba Cloud services commonly named in policies, besides
-/// those of the catalogue. Lower case; RAM compares actions
-/// case-insensitively.
-pub const KNOWN_SERVICES: &[&str] = &[
-    "actiontrail",
-    "adb",
-    "alb",
-    "alidns",
-    "alikafka",
-    "apigateway",
-    "arms",
-    "bss",
-    "bssapi",
-    "cas",
-    "cdn",
-    "cen",
-    "cloudfw",
-    "cms",
-    "cr",
-    "cs",
-    "dcdn",
-    "dds",
-    "dm",
-    "dms",
-    "drds",
-    "dts",
-    "eci",
-    "ecs",
-    "edas",
-    "ehpc",
-    "elasticsearch",
-    "emr",
-    "ess",
-    "fc",
-    "ga",
-    "gpdb",
-    "hbase",
-    "hbr",
-    "hitsdb",
-    "ims",
-    "imm",
-    "iot",
-    "kms",
-    "kvstore",
-    "live",
-    "log",
-    "mns",
-    "mse",
-    "nas",
-    "nlb",
-    "odps",
-    "oos",
-    "ons",
-    "oss",
-    "ots",
-    "polardb",
-    "pvtz",
-    "ram",
-    "rds",
-    "resourcemanager",
-    "ros",
-    "sas",
-    "slb",
-    "sts",
-    "swas",
-    "tag",
-    "vod",
-    "vpc",
-    "waf",
-    "yundun",
-];
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for s in ctx.statements() {
@@ -113,26 +40,16 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             let Some(service) = action_service(p.wildcard.as_str()) else {
                 continue;
             };
-            let lower = service.to_ascii_lowercase();
-            if service.contains(['*', '?'])
-                || ctx.catalog.service(service).is_some()
-                || KNOWN_SERVICES.contains(&lower.as_str())
-            {
+            if service.contains(['*', '?']) || ctx.catalog.code(service).is_some() {
                 continue;
             }
-            let candidates = ctx
-                .catalog
-                .services
-                .iter()
-                .map(|s| s.ram_code.as_str())
-                .chain(KNOWN_SERVICES.iter().copied());
             let mut d = Diagnostic::new(
                 &UnknownService::META,
                 p.span,
                 &action_pointer(s, i),
                 format!("unknown service `{service}` in action `{}`", p.wildcard),
             );
-            if let Some(suggestion) = did_you_mean(service, candidates) {
+            if let Some(suggestion) = ctx.catalog.suggest_code(service) {
                 d = d.help(crate::suggest::question(suggestion));
             }
             out.push(d);

@@ -38,7 +38,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             if !p.wildcard.is_literal() {
                 continue;
             }
-            let Some(service) = action_service(text).and_then(|c| ctx.catalog.service(c)) else {
+            // Only a service whose whole action table is known can say an
+            // action does not exist.
+            let Some(service) = action_service(text)
+                .and_then(|c| ctx.catalog.service(c))
+                .filter(|s| s.actions_complete)
+            else {
                 continue;
             };
             if ctx.catalog.action(text).is_some() {
@@ -50,7 +55,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 &action_pointer(s, i),
                 format!(
                     "`{text}` is not an action of {} ({})",
-                    service.name, service.ram_code
+                    service.product, service.ram_code
                 ),
             );
             if let Some(a) = ctx.catalog.suggest_action(text) {

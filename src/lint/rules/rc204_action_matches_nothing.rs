@@ -41,7 +41,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             if code.contains(['*', '?']) {
                 continue;
             }
-            let Some(service) = ctx.catalog.service(code) else {
+            let Some(service) = ctx.catalog.service(code).filter(|s| s.actions_complete) else {
                 continue;
             };
             if service
@@ -60,7 +60,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                         "`{}` matches none of the {} actions of {}",
                         p.wildcard,
                         service.actions.len(),
-                        service.name
+                        service.product
                     ),
                 )
                 .help("check the spelling; `ramcheck rules RC204` explains"),

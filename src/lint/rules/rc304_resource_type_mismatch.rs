@@ -83,12 +83,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             let Some(part) = text.split(':').nth(1) else {
                 continue;
             };
-            let part = Pattern::glob(part, Case::Insensitive);
-            for service in &ctx.catalog.services {
-                let code = Pattern::glob(&service.ram_code, Case::Insensitive);
-                if intersects(&part, &code, ctx.budget) == Some(false) {
-                    continue;
-                }
+            let part = Wildcard::new(part, Case::Insensitive);
+            for service in ctx.catalog.services_matching(&part) {
                 let actions: Vec<&ActionInfo> = service
                     .actions
                     .iter()
