@@ -1,7 +1,7 @@
 //! The compiled authorizer an API gateway puts in front of a service.
 //!
 //! It is the core evaluator made fast, not a second engine: every decision
-//! goes through [`eval::combine_steps`] (the order of semantics §4) and
+//! goes through [`eval::combine_steps`] (the order of docs/semantics.md, "Evaluation") and
 //! [`eval::statement_applies`] (the one statement check). What compiling
 //! adds is *which* statements are checked: each step's statements are
 //! indexed by action (exact names in a hash map, patterns by service, the

@@ -90,7 +90,7 @@ pub struct Answer {
     pub api: Option<ApiCall>,
 }
 
-/// Answers a query (semantics §4). For an API call that needs several
+/// Answers a query (docs/semantics.md, "Evaluation"). For an API call that needs several
 /// resources, every one must be allowed; the answer is the first that is
 /// not, or the last.
 pub fn answer(query: &Query) -> Result<Answer, QueryError> {

@@ -2,7 +2,7 @@
 //!
 //! Policy values are read in the operator's type when the policy is loaded,
 //! so a bad CIDR or date is a load error at its line, never a silent
-//! non-match at request time (semantics §3). Request values are read at
+//! non-match at request time (docs/semantics.md, "Conditions"). Request values are read at
 //! evaluation; one that cannot be read in the operator's type resolves
 //! toward denial: an Allow does not match, a Deny does.
 
@@ -124,7 +124,7 @@ impl Operator {
         }
     }
 
-    /// Operator names are case-sensitive (semantics §3).
+    /// Operator names are case-sensitive (docs/semantics.md, "Conditions").
     pub fn from_name(name: &str) -> Option<Operator> {
         Operator::ALL.into_iter().find(|op| op.name() == name)
     }
@@ -158,7 +158,7 @@ impl Operator {
     }
 
     /// Negated operators hold when no request value matches any policy
-    /// value, and on a missing key (semantics §3, decided as AWS does).
+    /// value, and on a missing key (docs/semantics.md, "Conditions", decided as AWS does).
     pub fn is_negated(self) -> bool {
         use Operator::*;
         matches!(
@@ -411,7 +411,7 @@ impl Condition {
     /// Whether every clause holds, allocating nothing: the check the
     /// evaluators run per statement. An unreadable request value counts as
     /// holding when `unreadable_holds` (a Deny statement) and as failing
-    /// otherwise (semantics §3, decided: toward denial).
+    /// otherwise (docs/semantics.md, "Conditions", decided: toward denial).
     pub fn holds(&self, context: &Context, unreadable_holds: bool) -> bool {
         self.first_failure(context, unreadable_holds).is_none()
     }
@@ -499,7 +499,7 @@ fn evaluate_entry<'r>(
         });
     }
     // Per request value: does the positive operator match any policy value?
-    // Negation applies per value (semantics §3: a negated operator holds
+    // Negation applies per value (docs/semantics.md, "Conditions": a negated operator holds
     // for a value that matches none). Then combine over request values.
     let negated = spec.operator.is_negated();
     let (mut any, mut all) = (false, true);

@@ -1,4 +1,4 @@
-//! The evaluator: semantics §4, step by step.
+//! The evaluator: docs/semantics.md, "Evaluation", step by step.
 //!
 //! Like Cedar's authorizer, it returns the decision together with the
 //! statements that determined it, and for an implicit deny the statements
@@ -41,7 +41,7 @@ impl fmt::Display for Decision {
     }
 }
 
-/// The evaluation step that decided (semantics §4).
+/// The evaluation step that decided (docs/semantics.md, "Evaluation").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Step {
     /// The Resource Directory control policies.
@@ -100,7 +100,7 @@ pub struct StatementRef {
     /// The column the statement begins at, counting characters from 1.
     pub column: u32,
     /// Condition keys whose request value could not be read and which
-    /// were taken as matching this Deny (semantics §3, toward denial).
+    /// were taken as matching this Deny (docs/semantics.md, "Conditions", toward denial).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<ConditionFailure>,
 }
@@ -294,7 +294,7 @@ fn principal_matches(block: &PrincipalBlock, request: &Request) -> bool {
     ram || service
 }
 
-/// One policy set's verdict (semantics §4, first paragraph), allocating
+/// One policy set's verdict (docs/semantics.md, "Evaluation", first paragraph), allocating
 /// nothing.
 pub fn policies_verdict<'a>(
     policies: impl IntoIterator<Item = &'a PolicyRef>,
@@ -410,7 +410,7 @@ impl PolicySet {
     }
 }
 
-/// Decides `request` against `policies` (semantics §4) and explains why.
+/// Decides `request` against `policies` (docs/semantics.md, "Evaluation") and explains why.
 pub fn evaluate(policies: &PolicySet, request: &Request) -> Response {
     let (decision, step) = policies.decide(request);
     explain(policies, request, decision, step)

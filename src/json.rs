@@ -4,7 +4,7 @@
 //! object names the same key twice, and both matter here: a policy finding
 //! must point at its line, and a duplicate key must be refused because two
 //! readers that keep different copies would grant different access
-//! (semantics page §1, decided). Lexical pieces (whitespace, numbers) are nom
+//! (docs/semantics.md, "Document grammar", decided). Lexical pieces (whitespace, numbers) are nom
 //! parsers; the recursive structure is driven by hand so that every error
 //! carries the exact position of the offending byte.
 

@@ -9,7 +9,7 @@
 //! and [`catalog`] describes IMM's actions, resource types and API
 //! parameters; [`generate`] writes least-privilege policies from intents
 //! or ActionTrail events and proves them with the evaluator. The rules
-//! implemented are those of the project's semantics page; the README lists
+//! implemented are those of docs/semantics.md; the README lists
 //! the decided ones.
 //!
 //! ```

@@ -7,7 +7,7 @@
 //! This is not a matcher: no function here decides whether a request's
 //! action or resource matches a policy (that is [`crate::wildcard`]'s one
 //! job). These functions take two *patterns* in RAM's grammar (`*` any run,
-//! `?` one character, everything else literal, semantics §2) and answer
+//! `?` one character, everything else literal, docs/semantics.md, "Matching") and answer
 //! questions about the sets of strings they denote:
 //!
 //! - [`intersects`]: is there a string both match? Exact.

@@ -2,7 +2,7 @@
 //!
 //! A [`Policy`] is built from the spanned JSON of [`crate::json`]; every
 //! element keeps its span so that errors, explanations and lint findings
-//! point at the exact place. Anything the grammar of semantics §1 does not
+//! point at the exact place. Anything the grammar of docs/semantics.md, "Document grammar" does not
 //! allow is an error: a policy that does not parse is never evaluated.
 
 use std::collections::HashMap;
@@ -221,7 +221,7 @@ pub struct Policy {
     /// The statements, in document order.
     pub statements: Vec<Statement>,
     /// True when `Statement` was a single object rather than an array
-    /// (accepted as a one-element array, semantics §1, decided).
+    /// (accepted as a one-element array, docs/semantics.md, "Document grammar", decided).
     pub statement_is_object: bool,
     /// Size in characters as written.
     pub size: usize,
@@ -1025,7 +1025,7 @@ impl Parser<'_> {
         };
         let mut raw = Vec::with_capacity(value_nodes.len());
         for v in &value_nodes {
-            // JSON booleans and numbers are read as their text (semantics §3).
+            // JSON booleans and numbers are read as their text (docs/semantics.md, "Conditions").
             match &v.value {
                 Value::String(s) => raw.push(s.clone()),
                 Value::Bool(b) => raw.push(b.to_string()),

@@ -1,6 +1,6 @@
 //! What is being asked: who calls which action on which resource, in what
 //! context. Everything here is checked when the request is built, so the
-//! evaluator only ever sees well-formed requests (semantics §3: a wrong-typed
+//! evaluator only ever sees well-formed requests (docs/semantics.md, "Conditions": a wrong-typed
 //! value of a common key is an invalid request, not a decision).
 
 use std::net::IpAddr;
@@ -291,7 +291,7 @@ impl Request {
         &self.context
     }
 
-    /// `sts:AssumeRole` needs the trust policy as well (semantics §4).
+    /// `sts:AssumeRole` needs the trust policy as well (docs/semantics.md, "Evaluation").
     pub fn is_assume_role(&self) -> bool {
         self.assume_role
     }

@@ -1,4 +1,4 @@
-//! One test per rule of the semantics page (`../shared/docs/ram-semantics.md`),
+//! One test per rule of docs/semantics.md,
 //! named after its section, so a changed rule fails here by name.
 
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! `--require KEY=VALUE`, `--expires T` and the `context` of an intent:
 //! each becomes one condition clause whose operator is chosen by the key's
-//! type (semantics §3, "Common condition keys"): IP → `IpAddress`, Boolean
+//! type (docs/semantics.md, "Conditions", "Common condition keys"): IP → `IpAddress`, Boolean
 //! → `Bool`, String → `StringEquals`; an expiry is `DateLessThan` on
 //! `acs:CurrentTime`.
 

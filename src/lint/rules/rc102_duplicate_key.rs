@@ -14,7 +14,7 @@ rule! {
     /// JSON leaves the meaning of duplicate keys open: one reader keeps the
     /// first, another the last. A reviewer reading `"Effect": "Deny"` on line 3 may
     /// miss the `"Effect": "Allow"` on line 9 that the deploying tool keeps, so
-    /// ramcheck refuses the document (fail closed, semantics §1). Two spellings
+    /// ramcheck refuses the document (fail closed, docs/semantics.md, "Document grammar"). Two spellings
     /// of one condition key are worse: both are tested, so a Deny holding
     /// `"acs:SourceVpc": "vpc-a"` and `"ACS:SOURCEVPC": "vpc-b"` can never apply.
     ///

@@ -9,7 +9,7 @@ rule! {
     /// ## Why is this bad?
     ///
     /// RAM's grammar says `Statement` is an array. ramcheck reads a single object
-    /// as a one-element array (semantics §1, decided), but other tools and RAM
+    /// as a one-element array (docs/semantics.md, "Document grammar", decided), but other tools and RAM
     /// itself may not, so the document is not portable.
     ///
     /// ## Example

@@ -8,7 +8,7 @@ rule! {
     /// ## Why is this bad?
     ///
     /// `NotResource` is not in RAM's current policy grammar. ramcheck accepts it
-    /// with complement semantics ("every resource but these", semantics §1,
+    /// with complement semantics ("every resource but these", docs/semantics.md, "Document grammar",
     /// decided), but RAM may reject the document or read it differently, and the
     /// complement of a list grows with every resource created later.
     ///

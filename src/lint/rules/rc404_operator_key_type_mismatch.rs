@@ -12,7 +12,7 @@ rule! {
     ///
     /// The request's value cannot be read in the operator's type, so the
     /// condition never holds as written: an Allow never applies and a Deny always
-    /// does (semantics §3: unreadable values resolve toward denial).
+    /// does (docs/semantics.md, "Conditions": unreadable values resolve toward denial).
     ///
     /// ## Example
     ///

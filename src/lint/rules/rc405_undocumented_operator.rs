@@ -9,7 +9,7 @@ rule! {
     ///
     /// ## Why is this bad?
     ///
-    /// ramcheck evaluates them with AWS-compatible semantics (semantics §3,
+    /// ramcheck evaluates them with AWS-compatible semantics (docs/semantics.md, "Conditions",
     /// decided), and Alibaba's own templates use the set qualifiers, but RAM's
     /// documentation does not define them: RAM may evaluate them differently, or
     /// reject them in a future version. A condition whose meaning is uncertain is

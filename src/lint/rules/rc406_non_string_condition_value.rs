@@ -9,7 +9,7 @@ rule! {
     /// ## Why is this bad?
     ///
     /// RAM's documentation writes every condition value as a string. ramcheck
-    /// reads `true` as `"true"` (semantics §3), so this has no effect on access,
+    /// reads `true` as `"true"` (docs/semantics.md, "Conditions"), so this has no effect on access,
     /// but a number such as `1.50` may be re-printed as `1.5` by tools that round-trip
     /// the JSON, and the document is not written the way RAM documents it.
     ///
