@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::api_call::{self, ApiCall, ApiCallError};
 use crate::eval::{self, PolicySet, Response};
-use crate::policy::PolicyKind;
+use crate::policy::{PolicyError, PolicyErrorKind, PolicyKind};
 use crate::principal::Principal;
 use crate::request::{Context, Request, RequestError};
 use crate::store::{Store, StoreError, load_policy_file};
@@ -101,8 +101,15 @@ pub fn answer(query: &Query) -> Result<Answer, QueryError> {
     let (principal, mut policies, store) = match &query.principal {
         Some(spec) => {
             let store = Store::load(&query.store)?;
-            let resolved = store.resolve(spec)?;
-            (resolved.principal, resolved.policies, Some(store))
+            let principal = Principal::parse(spec, store.account_id()).map_err(StoreError::from)?;
+            if let Principal::Service { .. } = principal {
+                // A cloud service has no identity policies of its own: what
+                // it may assume, the role's trust policy decides alone.
+                (principal, PolicySet::default(), Some(store))
+            } else {
+                let resolved = store.resolve(spec)?;
+                (resolved.principal, resolved.policies, Some(store))
+            }
         }
         None => (Principal::AdHoc, PolicySet::default(), None),
     };
@@ -124,9 +131,20 @@ pub fn answer(query: &Query) -> Result<Answer, QueryError> {
     };
 
     for path in &query.policies {
-        policies
-            .identity
-            .push(load_policy_file(path, PolicyKind::Identity)?);
+        let policy = load_policy_file(path, PolicyKind::Identity).map_err(|e| match e {
+            // A document with `Principal` is a trust or resource-based
+            // policy (docs/semantics.md, "Document grammar").
+            StoreError::Policy(PolicyError {
+                kind: PolicyErrorKind::PrincipalNotAllowed { .. },
+                ..
+            }) => QueryError::Usage(format!(
+                "{}: this document has `Principal`, so it is a trust or resource-based \
+                 policy, not an identity policy: give it with --resource-policy",
+                path.display()
+            )),
+            other => other.into(),
+        })?;
+        policies.identity.push(policy);
     }
     for path in &query.control_policies {
         policies

@@ -331,6 +331,10 @@ pub struct Steps {
     /// The request is `sts:AssumeRole`: the identity policies and the role's trust
     /// policy must both allow.
     pub assume_role: bool,
+    /// The caller is a cloud service (`service/<name>`): it has no
+    /// identity policies, so for `sts:AssumeRole` the trust policy alone
+    /// decides.
+    pub service_caller: bool,
 }
 
 /// Semantics §4: the order of the steps and how their verdicts combine.
@@ -361,6 +365,13 @@ pub fn combine_steps(steps: Steps, mut verdict: impl FnMut(Step) -> Decision) ->
     if resource == Some(Decision::ExplicitDeny) {
         return (Decision::ExplicitDeny, Step::Resource);
     }
+    if steps.assume_role && steps.service_caller {
+        // 4. A service assuming a role: the trust policy alone.
+        return match resource {
+            Some(Decision::Allow) => (Decision::Allow, Step::Resource),
+            _ => (Decision::ImplicitDeny, Step::Resource),
+        };
+    }
     if steps.assume_role {
         // 4. sts:AssumeRole needs the caller's identity policies and the
         // role's trust policy.
@@ -389,6 +400,7 @@ impl PolicySet {
             session: self.session.is_some(),
             resource: self.resource.is_some(),
             assume_role: request.is_assume_role(),
+            service_caller: matches!(request.principal(), Principal::Service { .. }),
         }
     }
 

@@ -185,6 +185,7 @@ enum FailOn {
     SecurityWarning,
     Warning,
     Suggestion,
+    Info,
     Never,
 }
 
@@ -370,6 +371,7 @@ fn run_lint(args: LintArgs, out: &mut Output) -> u8 {
         FailOn::SecurityWarning => Some(Severity::SecurityWarning),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Suggestion => Some(Severity::Suggestion),
+        FailOn::Info => Some(Severity::Info),
         FailOn::Never => None,
     };
     let format = match args.format {

@@ -48,6 +48,45 @@ impl PolicyKind {
         PolicyKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
+    /// The kind a document shows when no one says (docs/semantics.md,
+    /// "Document grammar"): a `Principal` with only `sts:AssumeRole`
+    /// actions is a trust policy, any other `Principal` a resource-based
+    /// policy, no `Principal` an identity policy.
+    pub fn recognize(root: &Node) -> PolicyKind {
+        let statements: Vec<&Node> = match root.get("Statement").map(|m| &m.value) {
+            Some(
+                node @ Node {
+                    value: Value::Object(_),
+                    ..
+                },
+            ) => vec![node],
+            Some(Node {
+                value: Value::Array(items),
+                ..
+            }) => items.iter().collect(),
+            _ => Vec::new(),
+        };
+        if !statements.iter().any(|s| s.get("Principal").is_some()) {
+            return PolicyKind::Identity;
+        }
+        let only_assume_role = statements.iter().all(|s| {
+            let actions: Vec<&str> = match s.get("Action").map(|m| &m.value.value) {
+                Some(Value::String(a)) => vec![a.as_str()],
+                Some(Value::Array(items)) => items.iter().filter_map(Node::as_str).collect(),
+                _ => Vec::new(),
+            };
+            !actions.is_empty()
+                && actions
+                    .iter()
+                    .all(|a| a.eq_ignore_ascii_case("sts:AssumeRole"))
+        });
+        if only_assume_role {
+            PolicyKind::Trust
+        } else {
+            PolicyKind::Resource
+        }
+    }
+
     /// Resource-based kinds name who may act; the others must not.
     pub fn has_principal(self) -> bool {
         matches!(self, PolicyKind::Trust | PolicyKind::Resource)
@@ -614,7 +653,7 @@ impl Parser<'_> {
         let condition = keep(
             e,
             match find("Condition") {
-                Some(m) => self.condition(&m.value).map(Some),
+                Some(m) => self.condition(&m.value),
                 None => Ok(None),
             },
         );
@@ -883,6 +922,15 @@ impl Parser<'_> {
             span: node.span,
         };
         match &node.value {
+            // In an OSS bucket policy an empty list means everyone, as
+            // `["*"]` does (docs/semantics.md, "Document grammar").
+            Value::Array(items) if items.is_empty() && self.kind == PolicyKind::Resource => {
+                block.ram = vec![PrincipalEntry {
+                    value: "*".to_string(),
+                    span: node.span,
+                    pattern: Wildcard::new("*", Case::Sensitive),
+                }];
+            }
             // The bucket-policy form: a flat list of accounts or "*".
             Value::Array(_) | Value::String(_) => block.ram = entries(node, "Principal")?,
             Value::Object(members) => {
@@ -926,16 +974,14 @@ impl Parser<'_> {
         Ok(block)
     }
 
-    fn condition(&self, node: &Node) -> Result<Condition, PolicyError> {
+    /// `Condition`; `{}` is no condition (docs/semantics.md, "Document
+    /// grammar": Alibaba's own system policies publish it).
+    fn condition(&self, node: &Node) -> Result<Option<Condition>, PolicyError> {
         let operators = node
             .as_object()
             .ok_or_else(|| self.wrong_type(node, "`Condition`", "an object"))?;
         if operators.is_empty() {
-            return Err(self.error(
-                node.span,
-                &node.pointer,
-                PolicyErrorKind::Empty("Condition".into()),
-            ));
+            return Ok(None);
         }
         let mut clauses = Vec::with_capacity(operators.len());
         for op in operators {
@@ -994,10 +1040,10 @@ impl Parser<'_> {
                 entries,
             });
         }
-        Ok(Condition {
+        Ok(Some(Condition {
             clauses,
             span: node.span,
-        })
+        }))
     }
 
     fn condition_entry(
@@ -1326,10 +1372,11 @@ mod tests {
                 .to_string()
                 .contains("number")
         );
+        // `{}` is no condition, as Alibaba's system policies write it.
         assert!(
-            err(&cond(r#"{}"#))
-                .to_string()
-                .contains("must not be empty")
+            parse(&cond(r#"{}"#)).unwrap().statements[0]
+                .condition
+                .is_none()
         );
         assert!(
             err(&cond(r#"{"StringEquals": {}}"#))
@@ -1399,6 +1446,15 @@ mod tests {
         let bucket = r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "oss:GetObject",
             "Principal": ["1234567890123456"], "Resource": "acs:oss:*:*:bucket/*"}]}"#;
         assert!(Policy::parse(bucket, "b", "b.json", PolicyKind::Resource).is_ok());
+        // An empty list is everyone in a bucket policy, and nothing a trust
+        // policy can say.
+        let everyone = bucket.replace("[\"1234567890123456\"]", "[]");
+        let p = Policy::parse(&everyone, "b", "b.json", PolicyKind::Resource).unwrap();
+        assert_eq!(
+            p.statements[0].principal.as_ref().unwrap().ram[0].value,
+            "*"
+        );
+        assert!(Policy::parse(&everyone, "b", "b.json", PolicyKind::Trust).is_err());
     }
 
     #[test]

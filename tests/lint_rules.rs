@@ -142,6 +142,36 @@ fn syntax_and_structure() {
         "RC116",
         4,
     );
+    // `Condition: {}` is no condition, as Alibaba's system policies write
+    // it: a note, not an error.
+    let empty = doc(&format!(
+        r#"    {{"Effect": "Allow", "Action": "imm:GetProject", "Resource": "{P}", "Condition": {{}}}}"#
+    ));
+    assert!(id(&empty, "RC117", 4).contains("without a condition"));
+    assert_eq!(codes(PolicyKind::Identity, &empty), ["RC117"]);
+}
+
+/// Without a kind, the document says which it is.
+#[test]
+fn the_kind_is_recognized_from_the_document() {
+    use ramcheck::lint::lint_text_as;
+    let trust = r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"Service": ["ecs.aliyuncs.com"]}}]}"#;
+    let bucket = r#"{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "oss:GetObject",
+        "Principal": ["1234567890123456"], "Resource": "acs:oss:*:*:photos/*"}]}"#;
+    let identity = doc(&format!(
+        r#"    {{"Effect": "Allow", "Action": "imm:GetProject", "Resource": "{P}"}}"#
+    ));
+    let (kind, found) = lint_text_as(trust, None);
+    assert_eq!(kind, PolicyKind::Trust);
+    assert!(found.is_empty(), "{found:?}");
+    assert_eq!(lint_text_as(bucket, None).0, PolicyKind::Resource);
+    assert_eq!(lint_text_as(&identity, None).0, PolicyKind::Identity);
+    // A kind given wins.
+    assert_eq!(
+        lint_text_as(trust, Some(PolicyKind::Identity)).0,
+        PolicyKind::Identity
+    );
 }
 
 #[test]

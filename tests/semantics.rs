@@ -920,3 +920,41 @@ fn s2_a_star_in_a_request_resource_is_literal() {
         Decision::Allow
     );
 }
+
+/// A cloud service assuming a role has no identity policies: the trust
+/// policy alone decides, and names it in `Service`.
+#[test]
+fn s4_a_service_assumes_a_role_by_the_trust_policy_alone() {
+    let set = |principal: &str| PolicySet {
+        resource: Some(trust(principal)),
+        ..PolicySet::default()
+    };
+    let ask = |set: &PolicySet, service: &str| {
+        let request = Request::new(
+            "sts:AssumeRole",
+            ROLE,
+            Principal::service(service),
+            Context::new(),
+        )
+        .unwrap();
+        let response = evaluate(set, &request);
+        let compiled = CompiledPolicySet::new(set).decide(&request);
+        assert_eq!(compiled, (response.decision, response.step));
+        (response.decision, response.step)
+    };
+    let ecs = set(r#"{"Service": ["ecs.aliyuncs.com"]}"#);
+    assert_eq!(
+        ask(&ecs, "ecs.aliyuncs.com"),
+        (Decision::Allow, Step::Resource)
+    );
+    assert_eq!(
+        ask(&ecs, "fc.aliyuncs.com"),
+        (Decision::ImplicitDeny, Step::Resource)
+    );
+    // A RAM principal entry, even "*", does not name a service.
+    let everyone = set(r#"{"RAM": ["*"]}"#);
+    assert_eq!(
+        ask(&everyone, "ecs.aliyuncs.com"),
+        (Decision::ImplicitDeny, Step::Resource)
+    );
+}

@@ -58,7 +58,7 @@ pub enum ConfigError {
     },
     /// A severity that is not one of [`Severity::as_str`]'s names.
     #[error(
-        "{path}: unknown severity {value:?} (expected error, security-warning, warning or suggestion)"
+        "{path}: unknown severity {value:?} (expected error, security-warning, warning, suggestion or info)"
     )]
     Severity {
         /// The configuration file, as named.

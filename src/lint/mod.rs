@@ -36,6 +36,8 @@ pub use rules::{RULES, RuleMeta, rule};
 /// How much a finding matters, from least to most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// Worth knowing; nothing to fix (RAM accepts it as written).
+    Info,
     /// Style; no effect on access.
     Suggestion,
     /// Works, but is probably a mistake.
@@ -48,11 +50,12 @@ pub enum Severity {
 
 impl Severity {
     /// Every severity, most severe first.
-    pub const ALL: [Severity; 4] = [
+    pub const ALL: [Severity; 5] = [
         Severity::Error,
         Severity::SecurityWarning,
         Severity::Warning,
         Severity::Suggestion,
+        Severity::Info,
     ];
 
     /// The name used in configuration, on the command line and in output, e.g.
@@ -63,6 +66,7 @@ impl Severity {
             Severity::SecurityWarning => "security-warning",
             Severity::Warning => "warning",
             Severity::Suggestion => "suggestion",
+            Severity::Info => "info",
         }
     }
 
@@ -272,11 +276,9 @@ impl Options {
     }
 
     /// The kind a file is read as: `--kind`, else the configuration's
-    /// per-path or default kind, else identity.
-    pub fn kind_for(&self, file: &Path) -> PolicyKind {
-        self.kind
-            .or_else(|| self.config.kind_for(file))
-            .unwrap_or(PolicyKind::Identity)
+    /// per-path or default kind; `None` leaves it to the document.
+    pub fn kind_for(&self, file: &Path) -> Option<PolicyKind> {
+        self.kind.or_else(|| self.config.kind_for(file))
     }
 
     fn apply(&self, file: &Path, diagnostics: Vec<Diagnostic>, name: &str) -> Vec<Finding> {
@@ -314,10 +316,23 @@ impl Options {
 /// Lints one document's text as a policy of `kind`, with every rule and no
 /// configuration. The building block of [`lint_paths`]; handy in tests.
 pub fn lint_text(text: &str, kind: PolicyKind) -> Vec<Diagnostic> {
+    lint_text_as(text, Some(kind)).1
+}
+
+/// Lints one document's text as `kind`, or, without one, as the kind the
+/// document shows (docs/semantics.md, "Document grammar": a `Principal`
+/// makes a trust or resource-based policy). Returns the kind used.
+pub fn lint_text_as(text: &str, kind: Option<PolicyKind>) -> (PolicyKind, Vec<Diagnostic>) {
     let root = match json::parse(text) {
         Ok(root) => root,
-        Err(e) => return vec![rules::json_error(&e)],
+        Err(e) => {
+            return (
+                kind.unwrap_or(PolicyKind::Identity),
+                vec![rules::json_error(&e)],
+            );
+        }
     };
+    let kind = kind.unwrap_or_else(|| PolicyKind::recognize(&root));
     let size = text.chars().count();
     let (policy, errors) = Policy::parse_lenient(&root, size, "", "", kind);
     let mut out: Vec<Diagnostic> = errors.iter().map(rules::policy_error).collect();
@@ -333,20 +348,25 @@ pub fn lint_text(text: &str, kind: PolicyKind) -> Vec<Diagnostic> {
         prepared: std::cell::OnceCell::new(),
     };
     rules::check_all(&ctx, &mut out);
-    out
+    (kind, out)
 }
 
-/// Lints raw bytes (a file's content): invalid UTF-8 is a finding too.
-pub fn lint_bytes(bytes: &[u8], kind: PolicyKind) -> (String, Vec<Diagnostic>) {
+/// Lints raw bytes (a file's content) as [`lint_text_as`] does: invalid
+/// UTF-8 is a finding too. Returns the text, the kind used and the
+/// diagnostics.
+pub fn lint_bytes(bytes: &[u8], kind: Option<PolicyKind>) -> (String, PolicyKind, Vec<Diagnostic>) {
     match std::str::from_utf8(bytes) {
-        Ok(text) => (text.to_string(), lint_text(text, kind)),
+        Ok(text) => {
+            let (kind, diagnostics) = lint_text_as(text, kind);
+            (text.to_string(), kind, diagnostics)
+        }
         Err(_) => {
             let text = String::from_utf8_lossy(bytes).into_owned();
-            let diag = match json::parse_bytes(bytes) {
-                Err(e) => rules::json_error(&e),
-                Ok(_) => unreachable!("parse_bytes accepts only UTF-8"),
-            };
-            (text, vec![diag])
+            let diagnostics = json::parse_bytes(bytes)
+                .err()
+                .map(|e| vec![rules::json_error(&e)])
+                .unwrap_or_default();
+            (text, kind.unwrap_or(PolicyKind::Identity), diagnostics)
         }
     }
 }
@@ -358,8 +378,7 @@ pub fn lint_document(
     bytes: &[u8],
     options: &Options,
 ) -> Document {
-    let kind = options.kind_for(path_for_config);
-    let (text, diagnostics) = lint_bytes(bytes, kind);
+    let (text, kind, diagnostics) = lint_bytes(bytes, options.kind_for(path_for_config));
     Document {
         file: file.to_string(),
         resource: None,

@@ -45,6 +45,7 @@ fn level(severity: Severity) -> Level<'static> {
         Severity::SecurityWarning => Level::WARNING.with_name("security-warning"),
         Severity::Warning => Level::WARNING,
         Severity::Suggestion => Level::HELP.with_name("suggestion"),
+        Severity::Info => Level::NOTE.with_name("info"),
     }
 }
 
@@ -208,7 +209,7 @@ fn sarif_level(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
         Severity::SecurityWarning | Severity::Warning => "warning",
-        Severity::Suggestion => "note",
+        Severity::Suggestion | Severity::Info => "note",
     }
 }
 
@@ -375,7 +376,7 @@ pub fn github(report: &Report) -> String {
             let command = match f.severity {
                 Severity::Error => "error",
                 Severity::SecurityWarning | Severity::Warning => "warning",
-                Severity::Suggestion => "notice",
+                Severity::Suggestion | Severity::Info => "notice",
             };
             let span = document.file_span.unwrap_or(f.span);
             let mut message = match &f.resource {

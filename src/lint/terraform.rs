@@ -118,7 +118,7 @@ pub fn lint_plan(path: &Path, options: &Options) -> Result<Vec<Document>, LintEr
     let text = crate::input::read_text(path, crate::input::MAX_PLAN_BYTES, "a Terraform plan")?;
     let mut documents = Vec::new();
     for d in self::documents(&text, &name)? {
-        let (doc_text, diagnostics) = lint_bytes(d.text.as_bytes(), d.kind);
+        let (doc_text, _, diagnostics) = lint_bytes(d.text.as_bytes(), Some(d.kind));
         let mut findings = options.apply(path, diagnostics, &name);
         for f in &mut findings {
             f.resource = Some(d.address.clone());
