@@ -394,6 +394,22 @@ pub enum PolicyErrorKind {
         /// Where the first is written.
         first_column: u32,
     },
+    /// A condition key not of the form `<ram-code>:<key>` (RAM's console:
+    /// "Invalid condition key format").
+    #[error("invalid condition key {key:?}: {reason}")]
+    InvalidConditionKey {
+        /// The key as written.
+        key: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `Bool` given several values for one key (RAM's console: "Invalid
+    /// condition multiple Boolean").
+    #[error("`Bool` takes one value for {key:?}, not several")]
+    MultipleBooleans {
+        /// The key.
+        key: String,
+    },
     /// A `Principal` key other than `RAM`, `Service` or `Federated`.
     #[error("unknown principal type `{name}`: expected `RAM`, `Service` or `Federated`{}", hint(.suggestion.as_ref()))]
     UnknownPrincipalType {
@@ -1058,6 +1074,16 @@ impl Parser<'_> {
                 PolicyErrorKind::Empty("a condition key".into()),
             ));
         }
+        if let Err(reason) = validate_condition_key(&key.key) {
+            return Err(self.error(
+                key.key_span,
+                &key.value.pointer,
+                PolicyErrorKind::InvalidConditionKey {
+                    key: key.key.clone(),
+                    reason,
+                },
+            ));
+        }
         let value_nodes: Vec<&Node> = match &key.value.value {
             Value::Array(items) if items.is_empty() => {
                 return Err(self.error(
@@ -1084,6 +1110,18 @@ impl Parser<'_> {
                     ));
                 }
             }
+        }
+        // RAM's console refuses several Boolean values for one key: with
+        // `true` and `false` both, the condition holds whenever the key is
+        // there.
+        if spec.operator == crate::condition::Operator::Bool && raw.len() > 1 {
+            return Err(self.error(
+                key.value.span,
+                &key.value.pointer,
+                PolicyErrorKind::MultipleBooleans {
+                    key: key.key.clone(),
+                },
+            ));
         }
         let values = Values::parse(spec.operator, &raw).map_err(|(i, reason)| {
             self.error(
@@ -1120,6 +1158,28 @@ fn keep<T>(errors: &mut Vec<PolicyError>, r: Result<T, PolicyError>) -> Option<T
             errors.push(e);
             None
         }
+    }
+}
+
+/// A condition key: `<ram-code>:<key>` (`acs:SourceIp`, `oss:Prefix`,
+/// `acs:ResourceTag/team`), with no whitespace or control character: a key
+/// that no request can carry is refused rather than silently never
+/// matching.
+pub fn validate_condition_key(key: &str) -> Result<(), &'static str> {
+    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("whitespace is not allowed in a condition key");
+    }
+    match key.split_once(':') {
+        Some((code, name))
+            if !code.is_empty()
+                && !name.is_empty()
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Ok(())
+        }
+        _ => Err("expected <ram-code>:<condition-key>, e.g. acs:SourceIp or oss:Prefix"),
     }
 }
 
@@ -1372,6 +1432,23 @@ mod tests {
                 .to_string()
                 .contains("number")
         );
+        assert!(
+            err(&cond(r#"{"IpAddress": {"SourceIp": "192.0.2.0/24"}}"#))
+                .to_string()
+                .contains("<ram-code>:<condition-key>")
+        );
+        assert!(
+            err(&cond(r#"{"Bool": {"acs:MFAPresent ": "true"}}"#))
+                .to_string()
+                .contains("whitespace")
+        );
+        assert!(matches!(
+            err(&cond(
+                r#"{"Bool": {"acs:SecureTransport": ["true", "false"]}}"#
+            ))
+            .kind,
+            PolicyErrorKind::MultipleBooleans { .. }
+        ));
         // `{}` is no condition, as Alibaba's system policies write it.
         assert!(
             parse(&cond(r#"{}"#)).unwrap().statements[0]
@@ -1384,17 +1461,17 @@ mod tests {
                 .contains("must not be empty")
         );
         assert!(
-            err(&cond(r#"{"StringEquals": {"k": []}}"#))
+            err(&cond(r#"{"StringEquals": {"x:k": []}}"#))
                 .to_string()
                 .contains("must not be empty")
         );
         assert!(
-            err(&cond(r#"{"StringEquals": {"k": null}}"#))
+            err(&cond(r#"{"StringEquals": {"x:k": null}}"#))
                 .to_string()
                 .contains("string, number or boolean")
         );
         assert!(
-            err(&cond(r#"{"stringequals": {"k": "v"}}"#))
+            err(&cond(r#"{"stringequals": {"x:k": "v"}}"#))
                 .to_string()
                 .contains("unknown condition operator")
         );

@@ -36,7 +36,7 @@ fn id(text: &str, code: &str, line: u32) -> String {
 #[test]
 fn clean_policies_have_no_findings() {
     let clean = doc(&format!(
-        r#"    {{"Sid": "Attach", "Effect": "Allow", "Action": ["imm:AttachOSSBucket", "imm:DetachOSSBucket"], "Resource": "{P}"}},
+        r#"    {{"Sid": "Attach", "Effect": "Allow", "Action": "imm:AttachOSSBucket", "Resource": "{P}"}},
     {{"Sid": "Read", "Effect": "Allow", "Action": ["imm:Get*", "imm:List*"], "Resource": "acs:imm:*:1234567890123456:project/*",
       "Condition": {{"IpAddress": {{"acs:SourceIp": ["192.0.2.0/24"]}}, "Bool": {{"acs:SecureTransport": "true"}}}}}},
     {{"Effect": "Deny", "Action": "imm:Delete*", "Resource": "*"}}"#
@@ -253,6 +253,27 @@ fn resources() {
         "RC303",
         5,
     );
+    // An action authorized only on `*` never applies to a named resource.
+    let m = id(
+        &doc(&format!(
+            r#"    {{"Effect": "Allow", "Action": ["imm:AttachOSSBucket",
+        "imm:DetachOSSBucket"], "Resource": "{P}"}}"#
+        )),
+        "RC305",
+        5,
+    );
+    assert!(m.contains("imm:DetachOSSBucket"), "{m}");
+    // Wildcards may cover both kinds, and `*` among the resources applies.
+    assert!(
+        !codes(
+            PolicyKind::Identity,
+            &doc(&format!(
+                r#"    {{"Effect": "Allow", "Action": "imm:*OSSBucket", "Resource": "{P}"}}"#
+            ))
+        )
+        .contains(&"RC305")
+    );
+    assert!(!codes(PolicyKind::Identity, &doc(&format!(r#"    {{"Effect": "Allow", "Action": "imm:DetachOSSBucket", "Resource": ["{P}", "*"]}}"#))).contains(&"RC305"));
     // sts:AssumeRole acts on RAM roles.
     assert!(codes(PolicyKind::Identity, &doc(r#"    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "acs:ram::1234567890123456:role/deployer"}"#)).is_empty());
     let m = id(
@@ -338,6 +359,51 @@ fn conditions() {
         "RC406",
         5,
     );
+    // Keys are `<service>:<name>`; Bool takes one value.
+    assert!(
+        id(
+            &cond(r#"{"StringEquals": {"SourceVpc": "vpc-1"}}"#),
+            "RC407",
+            5
+        )
+        .contains("SourceVpc")
+    );
+    id(
+        &cond(r#"{"StringEquals": {"acs: SourceVpc": "vpc-1"}}"#),
+        "RC407",
+        5,
+    );
+    id(
+        &cond(r#"{"Bool": {"acs:SecureTransport": ["true", "false"]}}"#),
+        "RC408",
+        5,
+    );
+    assert!(
+        codes(
+            PolicyKind::Identity,
+            &cond(r#"{"Bool": {"acs:SecureTransport": ["true"]}}"#)
+        )
+        .is_empty()
+    );
+    // An OSS bucket policy that tests the source address must test the VPC.
+    let bucket = |c: &str| {
+        doc(&format!(
+            "    {{\"Effect\": \"Allow\", \"Action\": \"oss:GetObject\", \"Resource\": \"acs:oss:*:1234567890123456:media/*\",\n      \"Principal\": [\"1234567890123456\"], \"Condition\": {c}}}"
+        ))
+    };
+    expect(
+        PolicyKind::Resource,
+        &bucket(r#"{"IpAddress": {"acs:SourceIp": "192.0.2.0/24"}}"#),
+        "RC411",
+        5,
+    );
+    assert!(
+        !codes(
+            PolicyKind::Resource,
+            &bucket(r#"{"IpAddress": {"acs:SourceIp": "192.0.2.0/24"}, "StringNotLike": {"acs:SourceVpc": "vpc-*"}}"#)
+        )
+        .contains(&"RC411")
+    );
     // Any case of a common key is that key.
     assert!(
         codes(
@@ -350,6 +416,24 @@ fn conditions() {
 
 #[test]
 fn over_permission() {
+    // Everyone, with nothing narrowing the caller.
+    let public = |principal: &str, condition: &str| {
+        doc(&format!(
+            r#"    {{"Effect": "Allow", "Action": "oss:GetObject", "Resource": "acs:oss:*:1234567890123456:media/*",
+      "Principal": {principal}{condition}}}"#
+        ))
+    };
+    let m = expect(PolicyKind::Resource, &public("[\"*\"]", ""), "RC505", 5);
+    assert!(m.contains("public access"), "{m}");
+    let m = expect(PolicyKind::Resource, &public("[]", ""), "RC505", 5);
+    assert!(m.contains("empty `Principal` list"), "{m}");
+    let narrowed = public(
+        "[\"*\"]",
+        r#", "Condition": {"StringEquals": {"acs:SourceVpc": "vpc-1"}}"#,
+    );
+    assert!(!codes(PolicyKind::Resource, &narrowed).contains(&"RC505"));
+    let named = public("[\"1234567890123456\"]", "");
+    assert!(!codes(PolicyKind::Resource, &named).contains(&"RC505"));
     let m = id(
         &doc(r#"    {"Effect": "Allow", "Action": "*", "Resource": "*"}"#),
         "RC501",

@@ -123,16 +123,21 @@ pub(crate) mod rc301_resource_not_arn;
 pub(crate) mod rc302_malformed_arn;
 pub(crate) mod rc303_resource_service_mismatch;
 pub(crate) mod rc304_resource_type_mismatch;
+pub(crate) mod rc305_grant_never_applies;
 pub(crate) mod rc401_unknown_operator;
 pub(crate) mod rc402_invalid_condition_value;
 pub(crate) mod rc403_unknown_global_key;
 pub(crate) mod rc404_operator_key_type_mismatch;
 pub(crate) mod rc405_undocumented_operator;
 pub(crate) mod rc406_non_string_condition_value;
+pub(crate) mod rc407_invalid_condition_key;
+pub(crate) mod rc408_multiple_boolean_values;
+pub(crate) mod rc411_source_ip_without_vpc;
 pub(crate) mod rc501_allow_all;
 pub(crate) mod rc502_allow_with_not;
 pub(crate) mod rc503_privilege_escalation;
 pub(crate) mod rc504_service_wide_wildcard;
+pub(crate) mod rc505_public_access;
 pub(crate) mod rc601_duplicate_statement;
 pub(crate) mod rc602_redundant_action;
 pub(crate) mod rc603_redundant_resource;
@@ -231,16 +236,21 @@ registry! {
     rc302_malformed_arn::MalformedArn,
     rc303_resource_service_mismatch::ResourceServiceMismatch => rc303_resource_service_mismatch::check,
     rc304_resource_type_mismatch::ResourceTypeMismatch => rc304_resource_type_mismatch::check,
+    rc305_grant_never_applies::GrantNeverApplies => rc305_grant_never_applies::check,
     rc401_unknown_operator::UnknownOperator,
     rc402_invalid_condition_value::InvalidConditionValue,
     rc403_unknown_global_key::UnknownGlobalKey => rc403_unknown_global_key::check,
     rc404_operator_key_type_mismatch::OperatorKeyTypeMismatch => rc404_operator_key_type_mismatch::check,
     rc405_undocumented_operator::UndocumentedOperator => rc405_undocumented_operator::check,
     rc406_non_string_condition_value::NonStringConditionValue => rc406_non_string_condition_value::check,
+    rc407_invalid_condition_key::InvalidConditionKey,
+    rc408_multiple_boolean_values::MultipleBooleanValues,
+    rc411_source_ip_without_vpc::SourceIpWithoutVpc => rc411_source_ip_without_vpc::check,
     rc501_allow_all::AllowAll => rc501_allow_all::check,
     rc502_allow_with_not::AllowWithNot => rc502_allow_with_not::check,
     rc503_privilege_escalation::PrivilegeEscalation => rc503_privilege_escalation::check,
     rc504_service_wide_wildcard::ServiceWideWildcard => rc504_service_wide_wildcard::check,
+    rc505_public_access::PublicAccess => rc505_public_access::check,
     rc601_duplicate_statement::DuplicateStatement => rc601_duplicate_statement::check,
     rc602_redundant_action::RedundantAction => rc602_redundant_action::check,
     rc603_redundant_resource::RedundantResource => rc603_redundant_resource::check,
@@ -325,6 +335,8 @@ pub(crate) fn policy_error(e: &PolicyError) -> Diagnostic {
         K::InvalidConditionValue { .. } => {
             &rc402_invalid_condition_value::InvalidConditionValue::META
         }
+        K::InvalidConditionKey { .. } => &rc407_invalid_condition_key::InvalidConditionKey::META,
+        K::MultipleBooleans { .. } => &rc408_multiple_boolean_values::MultipleBooleanValues::META,
     };
     let help = match &e.kind {
         K::UnknownElement {
@@ -431,6 +443,39 @@ pub(crate) fn resource_pointer(s: &Statement, i: usize) -> String {
     } else {
         format!("{}/{key}/{i}", s.pointer)
     }
+}
+
+/// Condition keys that narrow from where, how or until when a statement
+/// applies: a grant conditioned on one of them is not open-ended (RC504).
+pub(crate) const RESTRICTING_KEYS: &[&str] = &[
+    "acs:SourceIp",
+    "acs:SourceVpc",
+    "acs:MFAPresent",
+    "acs:CurrentTime",
+    "acs:SecureTransport",
+];
+
+/// Condition keys that narrow who may use a resource-based grant: a grant
+/// to `*` conditioned on one of them is not public (RC505).
+pub(crate) const CALLER_KEYS: &[&str] = &[
+    "acs:SourceIp",
+    "acs:SourceVpc",
+    "acs:Service",
+    "acs:PrincipalARN",
+    "acs:PrincipalAccount",
+    "acs:AccessId",
+];
+
+/// Whether the statement's condition tests one of `keys`.
+pub(crate) fn conditioned_on(s: &Statement, keys: &[&str]) -> bool {
+    s.condition.as_ref().is_some_and(|c| {
+        c.clauses.iter().any(|clause| {
+            clause
+                .entries
+                .iter()
+                .any(|e| keys.iter().any(|k| k.eq_ignore_ascii_case(&e.key)))
+        })
+    })
 }
 
 /// True for a pattern of stars only (`*`, `**`): it matches everything.

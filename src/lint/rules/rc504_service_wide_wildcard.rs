@@ -4,7 +4,8 @@ rule! {
     /// ## What it does
     ///
     /// Reports an `Allow` of every action of a service (`imm:*`, `oss:*`) on
-    /// resource `*`.
+    /// resource `*`, unless a condition narrows it (source IP or VPC, MFA, a
+    /// time window, secure transport).
     ///
     /// ## Why is this bad?
     ///
@@ -32,7 +33,7 @@ rule! {
 }
 
 use super::rc501_allow_all::on_every_resource;
-use super::{Context, action_pointer, action_service, is_all};
+use super::{Context, RESTRICTING_KEYS, action_pointer, action_service, conditioned_on, is_all};
 use crate::lint::Diagnostic;
 use crate::policy::{Effect, PolicyKind};
 
@@ -41,7 +42,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         return;
     }
     for s in ctx.statements() {
-        if s.effect != Effect::Allow || s.action.negated || !on_every_resource(s, false) {
+        if s.effect != Effect::Allow
+            || s.action.negated
+            || !on_every_resource(s, false)
+            || conditioned_on(s, RESTRICTING_KEYS)
+        {
             continue;
         }
         for (i, p) in s.action.patterns.iter().enumerate() {
