@@ -13,7 +13,8 @@ use std::sync::Arc;
 use libfuzzer_sys::fuzz_target;
 use ramcheck::eval::{PolicySet, evaluate};
 use ramcheck::policy::{Policy, PolicyKind};
-use ramcheck::request::{Context, Principal, Request};
+use ramcheck::request::{Context, Request};
+use ramcheck::principal::Principal;
 
 fuzz_target!(|data: &[u8]| {
     let (doc, tail) = match data.iter().position(|&b| b == 0) {

@@ -2,6 +2,14 @@
 //! at a char boundary). `Wildcard::matches` must agree with a plain DP
 //! matcher over chars, for both case modes: `*` any run (also empty), `?`
 //! exactly one char, everything else literal; Insensitive = ASCII folding.
+//!
+//! The work bound too, on inputs of any size up to 64 KiB: the steps that
+//! `Wildcard::matches_counting_steps` (cfg(fuzzing) only) counts must stay
+//! within the bound of the unit test `bound` in src/wildcard.rs,
+//! `2*(input.len()+1)*words + 3*pattern.len() + input.len()`, words =
+//! max(1, ceil(longest segment between `*`, in chars / 64)). A short input
+//! is also checked repeated up to 16 KiB, so that a hostile pattern meets
+//! a long input without libFuzzer having to grow one.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -21,6 +29,17 @@ fuzz_target!(|data: &[u8]| {
             text.split_at(mid)
         }
     };
+    if pattern.len() > MAX_BOUND_LEN || input.len() > MAX_BOUND_LEN {
+        return;
+    }
+    for case in [Case::Sensitive, Case::Insensitive] {
+        let wildcard = Wildcard::new(pattern, case);
+        check_bound(&wildcard, pattern, case, input);
+        if !input.is_empty() && input.len() <= MAX_REPEATED_LEN / 2 {
+            let long = input.repeat(MAX_REPEATED_LEN / input.len());
+            check_bound(&wildcard, pattern, case, &long);
+        }
+    }
     // Keep the O(n*m) reference cheap.
     if pattern.len() > 512 || input.len() > 2048 {
         return;
@@ -40,6 +59,49 @@ fuzz_target!(|data: &[u8]| {
     let want = reference(pattern, &lower, Case::Insensitive);
     assert_eq!(got, want, "matches_lowercase({pattern:?}, {lower:?})");
 });
+
+/// Pattern and input sizes (bytes) up to which the work bound is checked.
+const MAX_BOUND_LEN: usize = 64 * 1024;
+/// A short input is also checked repeated up to this many bytes.
+const MAX_REPEATED_LEN: usize = 16 * 1024;
+
+/// `matches_counting_steps` answers as `matches` does, within the bound.
+fn check_bound(wildcard: &Wildcard, pattern: &str, case: Case, input: &str) {
+    let (matched, steps) = wildcard.matches_counting_steps(input);
+    assert_eq!(
+        matched,
+        wildcard.matches(input),
+        "matches_counting_steps and matches disagree: {:?} ({case:?}) on {:?} ({} bytes)",
+        short(pattern),
+        short(input),
+        input.len()
+    );
+    let limit = bound(pattern, input);
+    assert!(
+        steps <= limit,
+        "{:?} ({case:?}, {} bytes) took {steps} steps on {:?} ({} bytes), bound {limit}",
+        short(pattern),
+        pattern.len(),
+        short(input),
+        input.len()
+    );
+}
+
+/// The first 200 characters, for messages about long inputs.
+fn short(s: &str) -> &str {
+    s.char_indices().nth(200).map_or(s, |(i, _)| &s[..i])
+}
+
+/// The bound of the unit test `bound` in src/wildcard.rs.
+fn bound(pattern: &str, input: &str) -> usize {
+    let longest = pattern
+        .split('*')
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0);
+    let words = longest.div_ceil(64).max(1);
+    2 * (input.len() + 1) * words + 3 * pattern.len() + input.len()
+}
 
 fn reference(pattern: &str, input: &str, case: Case) -> bool {
     let p: Vec<char> = pattern.chars().collect();
