@@ -2,7 +2,7 @@
 //! action and resource that must be allowed, and back to the error bodies a
 //! client of the API expects.
 //!
-//! Parameter checks follow the catalogue (`data/imm-catalog.json`), and
+//! Parameter checks follow the catalogue (`data/services/imm.json`), and
 //! error codes follow IMM's documented error handling: `Missing{Name}`
 //! ("{Name} is mandatory for this action.") and `Invalid{Name}`, both HTTP
 //! 400, and the gateway's `InvalidAction.NotFound` (404) for an unknown

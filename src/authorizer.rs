@@ -590,10 +590,10 @@ impl SharedAuthorizer {
         Ok(SharedAuthorizer::new(Authorizer::from_store(dir)?))
     }
 
-    /// The authorizer in force; hold the guard for the duration of a
+    /// The authorizer in force; hold the snapshot for the duration of a
     /// request so that one request sees one store.
-    pub fn current(&self) -> Guard<Arc<Authorizer>> {
-        self.current.load()
+    pub fn current(&self) -> Snapshot {
+        Snapshot(self.current.load())
     }
 
     /// Replaces the store with `dir`'s, or keeps the old one on error.
@@ -606,6 +606,21 @@ impl SharedAuthorizer {
     /// Replaces the store with an already compiled one.
     pub fn replace(&self, authorizer: Authorizer) {
         self.current.store(Arc::new(authorizer));
+    }
+}
+
+/// The [`Authorizer`] that was in force when [`SharedAuthorizer::current`]
+/// was called. It dereferences to the authorizer and keeps that store alive
+/// while it is held, even if a reload replaces it meanwhile; holding it is
+/// cheap (no allocation, no lock), but drop it at the end of the request so
+/// the replaced store can be freed.
+pub struct Snapshot(Guard<Arc<Authorizer>>);
+
+impl std::ops::Deref for Snapshot {
+    type Target = Authorizer;
+
+    fn deref(&self) -> &Authorizer {
+        &self.0
     }
 }
 

@@ -1,16 +1,19 @@
 //! ramcheck: strict parsing, evaluation and explanation of Alibaba Cloud
 //! RAM policies.
 //!
-//! The modules follow the data flow: [`json`] (strict JSON with spans) →
-//! [`policy`] (the typed model, its patterns compiled by [`wildcard`] and its
-//! conditions by [`condition`]) → [`eval`] (the decision and why), fed by a
-//! [`request::Request`] and a [`eval::PolicySet`] gathered from a
-//! [`store::Store`]. [`can_i`] is the `ramcheck can-i` command built on them,
-//! and [`catalog`] describes IMM's actions, resource types and API
-//! parameters; [`generate`] writes least-privilege policies from intents
-//! or ActionTrail events and proves them with the evaluator. The rules
-//! implemented are those of docs/semantics.md; the README lists
-//! the decided ones.
+//! The modules follow the data flow:
+//!
+//! | stage | modules |
+//! |---|---|
+//! | reading input | [`input`] (size-capped reads), [`json`] (strict JSON with the line and column of every element) |
+//! | the policy model | [`policy`] (documents, statements, kinds), [`wildcard`] (RAM's `*`/`?` patterns, linear time), [`arn`] (resource names and the catalogue's ARN templates), [`condition`] (operators and clauses), [`values`] (typed values and the common condition keys) |
+//! | the request | [`principal`] (who asks), [`request`] (action, resource, context) |
+//! | deciding | [`eval`] (the evaluation steps, the decision and why), [`store`] (principals and their policies, from a directory), [`authorizer`] (the store compiled for a gateway, and its hot-swappable [`authorizer::SharedAuthorizer`]) |
+//! | knowing the services | [`catalog`] (every RAM code, and per service its actions, resource types and API parameters), [`api_call`] (an API call's parameters to the RAM action and resource it needs) |
+//! | beside the evaluator | [`lint`] (pre-deploy checks with stable codes), [`generate`] (least-privilege policies from intents or ActionTrail, proven with the evaluator) |
+//! | the command line | [`can_i`] (`ramcheck can-i`), [`terminal`] (text safe to print), [`http`] (HTTP serving with limits against hostile clients; feature `serve`) |
+//!
+//! The rules implemented are those of docs/semantics.md.
 //!
 //! ```
 //! use ramcheck::eval::{evaluate, Decision, PolicySet};
@@ -65,3 +68,21 @@ pub(crate) mod suggest;
 pub mod terminal;
 pub mod values;
 pub mod wildcard;
+
+// The README's and the docs' Rust snippets compile and run as doctests, so
+// they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../docs/semantics.md")]
+struct SemanticsDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../docs/lint.md")]
+struct LintDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../docs/generate.md")]
+struct GenerateDoctests;
+#[cfg(doctest)]
+#[doc = include_str!("../docs/catalog.md")]
+struct CatalogDoctests;
