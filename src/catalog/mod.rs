@@ -293,6 +293,10 @@ pub struct ResourceType {
     /// Resources".
     #[serde(rename = "arn")]
     pub arn_template: String,
+    /// Placeholders whose values are paths of several `/`-separated
+    /// segments (`ObjectPath`); every other placeholder is one segment.
+    #[serde(default, rename = "path_placeholders")]
+    pub paths: Vec<String>,
     /// Our own remark, where one is needed.
     #[serde(default)]
     pub note: Option<String>,
@@ -632,11 +636,17 @@ impl Service {
         if self.source.is_empty() {
             return Err("no source".into());
         }
-        for (i, t) in self.resource_types.iter_mut().enumerate() {
+        for t in &mut self.resource_types {
             check_template(&t.arn_template)
                 .map_err(|e| format!("resource type {}: {e}", t.name))?;
-            t.template = Template::parse(&t.arn_template);
-            let _ = i;
+            t.template = Template::with_paths(&t.arn_template, &t.paths);
+            if let Some(p) = t
+                .paths
+                .iter()
+                .find(|p| !t.template.placeholders().any(|n| n == *p))
+            {
+                return Err(format!("resource type {}: no placeholder {p}", t.name));
+            }
         }
         for (i, t) in self.resource_types.iter().enumerate() {
             if self.resource_types[..i]
@@ -698,7 +708,7 @@ impl Service {
                     r.arn_template = t.arn_template.clone();
                 }
                 check_template(&r.arn_template).map_err(|e| format!("action {name}: {e}"))?;
-                r.template = Template::parse(&r.arn_template);
+                r.template = Template::with_paths(&r.arn_template, &t.paths);
             }
             for key in &action.condition_keys {
                 if !self
