@@ -1009,7 +1009,7 @@ mod tests {
         assert!(c.service("IMM").is_some());
         assert!(c.service("nosuchservice").is_none());
         assert!(c.code("OSS").is_some());
-        assert!(c.code("adam").is_none());
+        assert!(c.code("nosuchcode").is_none());
         assert_eq!(c.suggest_code("osss"), Some("oss"));
         assert_eq!(
             c.action("IMM:attachossbucket").unwrap().name,
