@@ -942,3 +942,33 @@ fn readme_installs_before_the_first_bare_command() {
         );
     }
 }
+
+/// Every `ramcheck` command of docs/ci.md is one the command line accepts:
+/// run from the repository root (where `policies/` is), none is a usage
+/// error. (What the commands find is tested elsewhere; `.ci/action-check`
+/// and `.ci/pre-commit-check` run the action and the hooks.)
+#[test]
+fn ci_recipes_are_valid_command_lines() {
+    let text = fs::read_to_string(root().join("docs/ci.md")).unwrap();
+    let mut checked = 0;
+    let mut in_block = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_block = !in_block;
+            continue;
+        }
+        let Some(at) = line.find("ramcheck lint").filter(|_| in_block) else {
+            continue;
+        };
+        let command = line[at..].split(['|', '>', '`']).next().unwrap();
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let o = ramcheck_with(root(), &args, b"", &[]);
+        assert!(
+            !stderr(&o).contains("Usage:"),
+            "docs/ci.md: `{command}` is not a valid command line: {}",
+            stderr(&o)
+        );
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} commands found in docs/ci.md");
+}
