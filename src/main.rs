@@ -371,8 +371,8 @@ fn main() -> ExitCode {
 }
 
 /// Parses the command line. clap's own messages (usage errors, `--help`)
-/// follow `--color`; a usage error with `--format json` also prints the
-/// JSON error object on stdout, as every other error does.
+/// follow `--color`; a usage error with `--format json|sarif|github` also
+/// prints the error in that format on stdout, as every other error does.
 fn parse(argv: Vec<OsString>) -> Result<Cli, u8> {
     let color = match flag_value(&argv, "--color").as_deref() {
         Some("always") => clap::ColorChoice::Always,
@@ -388,15 +388,15 @@ fn parse(argv: Vec<OsString>) -> Result<Cli, u8> {
         Err(e) => {
             let _ = e.print();
             let code = u8::try_from(e.exit_code()).unwrap_or(exit::ERROR);
-            if e.use_stderr() && flag_value(&argv, "--format").as_deref() == Some("json") {
+            let format = ErrorFormat::named(flag_value(&argv, "--format").as_deref());
+            if e.use_stderr() && format != ErrorFormat::Text {
                 let text = e.render().to_string();
                 let message = text
                     .lines()
                     .next()
                     .unwrap_or_default()
                     .trim_start_matches("error: ");
-                let mut out = Output::default();
-                out.stdout(&ErrorReport::new("usage", message).to_json_text());
+                Output::default().machine_error(&ErrorReport::new("usage", message), format);
             }
             Err(code)
         }
@@ -430,6 +430,18 @@ enum ErrorFormat {
     Json,
     Sarif,
     Github,
+}
+
+impl ErrorFormat {
+    /// The error format of a `--format` value (text for none or another).
+    fn named(format: Option<&str>) -> ErrorFormat {
+        match format {
+            Some("json") => ErrorFormat::Json,
+            Some("sarif") => ErrorFormat::Sarif,
+            Some("github") => ErrorFormat::Github,
+            _ => ErrorFormat::Text,
+        }
+    }
 }
 
 /// Where a command's text goes. A write that fails is remembered: a reader
@@ -471,15 +483,20 @@ impl Output {
     fn fail(&mut self, error: &dyn Coded, format: ErrorFormat) -> u8 {
         let report = error.report();
         self.note(&format!("error: {}", report.message));
+        self.machine_error(&report, format);
+        exit::ERROR
+    }
+
+    /// The error on stdout in `format` (nothing for text).
+    fn machine_error(&mut self, report: &ErrorReport, format: ErrorFormat) {
         match format {
             ErrorFormat::Text => {}
             ErrorFormat::Json => self.stdout(&report.to_json_text()),
             ErrorFormat::Sarif => {
-                self.stdout(&format!("{:#}\n", lint::render::sarif_failure(&report)))
+                self.stdout(&format!("{:#}\n", lint::render::sarif_failure(report)))
             }
-            ErrorFormat::Github => self.stdout(&lint::render::github_failure(&report)),
+            ErrorFormat::Github => self.stdout(&lint::render::github_failure(report)),
         }
-        exit::ERROR
     }
 
     fn exit(self, code: u8) -> ExitCode {
@@ -647,16 +664,11 @@ fn rules(args: RulesArgs, out: &mut Output) -> u8 {
     let text = match (&args.code, args.format) {
         (None, Format::Text) => lint::render::rules_list_wrapped(stdout_width()),
         (None, Format::Json) => format!("{:#}\n", lint::render::rules_json()),
-        (Some(code), format) => match lint::rules::code_of(code) {
-            Ok(code) => {
-                let Some(meta) = lint::rule(code) else {
-                    return exit::ERROR;
-                };
-                match format {
-                    Format::Text => lint::render::rule_doc(meta),
-                    Format::Json => format!("{:#}\n", lint::render::rule_json(meta)),
-                }
-            }
+        (Some(code), format) => match lint::rules::resolve(code) {
+            Ok(meta) => match format {
+                Format::Text => lint::render::rule_doc(meta),
+                Format::Json => format!("{:#}\n", lint::render::rule_json(meta)),
+            },
             Err(e) => return out.fail(&e, errors),
         },
     };

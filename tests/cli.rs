@@ -178,6 +178,13 @@ fn json_errors_on_stdout_with_code_and_place() {
     assert_eq!(status(&o), 2);
     assert_eq!(json_of(&o)["error"]["code"], "usage");
     assert!(stderr(&o).contains("--bogus"));
+    let o = ramcheck(&["lint", "--bogus", "--format", "sarif"]);
+    let invocation = &json_of(&o)["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert_eq!(
+        invocation["toolExecutionNotifications"][0]["descriptor"]["id"],
+        "usage"
+    );
     let o = ramcheck(&["rules", "unknown-actoin", "--format=json"]);
     assert_eq!(status(&o), 2);
     let error = &json_of(&o)["error"];

@@ -283,7 +283,13 @@ pub struct UnknownRule {
 /// case, e.g. `rc203`, or a name, e.g. `unknown-action`), so that names
 /// are accepted wherever codes are.
 pub fn code_of(code_or_name: &str) -> Result<&'static str, UnknownRule> {
-    rule(code_or_name).map(|m| m.code).ok_or_else(|| {
+    resolve(code_or_name).map(|m| m.code)
+}
+
+/// The rule named by `code_or_name` (see [`code_of`]), or why there is
+/// none, with the closest code or name.
+pub fn resolve(code_or_name: &str) -> Result<&'static RuleMeta, UnknownRule> {
+    rule(code_or_name).ok_or_else(|| {
         let candidates = RULES.iter().flat_map(|r| [r.meta.code, r.meta.name]);
         UnknownRule {
             given: code_or_name.to_string(),
