@@ -713,6 +713,23 @@ fn batch_answers_every_line() {
             .all(|a| a["error"]["code"] == "store-not-found"),
         "{answers:?}"
     );
+    // A bad --context would fail every line: the batch does not start.
+    let o = ramcheck_with(
+        &dir,
+        &[
+            "can-i",
+            "--batch",
+            "-",
+            "--context",
+            "acs:SourceIp=nope",
+            "--format",
+            "json",
+        ],
+        b"{\"action\": \"imm:GetProject\", \"resource\": \"*\"}\n",
+        &[],
+    );
+    assert_eq!(status(&o), 2);
+    assert_eq!(json_of(&o)["error"]["code"], "invalid-request");
     // Batch mode conflicts with a single question.
     let o = ramcheck(&["can-i", "imm:GetProject", "*", "--batch", "-"]);
     assert_eq!(status(&o), 2);

@@ -69,6 +69,10 @@ pub enum BatchError {
     /// The answers cannot be written (the reader went away, a full disk).
     #[error("cannot write an answer: {0}")]
     Write(#[source] std::io::Error),
+    /// A `--context` entry of the command line is invalid: every line
+    /// would fail, so the batch does not start.
+    #[error(transparent)]
+    Context(#[from] crate::request::RequestError),
 }
 
 impl Coded for BatchError {
@@ -76,6 +80,7 @@ impl Coded for BatchError {
         match self {
             BatchError::Read(e) => e.report(),
             BatchError::Write(_) => ErrorReport::new("output-failed", self.to_string()),
+            BatchError::Context(e) => QueryError::from(e.clone()).report(),
         }
     }
 }
@@ -97,6 +102,10 @@ pub fn run(
     reader: &mut dyn BufRead,
     writer: &mut dyn Write,
 ) -> Result<Summary, BatchError> {
+    let mut context = Context::new();
+    for entry in &defaults.context {
+        context.insert_pair(entry)?;
+    }
     let mut summary = Summary::default();
     let mut number: u32 = 0;
     loop {
@@ -122,7 +131,7 @@ pub fn run(
                 if bytes.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                answer_line(asker, defaults, &bytes)
+                answer_line(asker, defaults.principal.as_deref(), &context, &bytes)
             }
         };
         let mut out = Map::new();
@@ -176,7 +185,8 @@ fn invalid(message: impl Into<String>, column: Option<u32>) -> ErrorReport {
 /// the query is invalid, so that the error can be matched to it.
 fn answer_line(
     asker: &Asker,
-    defaults: &Defaults,
+    principal: Option<&str>,
+    context: &Context,
     bytes: &[u8],
 ) -> (Option<JsonValue>, Result<super::Answer, ErrorReport>) {
     let node = match json::parse_bytes(bytes) {
@@ -208,23 +218,15 @@ fn answer_line(
         .find(|m| m.key == "id")
         .and_then(|m| scalar_json(&m.value));
     let result = query(members).and_then(|q| {
-        let mut context = Context::new();
-        let add = |context: &mut Context, key: &str, value: &str| {
-            context
-                .insert(key, value)
-                .map_err(|e| QueryError::from(e).report())
-        };
-        for entry in &defaults.context {
-            context
-                .insert_pair(entry)
-                .map_err(|e| QueryError::from(e).report())?;
-        }
+        let mut context = context.clone();
         for (key, values) in &q.context {
             for value in values {
-                add(&mut context, key, value)?;
+                context
+                    .insert(key, value)
+                    .map_err(|e| QueryError::from(e).report())?;
             }
         }
-        let principal = q.principal.or(defaults.principal.as_deref());
+        let principal = q.principal.or(principal);
         asker
             .ask(q.action, q.resource, principal, context, None)
             .map_err(|e| e.report())
