@@ -244,6 +244,10 @@ struct LintArgs {
     /// (for pre-commit, which names every changed file).
     #[arg(long)]
     force_exclude: bool,
+    /// The file that standard input (-) stands for: its name in findings, and the
+    /// path matched against the configuration (kind, ignore, exclude).
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
     /// Lint the RAM policies of a Terraform plan (`terraform show -json` output;
     /// - reads standard input).
     #[arg(long, value_name = "FILE")]
@@ -619,6 +623,7 @@ fn run_lint(args: LintArgs, color: ColorArg, out: &mut Output) -> u8 {
         config: args.config,
         isolated: args.isolated,
         force_exclude: args.force_exclude,
+        stdin_filename: args.stdin_filename,
         terraform_plan: args.terraform_plan,
     };
     let threshold = match args.fail_on {

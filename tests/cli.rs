@@ -102,6 +102,30 @@ fn dash_reads_standard_input() {
     let o = ramcheck_with(dir, &["generate", "--from", "-"], b"{\"action\": 3}", &[]);
     assert_eq!(status(&o), 2);
     assert!(stderr(&o).contains("<stdin>"), "{}", stderr(&o));
+    // --stdin-filename: named so, and the configuration's paths apply.
+    let scratch_dir = scratch("stdin-filename");
+    let dir_s = scratch_dir.as_path();
+    fs::write(
+        dir_s.join("ramcheck.toml"),
+        "exclude = [\"skip.json\"]\n[[overrides]]\npaths = [\"quiet/*.json\"]\nignore = [\"unknown-action\"]\n",
+    )
+    .unwrap();
+    let lint = ["lint", "-", "--format", "json", "--fail-on", "never"];
+    let o = ramcheck_with(dir_s, &lint, TYPO.as_bytes(), &[]);
+    assert_eq!(codes(&o), ["RC203"]);
+    assert_eq!(json_of(&o)["findings"][0]["file"], "<stdin>");
+    let mut named = lint.to_vec();
+    named.extend(["--stdin-filename", "quiet/p.json"]);
+    let o = ramcheck_with(dir_s, &named, TYPO.as_bytes(), &[]);
+    assert_eq!(codes(&o), Vec::<String>::new(), "the override applies");
+    let mut named = lint.to_vec();
+    named.extend(["--stdin-filename", "x/p.json"]);
+    let o = ramcheck_with(dir_s, &named, TYPO.as_bytes(), &[]);
+    assert_eq!(json_of(&o)["findings"][0]["file"], "x/p.json");
+    let mut skipped = lint.to_vec();
+    skipped.extend(["--stdin-filename", "skip.json", "--force-exclude"]);
+    let o = ramcheck_with(dir_s, &skipped, b"not json", &[]);
+    assert_eq!(json_of(&o)["summary"]["documents"], 0);
     // lint --terraform-plan -
     let plan = fs::read(root().join("tests/fixtures/lint/plan.json")).unwrap();
     let args = [

@@ -285,6 +285,9 @@ pub struct Options {
     /// `--force-exclude`: the configuration's `exclude` applies to files named
     /// on the command line too.
     pub force_exclude: bool,
+    /// `--stdin-filename`: the file standard input (`-`) stands for, which
+    /// names it in findings and is matched against the configuration.
+    pub stdin_filename: Option<PathBuf>,
 }
 
 impl Options {
@@ -527,12 +530,21 @@ pub fn lint_paths(args: &[String], options: &Options) -> Result<Report, LintErro
     let files = expand_paths(args, &options.config, options.force_exclude)?;
     let mut report = Report::default();
     for file in files {
+        // Standard input is linted as the file it stands for, if named.
+        let (name, config_path) = match &options.stdin_filename {
+            Some(as_file) if crate::input::is_stdin(&file) => {
+                if options.force_exclude && options.config.excludes(as_file) {
+                    continue;
+                }
+                (as_file.display().to_string(), as_file.clone())
+            }
+            _ => (crate::input::display_name(&file), file.clone()),
+        };
         let bytes =
             crate::input::read_limited(&file, crate::input::MAX_POLICY_BYTES, "a policy document")?;
-        let name = crate::input::display_name(&file);
         report
             .documents
-            .push(lint_document(&name, &file, &bytes, options));
+            .push(lint_document(&name, &config_path, &bytes, options));
     }
     Ok(report)
 }
@@ -553,6 +565,8 @@ pub struct Invocation {
     pub isolated: bool,
     /// `--force-exclude`: see [`expand_paths`].
     pub force_exclude: bool,
+    /// `--stdin-filename`: see [`Options::stdin_filename`].
+    pub stdin_filename: Option<PathBuf>,
     /// `--terraform-plan`: a `terraform show -json` plan whose policy documents
     /// are linted too.
     pub terraform_plan: Option<PathBuf>,
@@ -576,6 +590,7 @@ pub fn run(invocation: &Invocation) -> Result<Report, LintError> {
         ignore,
         config,
         force_exclude: invocation.force_exclude,
+        stdin_filename: invocation.stdin_filename.clone(),
     };
     let mut report = if invocation.paths.is_empty() {
         options.validate()?;
