@@ -85,6 +85,34 @@ enum Command {
     ///       --since 2025-01-01T00:00:00Z --explain --output media-worker.json
     #[command(verbatim_doc_comment)]
     Generate(Box<GenerateArgs>),
+    /// Show what the built-in catalogue knows: every RAM code, one service's
+    /// resource types, condition keys and actions, one action, or the
+    /// actions a pattern covers. Every fact names its source.
+    ///
+    /// Exit status: 0 answered; 2 unknown code or action, or a malformed
+    /// query.
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck catalog
+    ///
+    ///   ramcheck catalog oss
+    ///
+    ///   ramcheck catalog imm:AttachOSSBucket
+    ///
+    ///   ramcheck catalog 'oss:Get*' --format json
+    #[command(verbatim_doc_comment)]
+    Catalog(CatalogArgs),
+}
+
+#[derive(clap::Args)]
+struct CatalogArgs {
+    /// A RAM code (oss), a code pattern (yundun*), an action
+    /// (imm:AttachOSSBucket) or an action pattern (oss:Get*).
+    query: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(clap::Args)]
@@ -261,6 +289,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => run_lint(args, &mut out),
         Command::Rules(args) => rules(args, &mut out),
         Command::Generate(args) => run_generate(*args, &mut out),
+        Command::Catalog(args) => catalog(args, &mut out),
     };
     out.exit(code)
 }
@@ -407,6 +436,20 @@ fn rules(args: RulesArgs, out: &mut Output) -> u8 {
             }
             None => out.error(&format!("unknown rule {code:?} (see `ramcheck rules`)")),
         },
+    }
+}
+
+fn catalog(args: CatalogArgs, out: &mut Output) -> u8 {
+    let catalog = ramcheck::catalog::Catalog::builtin();
+    match ramcheck::catalog::query::lookup(catalog, args.query.as_deref()) {
+        Ok(answer) => {
+            match args.format {
+                Format::Text => out.stdout(&answer.to_text(catalog)),
+                Format::Json => out.stdout(&format!("{:#}\n", answer.to_json(catalog))),
+            }
+            0
+        }
+        Err(e) => out.error(&e.to_string()),
     }
 }
 

@@ -19,6 +19,7 @@
 //! catalogue cannot tell a missing row from a typo there.
 
 mod data;
+pub mod query;
 
 use std::collections::HashMap;
 use std::fmt;
