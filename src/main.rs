@@ -268,6 +268,10 @@ struct CanIArgs {
     /// Show the deciding statements, the closest misses and the failing parts.
     #[arg(long)]
     explain: bool,
+    /// Treat a probable typo (an action its service does not list, a context key
+    /// no service defines, a resource of the wrong type) as an error: exit 2.
+    #[arg(long)]
+    strict: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -473,7 +477,16 @@ fn can_i(args: CanIArgs, out: &mut Output) -> u8 {
         context: args.context,
     };
     match can_i::answer(&query) {
+        Ok(answer) if args.strict && !answer.warnings.is_empty() => {
+            for w in &answer.warnings {
+                out.note(&format!("error: {} (--strict)", w.message));
+            }
+            EXIT_ERROR
+        }
         Ok(answer) => {
+            for w in &answer.warnings {
+                out.note(&format!("warning: {}", w.message));
+            }
             match args.format {
                 Format::Text => out.stdout(&answer.to_text(args.explain)),
                 Format::Json => out.stdout(&format!("{:#}\n", answer.to_json())),

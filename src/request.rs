@@ -9,8 +9,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::arn::{self, Arn, ArnError, Part};
+use crate::catalog::Catalog;
 use crate::principal::{Principal, PrincipalError};
-use crate::values::{ValueType, common_key_type, parse_address, parse_bool, parse_date};
+use crate::values::{Decimal, ValueType, parse_address, parse_bool, parse_date};
 
 /// Why a request cannot be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -124,14 +125,16 @@ impl Context {
         Self::default()
     }
 
-    /// Adds a value, checking the type of the common keys.
+    /// Adds a value, checking it against the key's type: RAM's common keys
+    /// and the catalogued services' own keys are typed; other keys are text.
     pub fn insert(&mut self, key: &str, value: &str) -> Result<(), RequestError> {
-        if let Some((value_type, multi)) = common_key_type(key) {
+        if let Some((value_type, multi)) = Catalog::builtin().key_type(key) {
             let ok = match value_type {
                 ValueType::Ip => value.parse::<IpAddr>().is_ok(),
                 ValueType::Boolean => parse_bool(value).is_ok(),
                 ValueType::Date => parse_date(value).is_ok(),
-                _ => true,
+                ValueType::Number => value.parse::<Decimal>().is_ok(),
+                ValueType::String | ValueType::Presence => true,
             };
             if !ok {
                 return Err(RequestError::InvalidContextValue {
@@ -335,6 +338,21 @@ fn validate_request_action(action: &str) -> Result<(), RequestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_keys_are_typed_by_the_catalogue() {
+        let mut c = Context::new();
+        assert!(matches!(
+            c.insert("ecs:PasswordCustomized", "maybe"),
+            Err(RequestError::InvalidContextValue {
+                expected: ValueType::Boolean,
+                ..
+            })
+        ));
+        c.insert("ECS:PasswordCustomized", "true").unwrap();
+        // Keys nobody documents are text.
+        c.insert("imm:Whatever", "maybe").unwrap();
+    }
 
     #[test]
     fn common_keys_are_type_checked() {

@@ -898,6 +898,18 @@ impl Catalog {
         self.service(code)?.action(name)
     }
 
+    /// The type of a condition key and whether a request may carry several
+    /// values: RAM's common keys first, then the key's service's own
+    /// (`oss:Prefix`), case-insensitively. `None` for a key nobody
+    /// documents, which is then compared as text.
+    pub fn key_type(&self, key: &str) -> Option<(ValueType, bool)> {
+        crate::values::common_key_type(key).or_else(|| {
+            let (code, _) = key.split_once(':')?;
+            let k = self.service(code)?.condition_key(key)?;
+            Some((k.kind.value_type(), k.multi))
+        })
+    }
+
     /// Did-you-mean for an action that matched nothing, within its
     /// service.
     pub fn suggest_action(&self, query: &str) -> Option<&ActionInfo> {

@@ -132,6 +132,7 @@ pub(crate) mod rc405_undocumented_operator;
 pub(crate) mod rc406_non_string_condition_value;
 pub(crate) mod rc407_invalid_condition_key;
 pub(crate) mod rc408_multiple_boolean_values;
+pub(crate) mod rc409_unknown_service_key;
 pub(crate) mod rc411_source_ip_without_vpc;
 pub(crate) mod rc501_allow_all;
 pub(crate) mod rc502_allow_with_not;
@@ -245,6 +246,7 @@ registry! {
     rc406_non_string_condition_value::NonStringConditionValue => rc406_non_string_condition_value::check,
     rc407_invalid_condition_key::InvalidConditionKey,
     rc408_multiple_boolean_values::MultipleBooleanValues,
+    rc409_unknown_service_key::UnknownServiceKey => rc409_unknown_service_key::check,
     rc411_source_ip_without_vpc::SourceIpWithoutVpc => rc411_source_ip_without_vpc::check,
     rc501_allow_all::AllowAll => rc501_allow_all::check,
     rc502_allow_with_not::AllowWithNot => rc502_allow_with_not::check,
