@@ -41,6 +41,8 @@ pub struct Query {
     pub resource_policy: Option<PathBuf>,
     /// `KEY=VALUE` entries; a repeated key gives a multi-valued key.
     pub context: Vec<String>,
+    /// `--session-name`: asks as a session of the role `principal` names.
+    pub session_name: Option<String>,
     /// An IMM API call to check instead of `action` and `resource`.
     pub api: Option<ApiQuery>,
 }
@@ -202,7 +204,17 @@ pub fn answer(query: &Query) -> Result<Answer, QueryError> {
     for entry in &query.context {
         context.insert_pair(entry)?;
     }
-    let (principal, mut policies, store) = match &query.principal {
+    let session_spec = match (&query.principal, &query.session_name) {
+        (Some(spec), Some(session)) => Some(session_of(spec, session)?),
+        (None, Some(_)) => {
+            return Err(QueryError::Usage(
+                "--session-name needs --as role/<name>".into(),
+            ));
+        }
+        _ => None,
+    };
+    let (principal, mut policies, store) = match session_spec.as_ref().or(query.principal.as_ref())
+    {
         Some(spec) => {
             let store = Store::load(&query.store)?;
             let principal = Principal::parse(spec, store.account_id()).map_err(StoreError::from)?;
@@ -291,6 +303,22 @@ pub fn answer(query: &Query) -> Result<Answer, QueryError> {
         }
     }
     last.ok_or_else(|| QueryError::Usage("the API call needs no resource to authorize".into()))
+}
+
+/// `role/<name>` (or its ARN) with a session name: that role's session,
+/// `assumed-role/<name>/<session>`.
+fn session_of(spec: &str, session: &str) -> Result<String, QueryError> {
+    if let Some(role) = spec.strip_prefix("role/") {
+        return Ok(format!("assumed-role/{role}/{session}"));
+    }
+    if let Some((head, role)) = spec.split_once(":role/")
+        && head.starts_with("acs:ram::")
+    {
+        return Ok(format!("{head}:assumed-role/{role}/{session}"));
+    }
+    Err(QueryError::Usage(format!(
+        "--session-name needs --as role/<name>, not {spec:?}"
+    )))
 }
 
 fn api_call(q: &ApiQuery, store: Option<&Store>) -> Result<ApiCall, QueryError> {

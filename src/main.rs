@@ -244,9 +244,13 @@ struct CanIArgs {
     /// The account that owns the resource (with --api; defaults to the store's).
     #[arg(long, value_name = "ACCOUNT", requires = "api")]
     account: Option<String>,
-    /// user/<name> or role/<name> from the store (an ARN acs:ram::<account>:user/<name> works too).
+    /// user/<name>, role/<name> or assumed-role/<role>/<session> from the store (ARN forms
+    /// work too), or service/<name>.aliyuncs.com.
     #[arg(long = "as", value_name = "PRINCIPAL")]
     principal: Option<String>,
+    /// Ask as a session of the role given with --as (assumed-role/<role>/<session>).
+    #[arg(long, value_name = "NAME", requires = "principal")]
+    session_name: Option<String>,
     /// Principal store: principals.json and <PolicyName>.json files. Read only with --as.
     #[arg(long, value_name = "DIR", default_value = "./policies")]
     store: PathBuf,
@@ -475,6 +479,7 @@ fn can_i(args: CanIArgs, out: &mut Output) -> u8 {
         control_policies: args.control_policies,
         resource_policy: args.resource_policy,
         context: args.context,
+        session_name: args.session_name,
     };
     match can_i::answer(&query) {
         Ok(answer) if args.strict && !answer.warnings.is_empty() => {

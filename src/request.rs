@@ -60,6 +60,22 @@ pub enum RequestError {
     /// The principal does not follow RAM's grammar.
     #[error(transparent)]
     InvalidPrincipal(#[from] PrincipalError),
+    /// A context value that RAM takes from the caller, given otherwise
+    /// (docs/semantics.md, "Request context RAM fills"): never believed.
+    #[error(
+        "context key {key} is set by RAM from the caller: {principal} gives {derived:?}, \
+         not {given:?}"
+    )]
+    ContradictsPrincipal {
+        /// The key.
+        key: &'static str,
+        /// The value given.
+        given: String,
+        /// The value RAM would set.
+        derived: String,
+        /// The caller.
+        principal: String,
+    },
 }
 
 /// One value of a context key, with the typed readings the condition
@@ -241,6 +257,25 @@ impl Request {
             resource: resource.to_string(),
             reason,
         })?;
+        if let Some(derived) = principal.principal_arn() {
+            const KEY: &str = "acs:PrincipalARN";
+            match context.get(KEY) {
+                [] => context.insert(KEY, &derived)?,
+                [given] if given.as_str() == derived => {}
+                given => {
+                    return Err(RequestError::ContradictsPrincipal {
+                        key: KEY,
+                        given: given
+                            .iter()
+                            .map(ContextValue::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        derived,
+                        principal: principal.to_string(),
+                    });
+                }
+            }
+        }
         if !context.contains("acs:CurrentTime") {
             let now = OffsetDateTime::now_utc()
                 .format(&Rfc3339)
