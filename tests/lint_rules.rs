@@ -454,6 +454,51 @@ fn conditions() {
 }
 
 #[test]
+fn principals_that_never_match() {
+    let trust = |principal: &str| {
+        doc(&format!(
+            r#"    {{"Effect": "Allow", "Action": "sts:AssumeRole",
+      "Principal": {principal}}}"#
+        ))
+    };
+    let m = expect(
+        PolicyKind::Trust,
+        &trust(r#"{"RAM": ["user/deployer"]}"#),
+        "RC118",
+        5,
+    );
+    assert!(m.contains("`user/deployer`"), "{m}");
+    expect(
+        PolicyKind::Trust,
+        &trust(r#"{"Service": "ecs"}"#),
+        "RC118",
+        5,
+    );
+    expect(
+        PolicyKind::Trust,
+        &trust(r#"{"Federated": "corp-adfs"}"#),
+        "RC118",
+        5,
+    );
+    for fine in [
+        r#"{"RAM": ["acs:ram::1234567890123456:root", "1234567890123456", "acs:ram::123456789012****:user/x"]}"#,
+        r#"{"Service": ["ecs.aliyuncs.com", "5678901234567890@log.aliyuncs.com"]}"#,
+        r#"{"Federated": "acs:ram::1234567890123456:oidc-provider/ack-rrsa-c5e1"}"#,
+    ] {
+        assert!(
+            !codes(PolicyKind::Trust, &trust(fine)).contains(&"RC118"),
+            "{fine}"
+        );
+    }
+    // OSS's list form: account and user IDs, and sessions by their STS ARN.
+    let bucket = doc(
+        r#"    {"Effect": "Allow", "Action": "oss:GetObject", "Resource": "acs:oss:*:1234567890123456:media/*",
+      "Principal": ["202147604049359142", "arn:sts::1234567890123456:assumed-role/log-shipper/*"]}"#,
+    );
+    assert!(!codes(PolicyKind::Resource, &bucket).contains(&"RC118"));
+}
+
+#[test]
 fn over_permission() {
     // Everyone, with nothing narrowing the caller.
     let public = |principal: &str, condition: &str| {

@@ -115,6 +115,7 @@ pub(crate) mod rc114_empty_statement;
 pub(crate) mod rc115_duplicate_sid;
 pub(crate) mod rc116_not_resource;
 pub(crate) mod rc117_empty_condition;
+pub(crate) mod rc118_principal_never_matches;
 pub(crate) mod rc201_invalid_action;
 pub(crate) mod rc202_unknown_service;
 pub(crate) mod rc203_unknown_action;
@@ -229,6 +230,7 @@ registry! {
     rc115_duplicate_sid::DuplicateSid => rc115_duplicate_sid::check,
     rc116_not_resource::NotResource => rc116_not_resource::check,
     rc117_empty_condition::EmptyCondition => rc117_empty_condition::check,
+    rc118_principal_never_matches::PrincipalNeverMatches => rc118_principal_never_matches::check,
     rc201_invalid_action::InvalidAction,
     rc202_unknown_service::UnknownService => rc202_unknown_service::check,
     rc203_unknown_action::UnknownAction => rc203_unknown_action::check,
