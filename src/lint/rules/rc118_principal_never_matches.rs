@@ -63,6 +63,10 @@ fn federated_entry_can_match(v: &str) -> bool {
             && (v.contains(":saml-provider/") || v.contains(":oidc-provider/") || v.ends_with('*')))
 }
 
+/// One kind of `Principal` entry: its key, which values can match, and the
+/// fix to suggest.
+type EntryKind<'a> = (&'a [PrincipalEntry], &'static str, fn(&str) -> bool, &'static str);
+
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     if !ctx.kind.has_principal() {
         return;
@@ -71,7 +75,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(principal) = &s.principal else {
             continue;
         };
-        let groups: [(&[PrincipalEntry], &str, fn(&str) -> bool, &str); 3] = [
+        let groups: [EntryKind; 3] = [
             (
                 &principal.ram,
                 "RAM",
