@@ -832,3 +832,129 @@ fn startup_errors_exit_2() {
     assert_eq!(common::status(&out), 2, "{}", common::stderr(&out));
     assert!(common::stderr(&out).contains("cannot open the decision log"));
 }
+
+/// Splits a shell command line: words, with single-quoted strings kept
+/// whole (all the README's examples need).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut in_word = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            c => {
+                word.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    words
+}
+
+#[test]
+fn the_readme_curl_examples_work_as_written() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("## `ramcheck serve`").expect("a serve section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+
+    // Commands (with their continuation lines) and the output shown.
+    let mut examples: Vec<(String, String)> = Vec::new();
+    let mut in_console = false;
+    let mut continuing = false;
+    for line in section.lines() {
+        if line.starts_with("```") {
+            in_console = line == "```console";
+            continuing = false;
+            continue;
+        }
+        if !in_console {
+            continue;
+        }
+        if let Some(command) = line.strip_prefix("$ ") {
+            examples.push((command.trim_end_matches('\\').to_string(), String::new()));
+            continuing = line.ends_with('\\');
+        } else if let Some((command, output)) = examples.last_mut() {
+            if continuing {
+                command.push(' ');
+                command.push_str(line.trim().trim_end_matches('\\'));
+                continuing = line.ends_with('\\');
+            } else {
+                output.push_str(line);
+                output.push('\n');
+            }
+        }
+    }
+
+    let serve = Serve::start(&["--store", "policies"]);
+    let mut curls = 0;
+    for (command, output) in &examples {
+        let words = shell_words(command);
+        if words.first().map(String::as_str) != Some("curl") {
+            continue;
+        }
+        curls += 1;
+        let mut headers: Vec<(String, String)> = Vec::new();
+        let mut body = None;
+        let mut url = None;
+        let mut args = words[1..].iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "-s" | "-i" => {}
+                "-H" => {
+                    let (name, value) = args.next().unwrap().split_once(':').unwrap();
+                    headers.push((name.trim().to_string(), value.trim().to_string()));
+                }
+                "-d" => body = Some(args.next().unwrap().clone()),
+                other if other.starts_with("http://127.0.0.1:8181/") => url = Some(other),
+                other => panic!("the test does not know curl's {other} (in {command})"),
+            }
+        }
+        let target = &url.expect("a URL")["http://127.0.0.1:8181".len()..];
+        let method = if body.is_some() { "POST" } else { "GET" };
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let reply = request(serve.addr, method, target, &headers, body.as_deref());
+
+        let shown_status = output
+            .strip_prefix("HTTP/1.1 ")
+            .and_then(|rest| rest.get(..3))
+            .map(|s| s.parse::<u16>().unwrap());
+        let shown_error = output
+            .split("\"error\":{\"code\":\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next());
+        let expected_status = shown_status.unwrap_or(if shown_error.is_some() { 400 } else { 200 });
+        assert_eq!(reply.status, expected_status, "{command}: {reply:?}");
+        if let Some(code) = shown_error {
+            assert_eq!(reply.error_code(), code, "{command}");
+        }
+        if let Some(decision) = output
+            .split("\"decision\":\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+        {
+            assert_eq!(reply.json()["decision"], decision, "{command}: {reply:?}");
+        }
+        if target == "/healthz" {
+            assert_eq!(reply.body.trim().len(), 16, "{reply:?}");
+        }
+    }
+    assert!(curls >= 5, "only {curls} curl examples found");
+}
