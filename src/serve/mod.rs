@@ -698,7 +698,10 @@ pub fn run(options: &Options) -> Result<(), ServeError> {
                     addr: options.listen,
                     error,
                 })?;
+        // Every signal handler is in place before the address is printed:
+        // a SIGHUP sent as soon as the service is up reloads, never kills.
         let shutdown = stop_signal()?;
+        let _watch = reload::watch(&service.reloader, service.poll_interval)?;
         let address = listener.local_addr()?;
         let current = service.reloader.authorizer().current();
         eprintln!(
@@ -708,7 +711,8 @@ pub fn run(options: &Options) -> Result<(), ServeError> {
             current.account_id(),
         );
         drop(current);
-        serve(listener, Arc::clone(&service), shutdown).await?;
+        let limits = service.limits;
+        crate::http::serve(listener, router(Arc::clone(&service)), limits, shutdown).await?;
         Ok::<(), ServeError>(())
     });
     runtime.shutdown_timeout(Duration::from_secs(1));
