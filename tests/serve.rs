@@ -958,3 +958,36 @@ fn the_readme_curl_examples_work_as_written() {
     }
     assert!(curls >= 5, "only {curls} curl examples found");
 }
+
+#[test]
+fn a_stalled_log_reader_never_holds_up_decisions() {
+    // The log goes to a pipe nobody reads: once the pipe and the queue are
+    // full, lines are dropped and counted, and decisions go on.
+    let mut serve = Serve::start_with(
+        &["--store", "policies", "--decision-log", "-"],
+        Stdio::piped(),
+    );
+    let mut connection = KeepAlive::connect(serve.addr);
+    let started = std::time::Instant::now();
+    for n in 0..10_000 {
+        let reply = connection.get(
+            "/v1/auth-request",
+            &[
+                ("X-Ramcheck-Principal", "user/alice"),
+                ("X-Ramcheck-Action", "imm:AttachOSSBucket"),
+                ("X-Ramcheck-Resource", IMMTEST),
+            ],
+        );
+        assert_eq!(reply.status, 200, "request {n}: {reply:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "stuck at request {n}"
+        );
+    }
+    let dropped = serve.metric("ramcheck_decision_log_dropped_total").unwrap();
+    assert!(dropped > 0.0, "nothing dropped");
+    assert!(serve.metric("ramcheck_decisions_total{decision=\"Allow\"}") == Some(10_000.0));
+    serve
+        .process
+        .wait_stderr("the writer fell behind", Duration::from_secs(5));
+}

@@ -320,3 +320,53 @@ pub fn replace_file(path: &std::path::Path, text: &str) {
     std::fs::write(&aside, text).unwrap();
     std::fs::rename(&aside, path).unwrap();
 }
+
+/// A keep-alive HTTP/1.1 connection: many requests, one after another.
+pub struct KeepAlive {
+    reader: BufReader<TcpStream>,
+    stream: TcpStream,
+}
+
+impl KeepAlive {
+    pub fn connect(addr: SocketAddr) -> KeepAlive {
+        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+        stream.set_nodelay(true).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        KeepAlive {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            stream,
+        }
+    }
+
+    /// Sends a GET with `headers` and reads the response (its body by
+    /// Content-Length).
+    pub fn get(&mut self, target: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut head = format!("GET {target} HTTP/1.1\r\nHost: test\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        self.stream.write_all(head.as_bytes()).unwrap();
+        let mut raw = Vec::new();
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            self.reader.read_line(&mut line).unwrap();
+            raw.extend_from_slice(line.as_bytes());
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap();
+            }
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+        }
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body).unwrap();
+        raw.extend_from_slice(&body);
+        parse_reply(&raw)
+    }
+}
