@@ -12,6 +12,7 @@
 //! | knowing the services | [`catalog`] (every RAM code, and per service its actions, resource types and API parameters), [`api_call`] (an API call's parameters to the RAM action and resource it needs) |
 //! | beside the evaluator | [`lint`] (pre-deploy checks with stable codes), [`generate`] (least-privilege policies from intents or ActionTrail, proven with the evaluator) |
 //! | the command line | [`can_i`] (`ramcheck can-i`), [`terminal`] (text safe to print), [`http`] (HTTP serving with limits against hostile clients; feature `serve`) |
+//! | the decision service | `serve` (`ramcheck serve`: the authorizer over HTTP for gateways, with metrics and a decision log; feature `serve`) |
 //!
 //! The rules implemented are those of docs/semantics.md.
 //!
@@ -63,6 +64,8 @@ pub(crate) mod patterns;
 pub mod policy;
 pub mod principal;
 pub mod request;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod store;
 pub(crate) mod suggest;
 pub mod terminal;

@@ -103,6 +103,23 @@ enum Command {
     ///   ramcheck catalog 'oss:Get*' --format json
     #[command(verbatim_doc_comment)]
     Catalog(CatalogArgs),
+    /// Serve decisions over HTTP for gateways (nginx auth_request, any language).
+    ///
+    /// Endpoints: GET /healthz, POST /v1/authorize, POST /v1/authorize/api,
+    /// /v1/auth-request (headers in, 200/403/400 out), GET /metrics.
+    /// Reloads the store on SIGHUP and when its content changes (keeping the
+    /// last good store); stops on SIGTERM or SIGINT once requests in flight
+    /// are answered. Exit status: 0 stopped by a signal; 2 the store, the
+    /// address or the log could not be used.
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck serve --store policies --listen 127.0.0.1:8181
+    ///
+    ///   ramcheck serve --decision-log decisions.jsonl --log-context values
+    #[cfg(feature = "serve")]
+    #[command(verbatim_doc_comment)]
+    Serve(ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -113,6 +130,24 @@ struct CatalogArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+}
+
+#[cfg(feature = "serve")]
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Principal store: principals.json and <PolicyName>.json files.
+    #[arg(long, value_name = "DIR", default_value = "./policies")]
+    store: PathBuf,
+    /// The address to listen on (port 0 picks a free port, printed at start).
+    #[arg(long, value_name = "ADDR:PORT", default_value = ramcheck::serve::DEFAULT_LISTEN)]
+    listen: std::net::SocketAddr,
+    /// Write one JSON line per decision to FILE (appended), or to stdout with `-`.
+    #[arg(long, value_name = "FILE|-")]
+    decision_log: Option<String>,
+    /// How much of the request context the decision log records.
+    #[arg(long, value_name = "WHAT", default_value = "keys",
+          value_parser = clap::builder::PossibleValuesParser::new(ramcheck::serve::LogContext::NAMES))]
+    log_context: String,
 }
 
 #[derive(clap::Args)]
@@ -298,6 +333,8 @@ fn main() -> ExitCode {
         Command::Rules(args) => rules(args, &mut out),
         Command::Generate(args) => run_generate(*args, &mut out),
         Command::Catalog(args) => catalog(args, &mut out),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve(args, &mut out),
     };
     out.exit(code)
 }
@@ -458,6 +495,22 @@ fn catalog(args: CatalogArgs, out: &mut Output) -> u8 {
             0
         }
         Err(e) => out.error(&e.to_string()),
+    }
+}
+
+#[cfg(feature = "serve")]
+fn serve(args: ServeArgs, out: &mut Output) -> u8 {
+    use ramcheck::serve::{LogContext, LogTarget, Options, run};
+    let options = Options {
+        store: args.store,
+        listen: args.listen,
+        decision_log: args.decision_log.as_deref().map(LogTarget::from_arg),
+        log_context: LogContext::from_name(&args.log_context).unwrap_or_default(),
+        ..Options::default()
+    };
+    match run(&options) {
+        Ok(()) => 0,
+        Err(e) => out.error(&e),
     }
 }
 

@@ -65,7 +65,12 @@ fn federated_entry_can_match(v: &str) -> bool {
 
 /// One kind of `Principal` entry: its key, which values can match, and the
 /// fix to suggest.
-type EntryKind<'a> = (&'a [PrincipalEntry], &'static str, fn(&str) -> bool, &'static str);
+type EntryKind<'a> = (
+    &'a [PrincipalEntry],
+    &'static str,
+    fn(&str) -> bool,
+    &'static str,
+);
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     if !ctx.kind.has_principal() {
