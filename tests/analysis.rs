@@ -662,3 +662,21 @@ fn bundled_store_who_can_and_list_rows() {
         "read {who} who-can and {list} list rows"
     );
 }
+
+#[test]
+fn lint_rc604_finds_coverage_by_a_union() {
+    let dir = scratch("rc604-union");
+    let p = write(
+        &dir,
+        "p.json",
+        r#"{"Effect": "Allow", "Action": "imm:*", "Resource": "*",
+            "Condition": {"IpAddress": {"acs:SourceIp": "10.0.0.0/8"}}},
+           {"Effect": "Allow", "Action": "imm:*", "Resource": "*",
+            "Condition": {"NotIpAddress": {"acs:SourceIp": "10.0.0.0/8"}}},
+           {"Sid": "Covered", "Effect": "Allow", "Action": "imm:GetProject", "Resource": "*"}"#,
+    );
+    let out = ramcheck(&["lint", &p, "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = json.to_string();
+    assert!(text.contains("RC604") && text.contains("union"), "{json:#}");
+}

@@ -750,6 +750,15 @@ impl<'s> Search<'s> {
         }
     }
 
+    /// A search that gives up after `limit` nodes.
+    pub(crate) fn with_limit(space: &'s Space, limit: u64) -> Search<'s> {
+        Search {
+            space,
+            nodes: 0,
+            limit,
+        }
+    }
+
     /// A cube of requests satisfying `goal` inside `cube`, `None` when
     /// there is none.
     pub(crate) fn find(&mut self, cube: Cube, goal: F) -> Result<Option<Cube>, Undecided> {

@@ -199,6 +199,9 @@ pub fn load_policy(path: &Path, kind: Option<PolicyKind>) -> Result<PolicyRef, A
     Ok(load_policy_file(path, kind)?)
 }
 
+/// The origin of [`allow_all`]: never a granting statement of a witness.
+pub(crate) const ASSUMED: &str = "(assumed)";
+
 /// An identity policy allowing everything: stands for the caller's own
 /// policies when a trust policy is analysed alone.
 fn allow_all() -> PolicyRef {
@@ -291,6 +294,7 @@ fn new_access(
         .identity
         .iter()
         .chain(new.set.resource.iter())
+        .filter(|p| p.origin != ASSUMED)
         .flat_map(|p| space.policy_stmts(p))
         .filter(|(_, e)| *e == Effect::Allow)
         .map(|(id, _)| id)
@@ -897,6 +901,7 @@ fn find_allowed(
         .identity
         .iter()
         .chain(set.resource.iter())
+        .filter(|p| p.origin != ASSUMED)
         .flat_map(|p| space.policy_stmts(p))
         .filter(|(_, e)| *e == Effect::Allow)
         .map(|(id, _)| id)
@@ -1093,3 +1098,79 @@ pub fn diff(paths: &DiffPaths, options: &DiffOptions) -> Result<DiffReport, Anal
         )),
     }
 }
+
+/// Statements (by position) whose every request is matched by the union of
+/// other statements of the same effect that are not themselves inside it,
+/// with those statements; for lint's RC604. Bounded: documents with more
+/// than [`UNION_COVER_MAX_STATEMENTS`] statements, or questions past a
+/// small search budget, are left out (no finding).
+pub(crate) fn covered_by_union(policy: &Policy) -> Vec<Option<Vec<usize>>> {
+    let n = policy.statements.len();
+    let mut out = vec![None; n];
+    if !(3..=UNION_COVER_MAX_STATEMENTS).contains(&n) {
+        return out;
+    }
+    let p: PolicyRef = Arc::new(policy.clone());
+    let Ok(space) = Space::build(std::slice::from_ref(&p), None, &Extra::default()) else {
+        return out;
+    };
+    let mut search = Search::with_limit(&space, 2_000);
+    let id = |i: usize| space.stmt_id(&p, i);
+    // inside[i][j]: statement i's requests are all statement j's.
+    let mut inside = vec![vec![None; n]; n];
+    for (i, row) in inside.iter_mut().enumerate() {
+        for (j, cell) in row.iter_mut().enumerate() {
+            let same = policy.statements[i].effect == policy.statements[j].effect;
+            if i == j || !same {
+                continue;
+            }
+            let (Some(a), Some(b)) = (id(i), id(j)) else {
+                continue;
+            };
+            *cell = match search.find(space.full_cube(), F::and(vec![F::Match(a), F::NotMatch(b)]))
+            {
+                Ok(found) => Some(found.is_none()),
+                Err(_) => None,
+            };
+        }
+    }
+    for j in 0..n {
+        let Some(b) = id(j) else { continue };
+        // Covered by one other statement alone: the single-statement check
+        // reports it (or RC601, for two that cover each other).
+        if (0..n).any(|i| inside[j][i] == Some(true)) {
+            continue;
+        }
+        let others: Vec<usize> = (0..n)
+            .filter(|&i| {
+                i != j
+                    && policy.statements[i].effect == policy.statements[j].effect
+                    && inside[i][j] == Some(false)
+            })
+            .collect();
+        if others.len() < 2 {
+            continue;
+        }
+        let mut goal = vec![F::Match(b)];
+        goal.extend(others.iter().filter_map(|&i| id(i)).map(F::NotMatch));
+        if let Ok(None) = search.find(space.full_cube(), F::and(goal)) {
+            // Name the statements that meet it.
+            let meeting: Vec<usize> = others
+                .into_iter()
+                .filter(|&i| {
+                    id(i).is_some_and(|a| {
+                        matches!(
+                            search.find(space.full_cube(), F::and(vec![F::Match(a), F::Match(b)])),
+                            Ok(Some(_))
+                        )
+                    })
+                })
+                .collect();
+            out[j] = Some(meeting);
+        }
+    }
+    out
+}
+
+/// The most statements a document may have for RC604's union check.
+pub const UNION_COVER_MAX_STATEMENTS: usize = 64;

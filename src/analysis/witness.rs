@@ -45,7 +45,11 @@ impl Found {
             action: self.request.action().to_string(),
             resource: self.request.resource().to_string(),
             context: self.context,
-            statements: statements.iter().map(StatementLoc::from).collect(),
+            statements: statements
+                .iter()
+                .filter(|s| s.file != super::ASSUMED)
+                .map(StatementLoc::from)
+                .collect(),
             description,
         }
     }
@@ -90,7 +94,7 @@ pub(crate) fn build(
     prefer_actions: &[String],
 ) -> Result<Found, AnalysisError> {
     let action = choose_action(space, cube, policies, prefer_actions);
-    let resource = choose_resource(space, cube, policies);
+    let resource = choose_resource(space, cube, policies, action.as_deref());
     let (Some(action), Some(resource)) = (action, resource) else {
         return Err(AnalysisError::WitnessFailed(
             "no action or resource of the cube could be spelled".into(),
@@ -142,7 +146,12 @@ fn choose_action(
         .next()
 }
 
-fn choose_resource(space: &Space, cube: &Cube, policies: &[PolicyRef]) -> Option<String> {
+fn choose_resource(
+    space: &Space,
+    cube: &Cube,
+    policies: &[PolicyRef],
+    action: Option<&str>,
+) -> Option<String> {
     let ok = |r: &str| {
         space
             .resources
@@ -174,8 +183,18 @@ fn choose_resource(space: &Space, cube: &Cube, policies: &[PolicyRef]) -> Option
             }
         }
     }
+    // A resource of the action's own service, then any.
+    let service = action
+        .and_then(|a| a.split(':').next())
+        .unwrap_or("example")
+        .to_ascii_lowercase();
+    let own = if service == "sts" || service == "ram" {
+        format!("acs:ram::{account}:role/example")
+    } else {
+        format!("acs:{service}:cn-hangzhou:{account}:example/example")
+    };
     let generic = format!("acs:example:cn-hangzhou:{account}:example/example");
-    for candidate in [generic.as_str(), "*"] {
+    for candidate in [own.as_str(), generic.as_str(), "*"] {
         if ok(candidate) {
             return Some(candidate.to_string());
         }
@@ -312,6 +331,24 @@ pub(crate) fn who(
         }));
     }
     if response.decision == eval::Decision::ExplicitDeny && given_decides(set, &request) {
+        return Ok(None);
+    }
+    // Context can only help a statement whose action and resource already
+    // match: without one among the granting policies, nothing can.
+    let could = |s: &crate::policy::Statement| {
+        s.effect == crate::policy::Effect::Allow
+            && s.action.matches(action)
+            && s.resource.as_ref().is_none_or(|r| r.matches(resource))
+    };
+    let granting = set.identity.iter().chain(set.resource.iter());
+    if !granting.flat_map(|p| p.statements.iter()).any(could)
+        || (!set.control.is_empty()
+            && !set
+                .control
+                .iter()
+                .flat_map(|p| p.statements.iter())
+                .any(could))
+    {
         return Ok(None);
     }
     let space = Space::build(&policies, Some(caller), &Extra::default())
