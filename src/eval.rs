@@ -254,7 +254,20 @@ fn explain_statement(
 /// Whether a resource-based statement's `Principal` names the caller
 /// (docs/semantics.md, "Resource-based policies and `Principal`").
 fn principal_matches(block: &PrincipalBlock, request: &Request) -> bool {
-    let caller = request.principal();
+    principal_named(block, request.principal())
+        || (!block.service.is_empty()
+            && request
+                .context()
+                .get_lowercase("acs:service")
+                .iter()
+                .any(|s| block.service.iter().any(|e| e.pattern.matches(s.as_str()))))
+}
+
+/// Whether a `Principal` names `caller` itself, leaving aside a call that
+/// names a service only through `acs:Service` in its context: the part of
+/// [`principal_matches`] that depends on the caller alone (the analysis
+/// decides the rest).
+pub(crate) fn principal_named(block: &PrincipalBlock, caller: &Principal) -> bool {
     let ram = block.ram.iter().any(|entry| {
         let v = entry.value.as_str();
         if v == "*" {
@@ -278,18 +291,11 @@ fn principal_matches(block: &PrincipalBlock, request: &Request) -> bool {
                 if entry.pattern.matches(role_arn) || entry.pattern.matches(sts_arn))
     });
     // Service entries match only calls made by that service: a service
-    // principal, or a call carrying its name in `acs:Service`.
-    let service = !block.service.is_empty() && {
-        let by_context = request.context().get_lowercase("acs:service");
-        let by_principal = match caller {
-            Principal::Service { name } => Some(name.as_str()),
-            _ => None,
-        };
-        by_context
-            .iter()
-            .map(|s| s.as_str())
-            .chain(by_principal)
-            .any(|s| block.service.iter().any(|e| e.pattern.matches(s)))
+    // principal, or (in `principal_matches`) a call carrying its name in
+    // `acs:Service`.
+    let service = match caller {
+        Principal::Service { name } => block.service.iter().any(|e| e.pattern.matches(name)),
+        _ => false,
     };
     // Federated sessions are not modelled, so `Federated` entries match no
     // request (fail closed; README "Semantics").

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use ramcheck::analysis;
 use ramcheck::can_i;
 use ramcheck::generate;
 use ramcheck::lint;
@@ -120,6 +121,45 @@ enum Command {
     #[cfg(feature = "serve")]
     #[command(verbatim_doc_comment)]
     Serve(ServeArgs),
+    /// Prove that NEW grants nothing OLD does not, or show requests it newly allows.
+    ///
+    /// OLD and NEW are two policy files, or two store directories (compared
+    /// per principal). Every example request is re-checked with the evaluator.
+    ///
+    /// Exit status: 0 no new access; 1 new access; 2 error; 3 internal
+    /// error (a witness did not check); 4 undecided (a budget was exceeded).
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck diff old.json new.json
+    ///
+    ///   ramcheck diff old-store/ new-store/ --both --format json
+    ///
+    ///   ramcheck diff main.json pr.json --format github
+    #[command(verbatim_doc_comment)]
+    Diff(DiffArgs),
+    /// Check one policy: nothing matching --not-granted is allowed, or no public access.
+    ///
+    /// Exit status: 0 pass; 1 fail; 2 error; 3 internal error; 4 undecided.
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck check policy.json --not-granted "ram:*" --not-granted "imm:Delete*"
+    ///
+    ///   ramcheck check bucket-policy.json --kind resource --no-public-access
+    #[command(verbatim_doc_comment)]
+    Check(CheckArgs),
+    /// List every principal of the store allowed an action on a resource.
+    ///
+    /// Exit status: 0 someone can; 1 nobody can; 2 error; 3 internal error.
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck who-can imm:DeleteProject acs:imm:cn-hangzhou:1234567890123456:project/immtest
+    ///
+    ///   ramcheck who-can sts:AssumeRole acs:ram::1234567890123456:role/imm-deployer --format json
+    #[command(name = "who-can", verbatim_doc_comment)]
+    WhoCan(WhoCanArgs),
 }
 
 #[derive(clap::Args)]
@@ -148,6 +188,71 @@ struct ServeArgs {
     #[arg(long, value_name = "WHAT", default_value = "keys",
           value_parser = clap::builder::PossibleValuesParser::new(ramcheck::serve::LogContext::NAMES))]
     log_context: String,
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The policy (or store directory) before the change.
+    old: PathBuf,
+    /// The policy (or store directory) after the change.
+    new: PathBuf,
+    /// Read both files as this kind of policy (default: as the document shows).
+    #[arg(long, value_parser = policy_kind())]
+    kind: Option<PolicyKind>,
+    /// Also report access NEW removes.
+    #[arg(long)]
+    both: bool,
+    /// The most example requests per direction.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    max: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    format: LintFormat,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// The policy file.
+    policy: PathBuf,
+    /// "<ACTION> [<RESOURCE>]" patterns no request may be allowed; repeatable.
+    #[arg(
+        long = "not-granted",
+        value_name = "ACTION [RESOURCE]",
+        required_unless_present = "no_public_access"
+    )]
+    not_granted: Vec<String>,
+    /// No caller from an account the policy does not name, unless a condition restricts the source.
+    #[arg(long, conflicts_with = "not_granted")]
+    no_public_access: bool,
+    /// Read the file as this kind of policy (default: as the document shows).
+    #[arg(long, value_parser = policy_kind())]
+    kind: Option<PolicyKind>,
+    /// The most violations reported.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    max: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    format: LintFormat,
+}
+
+#[derive(clap::Args)]
+struct WhoCanArgs {
+    /// The action, e.g. imm:DeleteProject.
+    action: String,
+    /// The resource ARN, or `*`.
+    resource: String,
+    /// Principal store directory.
+    #[arg(long, value_name = "DIR", default_value = "./policies")]
+    store: PathBuf,
+    /// Request context as KEY=VALUE; keys not given may take any value (ConditionalAllow).
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
+    /// Also list the principals that are denied.
+    #[arg(long)]
+    all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(clap::Args)]
@@ -262,11 +367,17 @@ fn policy_kind() -> impl clap::builder::TypedValueParser<Value = PolicyKind> {
 #[derive(clap::Args)]
 struct CanIArgs {
     /// The action, `<ram-code>:<action-name>`, e.g. imm:AttachOSSBucket.
-    #[arg(required_unless_present = "api", conflicts_with = "api")]
+    #[arg(required_unless_present_any = ["api", "list"], conflicts_with_all = ["api", "list"])]
     action: Option<String>,
     /// The resource ARN, e.g. acs:imm:cn-hangzhou:1234567890123456:project/immtest, or `*`.
-    #[arg(required_unless_present = "api")]
+    #[arg(required_unless_present_any = ["api", "list"])]
     resource: Option<String>,
+    /// List what the principal (--as) may do, per Allow statement, with the denies carved out.
+    #[arg(long, requires = "principal", conflicts_with = "api")]
+    list: bool,
+    /// With --list: only this service's actions (a RAM code such as imm).
+    #[arg(long, value_name = "CODE", requires = "list")]
+    service: Option<String>,
     /// Check an IMM API call instead: its RAM action and resource come from the catalogue.
     #[arg(long, value_name = "API", requires = "region")]
     api: Option<String>,
@@ -335,6 +446,9 @@ fn main() -> ExitCode {
         Command::Catalog(args) => catalog(args, &mut out),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve(args, &mut out),
+        Command::Diff(args) => run_diff(args, &mut out),
+        Command::Check(args) => run_check(args, &mut out),
+        Command::WhoCan(args) => run_who_can(args, &mut out),
     };
     out.exit(code)
 }
@@ -514,7 +628,118 @@ fn serve(args: ServeArgs, out: &mut Output) -> u8 {
     }
 }
 
+fn analysis_format(f: LintFormat) -> analysis::Format {
+    match f {
+        LintFormat::Text => analysis::Format::Text,
+        LintFormat::Json => analysis::Format::Json,
+        LintFormat::Sarif => analysis::Format::Sarif,
+        LintFormat::Github => analysis::Format::Github,
+    }
+}
+
+fn analysis_error(e: analysis::AnalysisError, out: &mut Output) -> u8 {
+    out.note(&format!("error: {e}"));
+    e.exit_code()
+}
+
+fn run_diff(args: DiffArgs, out: &mut Output) -> u8 {
+    let paths = analysis::DiffPaths {
+        old: args.old,
+        new: args.new,
+    };
+    let options = analysis::DiffOptions {
+        kind: args.kind,
+        both: args.both,
+        max: args.max,
+    };
+    match analysis::diff(&paths, &options) {
+        Ok(report) => {
+            out.stdout(&analysis::render::render_diff(
+                &report,
+                analysis_format(args.format),
+            ));
+            report.result.exit_code()
+        }
+        Err(e) => analysis_error(e, out),
+    }
+}
+
+// The library's errors are large (they carry spans); they sit on the cold
+// path.
+#[allow(clippy::result_large_err)]
+fn run_check(args: CheckArgs, out: &mut Output) -> u8 {
+    let question = if args.no_public_access {
+        analysis::CheckQuestion::NoPublicAccess
+    } else {
+        match args
+            .not_granted
+            .iter()
+            .map(|q| analysis::NotGranted::parse(q))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(list) => analysis::CheckQuestion::NotGranted(list),
+            Err(e) => return analysis_error(e, out),
+        }
+    };
+    let policy = match analysis::load_policy(&args.policy, args.kind) {
+        Ok(p) => p,
+        Err(e) => return analysis_error(e, out),
+    };
+    match analysis::check(&policy, &question, args.max) {
+        Ok(report) => {
+            out.stdout(&analysis::render::render_check(
+                &report,
+                analysis_format(args.format),
+            ));
+            report.result.exit_code()
+        }
+        Err(e) => analysis_error(e, out),
+    }
+}
+
+fn run_who_can(args: WhoCanArgs, out: &mut Output) -> u8 {
+    match analysis::who_can(
+        &args.store,
+        &args.action,
+        &args.resource,
+        &args.context,
+        args.all,
+    ) {
+        Ok(report) => {
+            match args.format {
+                Format::Text => out.stdout(&analysis::render::who_can_text(&report)),
+                Format::Json => out.stdout(&format!(
+                    "{:#}\n",
+                    serde_json::to_value(&report).unwrap_or_default()
+                )),
+            }
+            report.exit_code()
+        }
+        Err(e) => analysis_error(e, out),
+    }
+}
+
+fn can_i_list(args: CanIArgs, out: &mut Output) -> u8 {
+    let principal = args.principal.unwrap_or_default();
+    match analysis::list(&args.store, &principal, args.service.as_deref()) {
+        Ok(list) => {
+            match args.format {
+                Format::Text => out.stdout(&analysis::render::list_text(&list)),
+                Format::Json => out.stdout(&format!(
+                    "{:#}\n",
+                    serde_json::to_value(&list).unwrap_or_default()
+                )),
+            }
+            if list.grants.is_empty() { 1 } else { 0 }
+        }
+        Err(e) => analysis_error(e, out),
+    }
+}
+
 fn can_i(args: CanIArgs, out: &mut Output) -> u8 {
+    if args.list {
+        return can_i_list(args, out);
+    }
     let api = args.api.map(|api| can_i::ApiQuery {
         api,
         params: args.params,

@@ -89,7 +89,7 @@ pub struct ContextValue {
 }
 
 impl ContextValue {
-    fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         ContextValue {
             text: text.to_string(),
             ip: parse_address(text),
