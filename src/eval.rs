@@ -283,6 +283,7 @@ pub(crate) fn principal_named(block: &PrincipalBlock, caller: &Principal) -> boo
             .strip_prefix("acs:ram::")
             .and_then(|rest| rest.strip_suffix(":root"));
         v == account
+            || matches!(caller, Principal::User { uid: Some(uid), .. } if v == uid)
             || root_account == Some(account)
             || entry.pattern.matches(arn)
             // A role's sessions are named by the role, or as OSS bucket

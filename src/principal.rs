@@ -29,6 +29,9 @@ pub enum Principal {
         account: String,
         /// The user name.
         name: String,
+        /// The user's ID (UID), when known: OSS bucket policies may name a
+        /// RAM user by it.
+        uid: Option<String>,
         /// `acs:ram::<account>:user/<name>`, built once because resource
         /// policies match against it on every request.
         arn: String,
@@ -120,8 +123,18 @@ impl Principal {
         Principal::User {
             account: account.to_string(),
             name: name.to_string(),
+            uid: None,
             arn: format!("acs:ram::{account}:user/{name}"),
         }
+    }
+
+    /// The same principal, known to have the user ID `uid` (for a user;
+    /// other principals are returned as they are).
+    pub fn with_uid(mut self, id: Option<&str>) -> Self {
+        if let Principal::User { uid, .. } = &mut self {
+            *uid = id.map(str::to_string);
+        }
+        self
     }
 
     /// The role `name` of `account`, unchecked like [`Principal::user`].

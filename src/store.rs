@@ -225,6 +225,7 @@ fn utf8(bytes: Vec<u8>, file: &str) -> Result<String, StoreError> {
 #[derive(Debug, Clone)]
 struct User {
     name: String,
+    uid: Option<String>,
     groups: Vec<String>,
     policies: Vec<PolicyRef>,
 }
@@ -293,6 +294,7 @@ impl Store {
             .iter()
             .map(|u| User {
                 name: u.name.clone(),
+                uid: u.uid.clone(),
                 groups: u.groups.iter().map(|(g, _)| g.clone()).collect(),
                 policies: loaded.all(&u.policies, PolicyKind::Identity),
             })
@@ -424,8 +426,17 @@ impl Store {
                 suggestion: did_you_mean(name, candidates).map(|s| format!("{prefix}/{s}")),
             }
         })?;
+        // The store knows the user's ID; the spec does not carry it.
+        let uid = match &principal {
+            Principal::User { name, .. } => self
+                .users
+                .iter()
+                .find(|u| u.name == *name)
+                .and_then(|u| u.uid.as_deref()),
+            _ => None,
+        };
         Ok(ResolvedPrincipal {
-            principal,
+            principal: principal.clone().with_uid(uid),
             policies,
         })
     }
@@ -504,6 +515,7 @@ struct Reference {
 #[derive(Debug)]
 struct UserEntry {
     name: String,
+    uid: Option<String>,
     groups: Vec<(String, Span)>,
     policies: Vec<Reference>,
 }
@@ -704,7 +716,7 @@ impl Index {
             let m = schema.object(
                 u,
                 "a user",
-                &["UserName", "Groups", "Policies"],
+                &["UserName", "UserId", "Groups", "Policies"],
                 &["UserName"],
             )?;
             let name_node =
@@ -713,6 +725,20 @@ impl Index {
             if users.iter().any(|x| x.name == name) {
                 return Err(schema.error(name_node.span, format!("user {name:?} is defined twice")));
             }
+            // RAM's UserId: OSS bucket policies may name the user by it.
+            let uid = match member(m, "UserId") {
+                None => None,
+                Some(node) => {
+                    let id = schema.string(node, "UserId")?;
+                    if id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(schema.error(node.span, "UserId must be 1-32 digits"));
+                    }
+                    if users.iter().any(|x| x.uid.as_deref() == Some(id)) {
+                        return Err(schema.error(node.span, format!("UserId {id} is given twice")));
+                    }
+                    Some(id.to_string())
+                }
+            };
             let mut user_groups = Vec::new();
             if let Some(list) = member(m, "Groups") {
                 for g in schema.array(list, "Groups")? {
@@ -732,6 +758,7 @@ impl Index {
             let policies = schema.references(member(m, "Policies"), "Policies")?;
             users.push(UserEntry {
                 name,
+                uid,
                 groups: user_groups,
                 policies,
             });

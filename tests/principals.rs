@@ -187,6 +187,29 @@ fn bucket_policies_match_role_sessions_by_sts_arn() {
         "user/dev",
     ]);
     assert_eq!(status(&o), 2);
+    // A RAM user named by its user ID, which the store records.
+    assert_eq!(
+        answer(&[
+            "oss:GetObject",
+            object,
+            "--resource-policy",
+            &bucket,
+            "--as",
+            "user/reader"
+        ]),
+        "yes"
+    );
+    assert_eq!(
+        answer(&[
+            "oss:PutObject",
+            object,
+            "--resource-policy",
+            &bucket,
+            "--as",
+            "user/reader"
+        ]),
+        "no"
+    );
 }
 
 /// A session policy only narrows: STS's sample session policy (allow `*`
