@@ -141,7 +141,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| analysis::check(black_box(&old), &question, 20))
     });
     let dir = store();
-    let resource = format!("acs:ecs:cn-hangzhou:{ACCOUNT}:instance/team3-web");
+    let resource = format!("acs:ecs:cn-hangzhou:{ACCOUNT}:instance/team0-web");
     let r = analysis::who_can(&dir, "ecs:GetInstance", &resource, &[], false).unwrap();
     assert!(!r.principals.is_empty());
     g.bench_function("who-can/store-1500-policies", |b| {

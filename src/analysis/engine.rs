@@ -180,6 +180,9 @@ pub(crate) struct Cube {
     pub action: Bits,
     pub resource: Bits,
     pub keys: Vec<KeyForm>,
+    /// Statements whose match the search has already required: every
+    /// request of the cube matches them.
+    matched: Vec<u32>,
 }
 
 /// The space of requests that the given statements can tell apart.
@@ -510,6 +513,7 @@ impl Space {
                 .iter()
                 .map(|d| KeyForm::full(d.len(), !d.always_present))
                 .collect(),
+            matched: Vec::new(),
         }
     }
 
@@ -770,6 +774,9 @@ impl<'s> Search<'s> {
         let sp = self.space;
         match goal {
             F::NotMatch(s) => {
+                if cube.matched.contains(s) {
+                    return Alternatives::List(Vec::new());
+                }
                 if sp.disjoint(cube, *s) {
                     return Alternatives::Satisfied;
                 }
@@ -814,14 +821,18 @@ impl<'s> Search<'s> {
                 }
             }
             F::Match(s) => {
-                if sp.disjoint(cube, *s) {
+                if cube.matched.contains(s) {
+                    Quick::True
+                } else if sp.disjoint(cube, *s) {
                     Quick::False
                 } else {
                     Quick::Unknown
                 }
             }
             F::NotMatch(s) => {
-                if sp.disjoint(cube, *s) {
+                if cube.matched.contains(s) {
+                    Quick::False
+                } else if sp.disjoint(cube, *s) {
                     Quick::True
                 } else if sp
                     .not_match_alternatives(*s)
@@ -874,7 +885,12 @@ impl<'s> Search<'s> {
                         }
                     }
                     F::And(v) => pending.extend(v),
-                    F::Match(s) => pending.extend(sp.match_goals(s)),
+                    F::Match(s) => {
+                        if !cube.matched.contains(&s) {
+                            cube.matched.push(s);
+                            pending.extend(sp.match_goals(s));
+                        }
+                    }
                     g @ (F::NotMatch(_) | F::Or(_)) => branches.push(g),
                 }
             }

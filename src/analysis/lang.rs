@@ -24,6 +24,7 @@
 //! "undecided".
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use super::bits::Bits;
@@ -37,6 +38,40 @@ pub const MAX_WORK: u64 = 20_000_000;
 pub const MAX_CELLS: usize = 12_000_000;
 
 const DEAD: u32 = u32::MAX;
+
+/// A fast, non-cryptographic hasher for the automaton's state sets (the
+/// keys are ours, not an attacker's choice of hash inputs beyond what the
+/// budgets bound).
+#[derive(Default)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 /// One piece of a wildcard pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -362,49 +397,90 @@ impl Lang {
         start_set.sort_unstable();
         start_set.dedup();
 
-        let mut states: Vec<(u8, Vec<u32>)> = vec![(universe.start(), start_set.clone())];
-        let mut index: HashMap<(u8, Vec<u32>), u32> = HashMap::new();
-        index.insert((universe.start(), start_set), 0);
+        // A state: its NFA positions, then its grammar state.
+        let mut start_key = start_set;
+        start_key.push(u32::from(universe.start()));
+        let mut states: Vec<Vec<u32>> = vec![start_key.clone()];
+        let mut index: FxMap<Vec<u32>, u32> = FxMap::default();
+        index.insert(start_key, 0);
         let mut parent: Vec<(u32, u32)> = vec![(DEAD, 0)];
         let mut trans: Vec<u32> = Vec::new();
+        // Each state's successors: the positions every character keeps
+        // (`*`, `?`) are worked out once per state; only the classes some
+        // literal position names add to them.
         let mut work: u64 = 0;
         let mut next = Vec::new();
+        let mut base: Vec<u32> = Vec::new();
+        let mut lits: Vec<(u32, u32)> = Vec::new();
+        let mut folds: Vec<u32> = Vec::new();
         let mut s = 0usize;
         while s < states.len() {
+            let (u, positions) = match states[s].split_last() {
+                Some((u, p)) => (*u as u8, p.to_vec()),
+                None => (0, Vec::new()),
+            };
+            work += positions.len() as u64 + n_classes as u64;
+            base.clear();
+            lits.clear();
+            folds.clear();
+            for &pos in &positions {
+                let p = nfa.owner[pos as usize] as usize;
+                let i = (pos - nfa.base[p]) as usize;
+                match &nfa.pats[p] {
+                    Pat::Wild(pieces) => match pieces.get(i) {
+                        None => {}
+                        Some(Piece::Star) => nfa.close(pos, &mut base),
+                        Some(Piece::One) => nfa.close(pos + 1, &mut base),
+                        Some(Piece::Lit(_)) => lits.push((lit_class[pos as usize], pos + 1)),
+                    },
+                    Pat::Fold(_) => folds.push(pos),
+                }
+            }
+            base.sort_unstable();
+            base.dedup();
+            // The successor on a class no literal names, per grammar state.
+            let mut plain: [u32; 16] = [DEAD; 16];
             for k in 0..n_classes {
                 let c = (k < chars.len()).then(|| chars[k]);
-                let (u, ref positions) = states[s];
                 let Some(u2) = universe.step(u, c) else {
                     trans.push(DEAD);
                     continue;
                 };
-                work += positions.len() as u64 + 1;
+                let named = lits.iter().any(|&(lk, _)| lk == k as u32);
+                let mut extra_fold = false;
+                if !folds.is_empty() {
+                    let lc = &class_lower[k];
+                    extra_fold = !lc.is_empty();
+                }
+                if !named && !extra_fold && plain[u2 as usize % 16] != DEAD {
+                    trans.push(plain[u2 as usize % 16]);
+                    continue;
+                }
                 next.clear();
-                for &pos in positions {
-                    let p = nfa.owner[pos as usize] as usize;
-                    let i = (pos - nfa.base[p]) as usize;
-                    match &nfa.pats[p] {
-                        Pat::Wild(pieces) => match pieces.get(i) {
-                            None => {}
-                            Some(Piece::Star) => nfa.close(pos, &mut next),
-                            Some(Piece::One) => nfa.close(pos + 1, &mut next),
-                            Some(Piece::Lit(_)) if lit_class[pos as usize] == k as u32 => {
-                                nfa.close(pos + 1, &mut next)
-                            }
-                            Some(Piece::Lit(_)) => {}
-                        },
-                        Pat::Fold(lower) => {
-                            let lc = &class_lower[k];
-                            if !lc.is_empty() && lower[i..].starts_with(lc) {
-                                next.push(pos + lc.len() as u32);
-                            }
+                next.extend_from_slice(&base);
+                for &(lk, to) in &lits {
+                    if lk == k as u32 {
+                        nfa.close(to, &mut next);
+                    }
+                }
+                if extra_fold {
+                    let lc = &class_lower[k];
+                    for &pos in &folds {
+                        let p = nfa.owner[pos as usize] as usize;
+                        let i = (pos - nfa.base[p]) as usize;
+                        if let Pat::Fold(lower) = &nfa.pats[p]
+                            && lower[i..].starts_with(lc)
+                        {
+                            next.push(pos + lc.len() as u32);
                         }
                     }
                 }
-                next.sort_unstable();
-                next.dedup();
-                let key = (u2, next.clone());
-                let id = match index.get(&key) {
+                if named || extra_fold {
+                    next.sort_unstable();
+                    next.dedup();
+                }
+                next.push(u32::from(u2));
+                let id = match index.get(next.as_slice()) {
                     Some(&id) => id,
                     None => {
                         let id = states.len() as u32;
@@ -414,12 +490,16 @@ impl Lang {
                                 "more than {MAX_STATES} automaton states"
                             )));
                         }
-                        index.insert(key.clone(), id);
-                        states.push(key);
+                        work += next.len() as u64;
+                        index.insert(next.clone(), id);
+                        states.push(next.clone());
                         parent.push((s as u32, k as u32));
                         id
                     }
                 };
+                if !named && !extra_fold {
+                    plain[u2 as usize % 16] = id;
+                }
                 trans.push(id);
             }
             if work > MAX_WORK {
@@ -432,8 +512,11 @@ impl Lang {
         let mut classes: Vec<Class> = Vec::new();
         let mut by_sig: HashMap<Vec<u32>, u32> = HashMap::new();
         let mut state_class = vec![DEAD; states.len()];
-        for (id, (u, positions)) in states.iter().enumerate() {
-            if !universe.accepts(*u) {
+        for (id, state) in states.iter().enumerate() {
+            let Some((u, positions)) = state.split_last() else {
+                continue;
+            };
+            if !universe.accepts(*u as u8) {
                 continue;
             }
             let sig: Vec<u32> = positions
