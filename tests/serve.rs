@@ -196,6 +196,20 @@ fn malformed_requests_get_400_and_an_error_object() {
         (reply.status, reply.error_code().as_str()),
         (415, "UnsupportedMediaType")
     );
+    let reply = request(
+        serve.addr,
+        "POST",
+        "/v1/authorize",
+        &[
+            ("Content-Type", "application/json"),
+            ("Content-Type", "text/plain"),
+        ],
+        Some(r#"{"principal": "user/alice", "action": "imm:GetProject", "resource": "*"}"#),
+    );
+    assert_eq!(
+        (reply.status, reply.error_code().as_str()),
+        (400, "RepeatedHeader")
+    );
     let big = format!(
         r#"{{"principal": "user/alice", "action": "imm:GetProject", "resource": "*", "context": {{"acs:UserAgent": "{}"}}}}"#,
         "a".repeat(70_000)
@@ -217,7 +231,8 @@ fn malformed_requests_get_400_and_an_error_object() {
         (404, "NotFound")
     );
 
-    // Still serving, and the 400s were counted, not decided.
+    // Still serving, and the 400s (the cases and the repeated Content-Type)
+    // were counted, not decided.
     assert_eq!(serve.get("/healthz").status, 200);
     let undecided = serve
         .metric("ramcheck_decisions_total{decision=\"Allow\"}")
@@ -228,7 +243,7 @@ fn malformed_requests_get_400_and_an_error_object() {
     assert_eq!(undecided, 0.0);
     assert_eq!(
         serve.metric("ramcheck_http_responses_total{endpoint=\"authorize\",code=\"400\"}"),
-        Some(cases.len() as f64)
+        Some(cases.len() as f64 + 1.0)
     );
 }
 

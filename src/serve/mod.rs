@@ -782,9 +782,9 @@ fn guarded(f: impl FnOnce() -> Reply) -> Reply {
 
 /// The JSON body of a decision request, read within the limits.
 async fn json_body(service: &Service, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Reply> {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+    let content_type = mapping::single_header(headers, header::CONTENT_TYPE.as_str())
+        .map_err(|e| Reply::error(StatusCode::BAD_REQUEST, e.code(), e))?;
+    let json = content_type
         .and_then(|v| v.split(';').next())
         .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
     if !json {
