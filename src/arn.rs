@@ -193,8 +193,14 @@ pub const ACCOUNT_PLACEHOLDER: &str = "accountId";
 enum Piece {
     /// Text that must appear as is.
     Literal(String),
-    /// `{#Name}`: one non-empty run without `/` or `:`.
-    Placeholder(String),
+    /// `{#Name}`: one non-empty run without `/` or `:`; a path
+    /// placeholder (an object key, a directory path) may hold `/` and `:`.
+    Placeholder {
+        /// The placeholder's name, e.g. `ProjectName`.
+        name: String,
+        /// Whether the value is a path of several segments.
+        path: bool,
+    },
     /// A `*` ending the template: any non-empty rest.
     Rest,
     /// A `*` inside the template (a region or account the page writes as
@@ -225,7 +231,8 @@ pub enum FillError {
     /// is empty or holds `/`, `:`, `*`, `?`, whitespace or a control
     /// character. Refused rather than escaped: RAM has no escapes.
     #[error(
-        "the value for {{#{placeholder}}} may not be empty or contain '/', ':', '*', '?' or whitespace"
+        "the value for {{#{placeholder}}} may not be empty, be a pattern ('*', '?') or contain \
+         a character that changes the ARN's shape ('/', ':', whitespace; a path may hold '/')"
     )]
     Invalid {
         /// The placeholder's name, e.g. `ProjectName`.
@@ -239,6 +246,14 @@ impl Template {
     /// reading them as syntax would silently widen what the template
     /// covers.
     pub fn parse(text: &str) -> Template {
+        Template::with_paths(text, &[])
+    }
+
+    /// Reads a template whose placeholders named in `paths` stand for
+    /// values of several `/`-separated segments (OSS's `{#ObjectPath}`,
+    /// a KMS secret name such as `acs/ecs/db`): the catalogue says which,
+    /// per resource type (docs/catalog.md).
+    pub fn with_paths(text: &str, paths: &[String]) -> Template {
         let (body, rest) = match text.strip_suffix('*') {
             Some(body) if !body.is_empty() => (body, true),
             _ => (text, false),
@@ -263,7 +278,11 @@ impl Template {
             match placeholder {
                 Some((start, end)) => {
                     literal(&s[..start], &mut pieces);
-                    pieces.push(Piece::Placeholder(s[start + 2..end].to_string()));
+                    let name = &s[start + 2..end];
+                    pieces.push(Piece::Placeholder {
+                        name: name.to_string(),
+                        path: paths.iter().any(|p| p == name),
+                    });
                     s = &s[end + 1..];
                 }
                 None => {
@@ -277,7 +296,8 @@ impl Template {
         }
         let pattern = Pattern::from_template_pieces(pieces.iter().map(|p| match p {
             Piece::Literal(l) => TemplatePiece::Literal(l),
-            Piece::Placeholder(_) => TemplatePiece::Segment,
+            Piece::Placeholder { path: false, .. } => TemplatePiece::Segment,
+            Piece::Placeholder { path: true, .. } => TemplatePiece::Rest,
             Piece::Rest => TemplatePiece::Rest,
             Piece::Any => TemplatePiece::Any,
         }));
@@ -301,7 +321,7 @@ impl Template {
     /// The placeholders' names, in order (`regionId`, `accountId`, ...).
     pub fn placeholders(&self) -> impl Iterator<Item = &str> {
         self.pieces.iter().filter_map(|p| match p {
-            Piece::Placeholder(name) => Some(name.as_str()),
+            Piece::Placeholder { name, .. } => Some(name.as_str()),
             _ => None,
         })
     }
@@ -321,13 +341,19 @@ impl Template {
             match piece {
                 Piece::Literal(l) => out.push_str(l),
                 Piece::Rest | Piece::Any => out.push('*'),
-                Piece::Placeholder(name) => match value(name) {
+                Piece::Placeholder { name, path } => match value(name) {
                     None => {
                         return Err(FillError::Missing {
                             placeholder: name.clone(),
                         });
                     }
-                    Some(v) if !is_valid_value(v) => {
+                    Some(v)
+                        if !(if *path {
+                            is_valid_path(v)
+                        } else {
+                            is_valid_value(v)
+                        }) =>
+                    {
                         return Err(FillError::Invalid {
                             placeholder: name.clone(),
                         });
@@ -341,7 +367,8 @@ impl Template {
 
     /// Whether a concrete ARN has this template's shape: literal parts
     /// exactly (case-sensitive), each placeholder one non-empty run without
-    /// `/` or `:`, a trailing `*` any non-empty rest. Characters of `arn`
+    /// `/` or `:` (a path placeholder any non-empty run), a trailing `*`
+    /// any non-empty rest. Characters of `arn`
     /// are all literal: this classifies resources. "All Resources" fits
     /// only `*`.
     pub fn fits(&self, arn: &str) -> bool {
@@ -364,6 +391,13 @@ pub fn is_valid_value(value: &str) -> bool {
     !value.is_empty()
         && !value.contains(['/', ':', '*', '?'])
         && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Whether a value can stand in for a path placeholder: segments may be
+/// separated by `/`, but the value may not be a pattern or hold control
+/// characters.
+pub fn is_valid_path(value: &str) -> bool {
+    !value.is_empty() && !value.contains(['*', '?']) && !value.chars().any(char::is_control)
 }
 
 #[cfg(test)]

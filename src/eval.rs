@@ -272,8 +272,10 @@ fn principal_matches(block: &PrincipalBlock, request: &Request) -> bool {
         v == account
             || root_account == Some(account)
             || entry.pattern.matches(arn)
-            // A role's sessions are named by the role.
-            || matches!(caller, Principal::RoleSession { role_arn, .. } if entry.pattern.matches(role_arn))
+            // A role's sessions are named by the role, or as OSS bucket
+            // policies write them, arn:sts::<account>:assumed-role/<role>/<session>.
+            || matches!(caller, Principal::RoleSession { role_arn, sts_arn, .. }
+                if entry.pattern.matches(role_arn) || entry.pattern.matches(sts_arn))
     });
     // Service entries match only calls made by that service: a service
     // principal, or a call carrying its name in `acs:Service`.
@@ -396,7 +398,7 @@ impl PolicySet {
     /// The steps `request` passes through with these policies.
     pub fn steps(&self, request: &Request) -> Steps {
         Steps {
-            control: !self.control.is_empty(),
+            control: !self.control.is_empty() && !request.principal().is_service_linked(),
             session: self.session.is_some(),
             resource: self.resource.is_some(),
             assume_role: request.is_assume_role(),
@@ -475,6 +477,9 @@ pub fn explain(
         }
     }
     let mut notes = Vec::new();
+    if !policies.control.is_empty() && request.principal().is_service_linked() {
+        notes.push("control policies do not apply to a service-linked role".to_string());
+    }
     if policies.identity.is_empty() && matches!(step, Step::Identity | Step::Resource) {
         notes.push("the principal has no identity policies".to_string());
     }

@@ -85,6 +85,24 @@ enum Command {
     ///       --since 2025-01-01T00:00:00Z --explain --output media-worker.json
     #[command(verbatim_doc_comment)]
     Generate(Box<GenerateArgs>),
+    /// Show what the built-in catalogue knows: every RAM code, one service's
+    /// resource types, condition keys and actions, one action, or the
+    /// actions a pattern covers. Every fact names its source.
+    ///
+    /// Exit status: 0 answered; 2 unknown code or action, or a malformed
+    /// query.
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck catalog
+    ///
+    ///   ramcheck catalog oss
+    ///
+    ///   ramcheck catalog imm:AttachOSSBucket
+    ///
+    ///   ramcheck catalog 'oss:Get*' --format json
+    #[command(verbatim_doc_comment)]
+    Catalog(CatalogArgs),
     /// Serve decisions over HTTP for gateways (nginx auth_request, any language).
     ///
     /// Endpoints: GET /healthz, POST /v1/authorize, POST /v1/authorize/api,
@@ -120,6 +138,16 @@ struct ServeArgs {
     #[arg(long, value_name = "WHAT", default_value = "keys",
           value_parser = clap::builder::PossibleValuesParser::new(ramcheck::serve::LogContext::NAMES))]
     log_context: String,
+}
+
+#[derive(clap::Args)]
+struct CatalogArgs {
+    /// A RAM code (oss), a code pattern (yundun*), an action
+    /// (imm:AttachOSSBucket) or an action pattern (oss:Get*).
+    query: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(clap::Args)]
@@ -251,9 +279,13 @@ struct CanIArgs {
     /// The account that owns the resource (with --api; defaults to the store's).
     #[arg(long, value_name = "ACCOUNT", requires = "api")]
     account: Option<String>,
-    /// user/<name> or role/<name> from the store (an ARN acs:ram::<account>:user/<name> works too).
+    /// user/<name>, role/<name> or assumed-role/<role>/<session> from the store (ARN forms
+    /// work too), or service/<name>.aliyuncs.com.
     #[arg(long = "as", value_name = "PRINCIPAL")]
     principal: Option<String>,
+    /// Ask as a session of the role given with --as (assumed-role/<role>/<session>).
+    #[arg(long, value_name = "NAME", requires = "principal")]
+    session_name: Option<String>,
     /// Principal store: principals.json and <PolicyName>.json files. Read only with --as.
     #[arg(long, value_name = "DIR", default_value = "./policies")]
     store: PathBuf,
@@ -275,6 +307,10 @@ struct CanIArgs {
     /// Show the deciding statements, the closest misses and the failing parts.
     #[arg(long)]
     explain: bool,
+    /// Treat a probable typo (an action its service does not list, a context key
+    /// no service defines, a resource of the wrong type) as an error: exit 2.
+    #[arg(long)]
+    strict: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -296,6 +332,7 @@ fn main() -> ExitCode {
         Command::Lint(args) => run_lint(args, &mut out),
         Command::Rules(args) => rules(args, &mut out),
         Command::Generate(args) => run_generate(*args, &mut out),
+        Command::Catalog(args) => catalog(args, &mut out),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve(args, &mut out),
     };
@@ -447,6 +484,20 @@ fn rules(args: RulesArgs, out: &mut Output) -> u8 {
     }
 }
 
+fn catalog(args: CatalogArgs, out: &mut Output) -> u8 {
+    let catalog = ramcheck::catalog::Catalog::builtin();
+    match ramcheck::catalog::query::lookup(catalog, args.query.as_deref()) {
+        Ok(answer) => {
+            match args.format {
+                Format::Text => out.stdout(&answer.to_text(catalog)),
+                Format::Json => out.stdout(&format!("{:#}\n", answer.to_json(catalog))),
+            }
+            0
+        }
+        Err(e) => out.error(&e.to_string()),
+    }
+}
+
 #[cfg(feature = "serve")]
 fn serve(args: ServeArgs, out: &mut Output) -> u8 {
     use ramcheck::serve::{LogContext, LogTarget, Options, run};
@@ -481,9 +532,19 @@ fn can_i(args: CanIArgs, out: &mut Output) -> u8 {
         control_policies: args.control_policies,
         resource_policy: args.resource_policy,
         context: args.context,
+        session_name: args.session_name,
     };
     match can_i::answer(&query) {
+        Ok(answer) if args.strict && !answer.warnings.is_empty() => {
+            for w in &answer.warnings {
+                out.note(&format!("error: {} (--strict)", w.message));
+            }
+            EXIT_ERROR
+        }
         Ok(answer) => {
+            for w in &answer.warnings {
+                out.note(&format!("warning: {}", w.message));
+            }
             match args.format {
                 Format::Text => out.stdout(&answer.to_text(args.explain)),
                 Format::Json => out.stdout(&format!("{:#}\n", answer.to_json())),

@@ -742,12 +742,31 @@ impl Index {
             let m = schema.object(
                 r,
                 "a role",
-                &["RoleName", "Policies", "TrustPolicy"],
+                &["RoleName", "Policies", "TrustPolicy", "IsServiceLinkedRole"],
                 &["RoleName"],
             )?;
             let name_node =
                 member(m, "RoleName").ok_or_else(|| schema.error(r.span, "missing RoleName"))?;
             let name = schema.principal_name(name_node, "role name", false)?;
+            // RAM's own field: service-linked roles are exactly those named
+            // AliyunServiceRoleFor<Service>, which control policies skip, so
+            // a store that says otherwise is refused rather than believed.
+            if let Some(flag) = member(m, "IsServiceLinkedRole") {
+                let Value::Bool(linked) = flag.value else {
+                    return Err(
+                        schema.error(flag.span, "IsServiceLinkedRole must be true or false")
+                    );
+                };
+                if linked != Principal::role("", &name).is_service_linked() {
+                    return Err(schema.error(
+                        flag.span,
+                        format!(
+                            "IsServiceLinkedRole is {linked}, but service-linked roles are exactly \
+                             those named AliyunServiceRoleFor<Service> (role {name:?})"
+                        ),
+                    ));
+                }
+            }
             if roles.iter().any(|x| x.name == name) {
                 return Err(schema.error(name_node.span, format!("role {name:?} is defined twice")));
             }

@@ -60,7 +60,9 @@ where
         })
         .map(|c| (edit_distance(word, c), c))
         .filter(|&(d, _)| d <= limit)
-        .min_by_key(|&(d, _)| d)
+        // Ties go to the smallest name, so the suggestion does not depend
+        // on the order of a map or a directory listing.
+        .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
         .map(|(_, c)| c)
 }
 
@@ -75,6 +77,9 @@ mod tests {
         assert_eq!(did_you_mean("effect", elements), Some("Effect"));
         assert_eq!(did_you_mean("Actoin", elements), Some("Action"));
         assert_eq!(did_you_mean("Banana", elements), None);
+        // Equally close candidates: the smallest, in any order.
+        assert_eq!(did_you_mean("Pb", ["Pe", "Pc", "Pa"]), Some("Pa"));
+        assert_eq!(did_you_mean("Pb", ["Pa", "Pe", "Pc"]), Some("Pa"));
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("alcie", "alice"), 1);
         assert_eq!(edit_distance("", "abc"), 3);

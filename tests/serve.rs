@@ -161,6 +161,11 @@ fn malformed_requests_get_400_and_an_error_object() {
             "InvalidContext",
         ),
         (
+            // RAM sets acs:PrincipalARN from the caller: a contradiction is refused.
+            r#"{"principal": "user/alice", "action": "imm:GetProject", "resource": "*", "context": {"acs:PrincipalARN": "acs:ram::1234567890123456:user/bob"}}"#,
+            "InvalidContext",
+        ),
+        (
             r#"{"principal": "alice", "action": "imm:GetProject", "resource": "*"}"#,
             "InvalidPrincipal",
         ),
@@ -710,7 +715,14 @@ fn the_decision_log_has_one_line_per_decision() {
 
     // keys: the keys only; none: no context at all.
     for (what, expected) in [
-        ("keys", Some(json!(["acs:CurrentTime", "acs:SourceIp"]))),
+        (
+            "keys",
+            Some(json!([
+                "acs:CurrentTime",
+                "acs:PrincipalARN",
+                "acs:SourceIp"
+            ])),
+        ),
         ("none", None),
     ] {
         let mut serve = Serve::start_with(

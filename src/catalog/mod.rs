@@ -19,6 +19,7 @@
 //! catalogue cannot tell a missing row from a typo there.
 
 mod data;
+pub mod query;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -293,6 +294,10 @@ pub struct ResourceType {
     /// Resources".
     #[serde(rename = "arn")]
     pub arn_template: String,
+    /// Placeholders whose values are paths of several `/`-separated
+    /// segments (`ObjectPath`); every other placeholder is one segment.
+    #[serde(default, rename = "path_placeholders")]
+    pub paths: Vec<String>,
     /// Our own remark, where one is needed.
     #[serde(default)]
     pub note: Option<String>,
@@ -632,11 +637,17 @@ impl Service {
         if self.source.is_empty() {
             return Err("no source".into());
         }
-        for (i, t) in self.resource_types.iter_mut().enumerate() {
+        for t in &mut self.resource_types {
             check_template(&t.arn_template)
                 .map_err(|e| format!("resource type {}: {e}", t.name))?;
-            t.template = Template::parse(&t.arn_template);
-            let _ = i;
+            t.template = Template::with_paths(&t.arn_template, &t.paths);
+            if let Some(p) = t
+                .paths
+                .iter()
+                .find(|p| !t.template.placeholders().any(|n| n == *p))
+            {
+                return Err(format!("resource type {}: no placeholder {p}", t.name));
+            }
         }
         for (i, t) in self.resource_types.iter().enumerate() {
             if self.resource_types[..i]
@@ -698,7 +709,7 @@ impl Service {
                     r.arn_template = t.arn_template.clone();
                 }
                 check_template(&r.arn_template).map_err(|e| format!("action {name}: {e}"))?;
-                r.template = Template::parse(&r.arn_template);
+                r.template = Template::with_paths(&r.arn_template, &t.paths);
             }
             for key in &action.condition_keys {
                 if !self
@@ -887,6 +898,18 @@ impl Catalog {
         self.service(code)?.action(name)
     }
 
+    /// The type of a condition key and whether a request may carry several
+    /// values: RAM's common keys first, then the key's service's own
+    /// (`oss:Prefix`), case-insensitively. `None` for a key nobody
+    /// documents, which is then compared as text.
+    pub fn key_type(&self, key: &str) -> Option<(ValueType, bool)> {
+        crate::values::common_key_type(key).or_else(|| {
+            let (code, _) = key.split_once(':')?;
+            let k = self.service(code)?.condition_key(key)?;
+            Some((k.kind.value_type(), k.multi))
+        })
+    }
+
     /// Did-you-mean for an action that matched nothing, within its
     /// service.
     pub fn suggest_action(&self, query: &str) -> Option<&ActionInfo> {
@@ -999,7 +1022,7 @@ mod tests {
         assert!(c.service("IMM").is_some());
         assert!(c.service("nosuchservice").is_none());
         assert!(c.code("OSS").is_some());
-        assert!(c.code("adam").is_none());
+        assert!(c.code("nosuchcode").is_none());
         assert_eq!(c.suggest_code("osss"), Some("oss"));
         assert_eq!(
             c.action("IMM:attachossbucket").unwrap().name,

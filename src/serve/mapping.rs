@@ -87,7 +87,8 @@ pub fn request_error_code(error: &RequestError) -> &'static str {
         RequestError::InvalidResource { .. } => "InvalidResource",
         RequestError::InvalidContextValue { .. }
         | RequestError::MultipleValues { .. }
-        | RequestError::MalformedContextEntry { .. } => "InvalidContext",
+        | RequestError::MalformedContextEntry { .. }
+        | RequestError::ContradictsPrincipal { .. } => "InvalidContext",
         RequestError::InvalidPrincipal(_) => "InvalidPrincipal",
     }
 }

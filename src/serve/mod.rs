@@ -52,7 +52,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::net::TcpListener;
 
 use crate::api_call::{self, ApiCall, ApiCallRequestError};
-use crate::can_i::Answer;
+use crate::can_i::{Answer, typo_warnings};
 use crate::eval::{self, Decision};
 use crate::http::{BodyError, Limits, read_body};
 use crate::principal::Principal;
@@ -420,6 +420,8 @@ impl Service {
             request: request.clone(),
             response: response.clone(),
             api: Some(call.clone()),
+            // As `can-i --api`: the catalogue vetted the call.
+            warnings: Vec::new(),
         }
         .to_json();
         body["decision_id"] = id.as_str().into();
@@ -490,6 +492,14 @@ impl Decided<'_> {
             request: self.request.clone(),
             response: self.response.clone(),
             api: None,
+            // As `can-i`: what looks like a typo (an action or context key
+            // no service defines) is named; for an API call the catalogue
+            // has vetted it already.
+            warnings: if self.api.is_none() {
+                typo_warnings(self.request)
+            } else {
+                Vec::new()
+            },
         }
         .to_json();
         body["decision_id"] = self.id.into();

@@ -12,7 +12,9 @@ rule! {
     /// An action that does not exist matches no request: an Allow grants
     /// nothing, a Deny protects nothing, and the author believes otherwise.
     /// Misspellings such as `imm:AttachOssBuckets` for `imm:AttachOSSBucket` are
-    /// common because API names are not spelt consistently.
+    /// common because API names are not spelt consistently. It is a warning,
+    /// not an error: RAM stores the policy as written, and the catalogue may
+    /// lag a service's newest actions.
     ///
     /// ## Example
     ///
@@ -25,7 +27,7 @@ rule! {
     /// ```json
     /// {"Effect": "Allow", "Action": "imm:AttachOSSBucket", "Resource": "*"}
     /// ```
-    UnknownAction { code: "RC203", name: "unknown-action", severity: Error }
+    UnknownAction { code: "RC203", name: "unknown-action", severity: Warning }
 }
 
 use super::{Context, action_pointer, action_service};

@@ -3,11 +3,14 @@
 rule! {
     /// ## What it does
     ///
-    /// Reports a resource whose service part (`oss` in `acs:oss:...`) cannot be
-    /// the service of any action in the same statement. `sts:AssumeRole` is
-    /// authorised on `acs:ram:` roles, so `sts` actions go with `ram` resources.
-    /// Statements with `NotAction`, an action `*` or a resource `*` are not
-    /// checked.
+    /// Reports a resource whose service part (`oss` in `acs:oss:...`) is the
+    /// service of none of the resources the statement's actions are
+    /// authorized on. Actions may act on other services' resources: the
+    /// catalogue says which (`sts:AssumeRole` on `acs:ram:` roles,
+    /// `slb:AddBackendServers` on `acs:ecs:` instances). Where it cannot tell
+    /// (an uncatalogued service, an inferred row, a wildcard over an
+    /// incomplete action table) nothing is reported; nor are statements with
+    /// `NotAction`, an action `*` or a resource `*`.
     ///
     /// ## Why is this bad?
     ///
@@ -34,10 +37,68 @@ rule! {
 use super::{Context, action_service, is_all, resource_pointer};
 use crate::lint::Diagnostic;
 use crate::patterns::{Pattern, intersects};
+use crate::policy::ActionPattern;
 use crate::wildcard::Case;
 
-/// Services whose actions are authorised on another service's resources.
-const RESOURCE_SERVICE: &[(&str, &str)] = &[("sts", "ram")];
+/// What one action pattern says about the services whose resources it acts
+/// on.
+enum Acts {
+    /// It may act on the resource's service, or the catalogue cannot tell
+    /// (an uncatalogued service, an inferred row, a wildcard over an
+    /// incomplete table): no finding.
+    Maybe,
+    /// Per the catalogue, it acts only on resources of these services.
+    Only(Vec<String>),
+}
+
+fn acts(ctx: &Context, p: &ActionPattern, part: &Pattern) -> Acts {
+    let text = p.wildcard.as_str();
+    let Some(code) = action_service(text) else {
+        return Acts::Maybe;
+    };
+    let own = Pattern::glob(code, Case::Insensitive);
+    if is_all(code) || intersects(&own, part, ctx.budget) != Some(false) {
+        return Acts::Maybe;
+    }
+    if code.contains(['*', '?']) {
+        return Acts::Maybe;
+    }
+    let Some(service) = ctx.catalog.service(code) else {
+        return Acts::Maybe;
+    };
+    let literal = p.wildcard.is_literal();
+    if !literal && !service.actions_complete {
+        return Acts::Maybe;
+    }
+    let matched: Vec<_> = service
+        .actions
+        .iter()
+        .filter(|a| p.wildcard.matches(&a.action))
+        .collect();
+    if matched.is_empty() || matched.iter().any(|a| !a.confirmed) {
+        return Acts::Maybe;
+    }
+    let mut services: Vec<String> = Vec::new();
+    for r in matched.iter().flat_map(|a| &a.resources) {
+        if r.template().is_all_resources() {
+            continue;
+        }
+        let Some(owner) = r.arn_template.split(':').nth(1) else {
+            continue;
+        };
+        if intersects(&Pattern::glob(owner, Case::Insensitive), part, ctx.budget) != Some(false) {
+            return Acts::Maybe;
+        }
+        let owner = owner.to_ascii_lowercase();
+        if !services.contains(&owner) {
+            services.push(owner);
+        }
+    }
+    if services.is_empty() {
+        services.push(code.to_ascii_lowercase());
+    }
+    Acts::Only(services)
+}
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for s in ctx.statements() {
@@ -47,42 +108,32 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
         let Some(resources) = s.resource.as_ref().filter(|r| !r.negated) else {
             continue;
         };
-        let mut services = Vec::new();
-        for p in &s.action.patterns {
-            match action_service(p.wildcard.as_str()) {
-                Some(code) => {
-                    let lower = code.to_ascii_lowercase();
-                    let mapped = RESOURCE_SERVICE
-                        .iter()
-                        .find(|(a, _)| *a == lower)
-                        .map(|(_, r)| r.to_string())
-                        .unwrap_or(lower);
-                    services.push(mapped);
-                }
-                None => services.push("*".to_string()),
-            }
-        }
-        if services.iter().any(|c| is_all(c)) {
-            continue;
-        }
-        let service_patterns: Vec<Pattern> = services
-            .iter()
-            .map(|c| Pattern::glob(c, Case::Insensitive))
-            .collect();
         for (i, r) in resources.patterns.iter().enumerate() {
             let text = r.wildcard.as_str();
             let Some(part) = text.split(':').nth(1) else {
                 continue;
             };
             let part_pattern = Pattern::glob(part, Case::Insensitive);
-            if service_patterns
-                .iter()
-                .any(|p| intersects(p, &part_pattern, ctx.budget) != Some(false))
-            {
+            let mut names: Vec<String> = Vec::new();
+            let mut maybe = false;
+            for p in &s.action.patterns {
+                match acts(ctx, p, &part_pattern) {
+                    Acts::Maybe => {
+                        maybe = true;
+                        break;
+                    }
+                    Acts::Only(services) => {
+                        for service in services {
+                            if !names.contains(&service) {
+                                names.push(service);
+                            }
+                        }
+                    }
+                }
+            }
+            if maybe {
                 continue;
             }
-            let mut names: Vec<&str> = services.iter().map(String::as_str).collect();
-            names.dedup();
             out.push(
                 Diagnostic::new(
                     &ResourceServiceMismatch::META,

@@ -9,7 +9,8 @@ rule! {
     /// on a Project (`acs:imm:{regionId}:{accountId}:project/{ProjectName}`).
     /// Resource patterns with wildcards are compared with the catalogue's ARN
     /// templates as patterns: a resource is reported only if no ARN of any type the
-    /// actions use can match it.
+    /// actions use can match it, and only for actions whose row the service's
+    /// page states (inferred rows are not ground enough).
     ///
     /// ## Why is this bad?
     ///
@@ -31,7 +32,7 @@ rule! {
     /// {"Effect": "Allow", "Action": "imm:AttachOSSBucket",
     ///  "Resource": "acs:imm:cn-hangzhou:1234567890123456:project/immtest"}
     /// ```
-    ResourceTypeMismatch { code: "RC304", name: "resource-type-mismatch", severity: Error }
+    ResourceTypeMismatch { code: "RC304", name: "resource-type-mismatch", severity: Warning }
 }
 
 use super::{Context, resource_pointer};
@@ -45,11 +46,10 @@ use crate::wildcard::{Case, Wildcard};
 fn fits(resource: &Wildcard, action: &ActionInfo, budget: &Budget) -> bool {
     let pattern = Pattern::glob(resource.as_str(), Case::Sensitive);
     action.resources.iter().any(|r| {
-        if r.arn_template == "*" {
+        if r.template().is_all_resources() {
             resource.matches("*")
         } else {
-            let template = crate::arn::Template::parse(&r.arn_template);
-            intersects(&pattern, template.pattern(), budget) != Some(false)
+            intersects(&pattern, r.template().pattern(), budget) != Some(false)
         }
     })
 }
@@ -94,8 +94,15 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                             .iter()
                             .any(|p| p.wildcard.matches(&a.action))
                     })
+                    // Actions authorized only on `*` are RC305's.
+                    .filter(|a| !a.resources.iter().all(|r| r.template().is_all_resources()))
                     .collect();
-                if actions.is_empty() || actions.iter().any(|a| fits(&r.wildcard, a, ctx.budget)) {
+                // Only rows a page states: an inferred resource type is no
+                // ground to say a resource never applies.
+                if actions.is_empty()
+                    || actions.iter().any(|a| !a.confirmed)
+                    || actions.iter().any(|a| fits(&r.wildcard, a, ctx.budget))
+                {
                     continue;
                 }
                 let found = if r.wildcard.is_literal() {

@@ -6,7 +6,8 @@ rule! {
     /// Reports an action that RAM authorizes only on `*` ("All Resources": the
     /// service has no resource-level authorization for it) in a statement whose
     /// `Resource` names only specific ARNs. The catalogue says which actions
-    /// those are; actions it does not know are not reported.
+    /// those are; actions it does not know, or whose row is inferred rather
+    /// than stated by the service's page, are not reported.
     ///
     /// ## Why is this bad?
     ///
@@ -52,7 +53,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
             if !p.wildcard.is_literal() {
                 continue;
             }
-            let Some(info) = ctx.catalog.action(p.wildcard.as_str()) else {
+            let Some(info) = ctx
+                .catalog
+                .action(p.wildcard.as_str())
+                .filter(|info| info.confirmed)
+            else {
                 continue;
             };
             if !info
