@@ -122,6 +122,16 @@ enum Command {
     Serve(ServeArgs),
 }
 
+#[derive(clap::Args)]
+struct CatalogArgs {
+    /// A RAM code (oss), a code pattern (yundun*), an action
+    /// (imm:AttachOSSBucket) or an action pattern (oss:Get*).
+    query: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
 #[cfg(feature = "serve")]
 #[derive(clap::Args)]
 struct ServeArgs {
@@ -138,16 +148,6 @@ struct ServeArgs {
     #[arg(long, value_name = "WHAT", default_value = "keys",
           value_parser = clap::builder::PossibleValuesParser::new(ramcheck::serve::LogContext::NAMES))]
     log_context: String,
-}
-
-#[derive(clap::Args)]
-struct CatalogArgs {
-    /// A RAM code (oss), a code pattern (yundun*), an action
-    /// (imm:AttachOSSBucket) or an action pattern (oss:Get*).
-    query: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
 }
 
 #[derive(clap::Args)]

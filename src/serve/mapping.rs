@@ -87,9 +87,9 @@ pub fn request_error_code(error: &RequestError) -> &'static str {
         RequestError::InvalidResource { .. } => "InvalidResource",
         RequestError::InvalidContextValue { .. }
         | RequestError::MultipleValues { .. }
-        | RequestError::MalformedContextEntry { .. }
-        | RequestError::ContradictsPrincipal { .. } => "InvalidContext",
+        | RequestError::MalformedContextEntry { .. } => "InvalidContext",
         RequestError::InvalidPrincipal(_) => "InvalidPrincipal",
+        RequestError::ContradictsPrincipal { .. } => "ContextContradictsPrincipal",
     }
 }
 
