@@ -52,7 +52,7 @@ use time::format_description::well_known::Rfc3339;
 use tokio::net::TcpListener;
 
 use crate::api_call::{self, ApiCall, ApiCallRequestError};
-use crate::can_i::Answer;
+use crate::can_i::{Answer, typo_warnings};
 use crate::eval::{self, Decision};
 use crate::http::{BodyError, Limits, read_body};
 use crate::principal::Principal;
@@ -420,6 +420,7 @@ impl Service {
             request: request.clone(),
             response: response.clone(),
             api: Some(call.clone()),
+            // As `can-i --api`: the catalogue vetted the call.
             warnings: Vec::new(),
         }
         .to_json();
@@ -491,7 +492,14 @@ impl Decided<'_> {
             request: self.request.clone(),
             response: self.response.clone(),
             api: None,
-            warnings: Vec::new(),
+            // As `can-i`: what looks like a typo (an action or context key
+            // no service defines) is named; for an API call the catalogue
+            // has vetted it already.
+            warnings: if self.api.is_none() {
+                typo_warnings(self.request)
+            } else {
+                Vec::new()
+            },
         }
         .to_json();
         body["decision_id"] = self.id.into();
@@ -784,9 +792,9 @@ fn guarded(f: impl FnOnce() -> Reply) -> Reply {
 
 /// The JSON body of a decision request, read within the limits.
 async fn json_body(service: &Service, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Reply> {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+    let content_type = mapping::single_header(headers, header::CONTENT_TYPE.as_str())
+        .map_err(|e| Reply::error(StatusCode::BAD_REQUEST, e.code(), e))?;
+    let json = content_type
         .and_then(|v| v.split(';').next())
         .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
     if !json {
