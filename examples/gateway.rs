@@ -79,6 +79,11 @@
 //! one `current()` guard for all the resources of a call. The revision in
 //! force is in every answer's `x-ramcheck-revision` header.
 //!
+//! This is the in-process (embedded) form of `ramcheck serve`, and shares
+//! its request mapping with it (`ramcheck::serve::mapping`: the principal
+//! header, an IMM call's resources decided against one store, the request
+//! ids) and its reloading (`ramcheck::serve::reload`).
+//!
 //! Connections are served with `ramcheck::http`'s limits: headers within
 //! 10 seconds, bodies within 10 seconds and 64 KiB, at most 1,024
 //! connections at once.
@@ -88,9 +93,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -102,40 +106,30 @@ use clap::Parser;
 use ramcheck::api_call::{ApiCallError, ApiCallRequestError, RpcRequest, no_permission_body};
 use ramcheck::authorizer::SharedAuthorizer;
 use ramcheck::http::Limits;
-use ramcheck::principal::Principal;
 use ramcheck::request::Context;
-use ramcheck::store::{StoreError, directory_digest};
+use ramcheck::serve::mapping::{self, HeaderError, RequestIds};
+use ramcheck::serve::reload::{self, StoreReloader};
+use ramcheck::store::StoreError;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
-/// The header naming the caller.
-pub const PRINCIPAL_HEADER: &str = "x-ramcheck-principal";
-/// The header naming the region, overriding the gateway's default.
-pub const REGION_HEADER: &str = "x-ramcheck-region";
+// The headers naming the caller (`x-ramcheck-principal`), the region
+// (overriding the gateway's default) and the store revision an answer was
+// decided on are `ramcheck serve`'s.
+use ramcheck::serve::mapping::{REGION_HEADER, REVISION_HEADER};
 /// The header that repeats the body's `RequestId`, as Alibaba Cloud's does.
 pub const REQUEST_ID_HEADER: &str = "x-acs-request-id";
-/// The header naming the store revision an answer was decided on.
-pub const REVISION_HEADER: &str = "x-ramcheck-revision";
 pub const DEFAULT_REGION: &str = "cn-hangzhou";
 /// How often the store directory is checked for changes.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// The gateway's state, shared by every connection.
 pub struct Gateway {
-    authorizer: SharedAuthorizer,
-    store: PathBuf,
+    reloader: Arc<StoreReloader>,
     default_region: String,
     poll_interval: Option<Duration>,
     limits: Limits,
-    /// The digest of the store files as seen just before the last load;
-    /// held while reloading, so that reloads (SIGHUP and the poller) never
-    /// race to swap in an older view.
-    watched: Mutex<String>,
-    reloads: AtomicU64,
-    failed_reloads: AtomicU64,
-    request_seed: u64,
-    request_count: AtomicU64,
+    ids: RequestIds,
 }
 
 impl Gateway {
@@ -145,24 +139,12 @@ impl Gateway {
         store: impl Into<PathBuf>,
         default_region: impl Into<String>,
     ) -> Result<Self, StoreError> {
-        let store = store.into();
-        // Digest first: a change made while loading is seen by the first poll.
-        let watched = directory_digest(&store);
-        let authorizer = SharedAuthorizer::from_store(&store)?;
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
         Ok(Gateway {
-            authorizer,
-            store,
+            reloader: Arc::new(StoreReloader::new(store, "gateway")?),
             default_region: default_region.into(),
             poll_interval: Some(POLL_INTERVAL),
             limits: Limits::default(),
-            watched: Mutex::new(watched),
-            reloads: AtomicU64::new(0),
-            failed_reloads: AtomicU64::new(0),
-            request_seed: splitmix64(now ^ (u64::from(std::process::id()) << 32)),
-            request_count: AtomicU64::new(0),
+            ids: RequestIds::new(),
         })
     }
 
@@ -180,11 +162,11 @@ impl Gateway {
     }
 
     pub fn authorizer(&self) -> &SharedAuthorizer {
-        &self.authorizer
+        self.reloader.authorizer()
     }
 
     pub fn store(&self) -> &Path {
-        &self.store
+        self.reloader.dir()
     }
 
     pub fn default_region(&self) -> &str {
@@ -193,64 +175,19 @@ impl Gateway {
 
     /// Reloads done and failed so far (not counting the initial load).
     pub fn reload_counts(&self) -> (u64, u64) {
-        (
-            self.reloads.load(Ordering::SeqCst),
-            self.failed_reloads.load(Ordering::SeqCst),
-        )
+        self.reloader.counts()
     }
 
     /// Reloads the store now, logging the outcome; on failure the previous
     /// store keeps serving.
     pub fn reload(&self, reason: &str) -> Result<(), StoreError> {
-        let mut watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner);
-        *watched = directory_digest(&self.store);
-        self.reload_locked(reason)
-    }
-
-    /// Reloads when a store file changed since the last look; blocking.
-    fn reload_if_changed(&self) {
-        let mut watched = self.watched.lock().unwrap_or_else(PoisonError::into_inner);
-        let now = directory_digest(&self.store);
-        if now != *watched {
-            *watched = now;
-            // Logged and counted by reload_locked.
-            let _ = self.reload_locked("store files changed");
-        }
-    }
-
-    fn reload_locked(&self, reason: &str) -> Result<(), StoreError> {
-        match self.authorizer.reload(&self.store) {
-            Ok(()) => {
-                self.reloads.fetch_add(1, Ordering::SeqCst);
-                eprintln!("gateway: reloaded {} ({reason})", self.store.display());
-                Ok(())
-            }
-            Err(e) => {
-                self.failed_reloads.fetch_add(1, Ordering::SeqCst);
-                eprintln!(
-                    "gateway: reload of {} failed ({reason}); still serving the previous store: {e}",
-                    self.store.display()
-                );
-                Err(e)
-            }
-        }
+        self.reloader.reload(reason)
     }
 
     /// A request id shaped like Alibaba Cloud's (8-4-4-4-12 upper-case
-    /// hex), unique within the process: a bijective mix of a per-process
-    /// seed and a counter.
+    /// hex), unique within the process.
     pub fn next_request_id(&self) -> String {
-        let n = self.request_count.fetch_add(1, Ordering::Relaxed);
-        let hi = splitmix64(self.request_seed.wrapping_add(n.wrapping_mul(2)));
-        let lo = splitmix64(self.request_seed.wrapping_add(n.wrapping_mul(2) + 1));
-        format!(
-            "{:08X}-{:04X}-{:04X}-{:04X}-{:012X}",
-            hi >> 32,
-            (hi >> 16) & 0xffff,
-            hi & 0xffff,
-            lo >> 48,
-            lo & 0xffff_ffff_ffff
-        )
+        self.ids.next_id()
     }
 
     /// Decides one RPC call: the status and JSON body to answer. `query`
@@ -283,47 +220,22 @@ impl Gateway {
             (status, e.body(request_id, host_region))
         };
 
+        // One store for the whole call.
+        let authorizer = self.authorizer().current();
         // Who: the header stands for authentication, so it comes first.
-        let mut given = headers.get_all(PRINCIPAL_HEADER).iter();
-        let spec = match (given.next(), given.next()) {
-            (None, _) => {
+        let principal = match mapping::principal_from_headers(headers, authorizer.account_id()) {
+            Ok(p) => p,
+            Err(e @ HeaderError::Missing(_)) => {
                 return error(
                     StatusCode::BAD_REQUEST,
                     "MissingPrincipal",
                     format!(
-                        "The {PRINCIPAL_HEADER} header is mandatory: name the caller as \
-                         user/<name>, role/<name> or acs:ram::<account>:user/<name>."
+                        "{e}: name the caller as user/<name>, role/<name> or \
+                         acs:ram::<account>:user/<name>."
                     ),
                 );
             }
-            (Some(_), Some(_)) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidPrincipal",
-                    format!("The {PRINCIPAL_HEADER} header must be given once."),
-                );
-            }
-            (Some(value), None) => value,
-        };
-        // One store for the whole call.
-        let authorizer = self.authorizer.current();
-        let principal = match spec
-            .to_str()
-            .ok()
-            .and_then(|s| Principal::parse(s.trim(), authorizer.account_id()).ok())
-        {
-            Some(p) => p,
-            None => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidPrincipal",
-                    format!(
-                        "The {PRINCIPAL_HEADER} header {:?} is not user/<name>, role/<name> or \
-                         acs:ram::<account>:user/<name> (or :role/<name>).",
-                        String::from_utf8_lossy(spec.as_bytes())
-                    ),
-                );
-            }
+            Err(e) => return error(StatusCode::BAD_REQUEST, "InvalidPrincipal", e.to_string()),
         };
 
         // What: the API and its parameters, each given once, in one place.
@@ -367,15 +279,15 @@ impl Gateway {
         };
 
         // Every resource must be allowed; the first denial is reported.
-        for request in &requests {
-            let authorization = authorizer.authorize(request);
-            if !authorization.is_allowed() {
-                let explanation = authorization.explain();
-                return (
-                    StatusCode::FORBIDDEN,
-                    no_permission_body(request, &explanation, request_id, host_region),
-                );
-            }
+        let authorizations = mapping::decide_all(&authorizer, &requests);
+        if let Some(i) =
+            mapping::deciding(&authorizations).filter(|&i| !authorizations[i].is_allowed())
+        {
+            let explanation = authorizations[i].explain();
+            return (
+                StatusCode::FORBIDDEN,
+                no_permission_body(&requests[i], &explanation, request_id, host_region),
+            );
         }
         // Where a real gateway would forward the call: IMM's success body
         // for AttachOSSBucket (and the other calls that return no data).
@@ -397,50 +309,9 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
 /// (unless disabled) when its files change. The `SIGHUP` handler is
 /// installed before the first connection is accepted.
 pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>) -> std::io::Result<()> {
-    let _reloaders = spawn_reloaders(&gateway)?;
+    let _watch = reload::watch(&gateway.reloader, gateway.poll_interval)?;
     let limits = gateway.limits;
     ramcheck::http::serve(listener, router(gateway), limits, std::future::pending()).await
-}
-
-/// Background tasks that end when this is dropped.
-struct Tasks(Vec<JoinHandle<()>>);
-
-impl Drop for Tasks {
-    fn drop(&mut self) {
-        for task in &self.0 {
-            task.abort();
-        }
-    }
-}
-
-fn spawn_reloaders(gateway: &Arc<Gateway>) -> std::io::Result<Tasks> {
-    let mut tasks = Vec::new();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut hangups = signal(SignalKind::hangup())?;
-        let gateway = Arc::clone(gateway);
-        tasks.push(tokio::spawn(async move {
-            while hangups.recv().await.is_some() {
-                let gateway = Arc::clone(&gateway);
-                // Logged and counted by reload.
-                let _ = tokio::task::spawn_blocking(move || gateway.reload("SIGHUP")).await;
-            }
-        }));
-    }
-    if let Some(period) = gateway.poll_interval {
-        let gateway = Arc::clone(gateway);
-        tasks.push(tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(period);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                let gateway = Arc::clone(&gateway);
-                let _ = tokio::task::spawn_blocking(move || gateway.reload_if_changed()).await;
-            }
-        }));
-    }
-    Ok(Tasks(tasks))
 }
 
 async fn rpc(
@@ -529,7 +400,7 @@ fn respond(gateway: &Gateway, request_id: &str, status: StatusCode, body: Value)
     if let Ok(value) = HeaderValue::from_str(request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
-    if let Ok(value) = HeaderValue::from_str(gateway.authorizer.current().revision()) {
+    if let Ok(value) = HeaderValue::from_str(gateway.authorizer().current().revision()) {
         response.headers_mut().insert(REVISION_HEADER, value);
     }
     response
@@ -551,13 +422,6 @@ fn looks_like_region(region: &str) -> bool {
         && region
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 #[derive(Parser)]

@@ -396,7 +396,7 @@ impl CompiledPolicySet {
         resource: Option<&CompiledPolicies>,
     ) -> (Decision, Step) {
         let steps = Steps {
-            control: self.control.is_some(),
+            control: self.control.is_some() && !request.principal().is_service_linked(),
             session: self.session.is_some(),
             resource: resource.is_some(),
             assume_role: request.is_assume_role(),

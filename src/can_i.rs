@@ -12,12 +12,15 @@ use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
 use crate::api_call::{self, ApiCall, ApiCallError};
+use crate::catalog::Catalog;
 use crate::eval::{self, PolicySet, Response};
 use crate::policy::{PolicyError, PolicyErrorKind, PolicyKind, PolicyRef};
 use crate::principal::Principal;
 use crate::request::{Context, Request, RequestError};
 use crate::store::{PolicySource, Store, StoreError};
+use crate::suggest::{did_you_mean, hint};
 use crate::terminal::escape;
+use crate::values::COMMON_KEYS;
 
 /// The environment variable naming the default principal store.
 pub const STORE_ENV: &str = "RAMCHECK_STORE";
@@ -93,6 +96,8 @@ pub struct Query {
     pub resource_policy: Option<PathBuf>,
     /// `KEY=VALUE` entries; a repeated key gives a multi-valued key.
     pub context: Vec<String>,
+    /// `--session-name`: asks as a session of the role `principal` names.
+    pub session_name: Option<String>,
     /// An IMM API call to check instead of `action` and `resource`.
     pub api: Option<ApiQuery>,
 }
@@ -158,6 +163,107 @@ pub struct Answer {
     pub response: Response,
     /// Set when the question was an API call.
     pub api: Option<ApiCall>,
+    /// What in the question looks like a typo (see [`typo_warnings`]).
+    pub warnings: Vec<Warning>,
+}
+
+/// Something in a question that the catalogue says is probably not what
+/// was meant. The answer is still given: a `no` to `imm:GetProjct` is
+/// right, but the user asked the wrong question.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Warning {
+    /// What kind of slip: `unknown-service`, `unknown-action`,
+    /// `unknown-context-key` or `resource-type`.
+    pub kind: &'static str,
+    /// The warning, with the did-you-mean when there is one.
+    pub message: String,
+}
+
+/// The typos the catalogue can see in a question: a service nobody
+/// documents, an action its service's table does not list, a context key
+/// no service defines, a resource that fits none of the action's resource
+/// types. Only stated facts count: an action missing from a partial table
+/// is reported only with a close match, and inferred rows say nothing about
+/// resources.
+pub fn typo_warnings(request: &Request) -> Vec<Warning> {
+    let catalog = Catalog::builtin();
+    let mut warnings = Vec::new();
+    let mut warn = |kind, message: String| warnings.push(Warning { kind, message });
+    let action = request.action();
+    if let Some((code, name)) = action.split_once(':')
+        && !action.contains(['*', '?'])
+    {
+        match (catalog.code(code), catalog.service(code)) {
+            (None, _) => warn(
+                "unknown-service",
+                format!(
+                    "no RAM code `{code}` is documented{}",
+                    hint(catalog.suggest_code(code))
+                ),
+            ),
+            (Some(_), Some(service)) => match service.action(name) {
+                None => {
+                    let meant = service.suggest_action(name).map(|a| a.action.as_str());
+                    if service.actions_complete || meant.is_some() {
+                        warn(
+                            "unknown-action",
+                            format!(
+                                "{} lists no action `{action}`{}",
+                                service.product,
+                                hint(meant)
+                            ),
+                        );
+                    }
+                }
+                Some(info) if info.confirmed => {
+                    let resource = request.resource();
+                    if !info.resources.iter().any(|r| r.template().fits(resource)) {
+                        let wanted: Vec<&str> = info
+                            .resources
+                            .iter()
+                            .map(|r| r.arn_template.as_str())
+                            .collect();
+                        warn(
+                            "resource-type",
+                            format!(
+                                "RAM checks `{}` on {}, which `{resource}` does not fit",
+                                info.action,
+                                wanted.join(" or ")
+                            ),
+                        );
+                    }
+                }
+                Some(_) => {}
+            },
+            (Some(_), None) => {}
+        }
+    }
+    for (key, _) in request.context().iter() {
+        if catalog.key_type(key).is_some() {
+            continue;
+        }
+        let Some((code, _)) = key.split_once(':') else {
+            continue;
+        };
+        let meant = if code.eq_ignore_ascii_case("acs") {
+            did_you_mean(key, COMMON_KEYS.iter().map(|(k, _, _)| *k))
+        } else if let Some(service) = catalog.service(code) {
+            match did_you_mean(key, service.condition_keys.iter().map(|k| k.name.as_str())) {
+                Some(meant) => Some(meant),
+                // The service's key list may be partial.
+                None => continue,
+            }
+        } else if catalog.code(code).is_some() {
+            continue;
+        } else {
+            None
+        };
+        warn(
+            "unknown-context-key",
+            format!("no service defines the context key `{key}`{}", hint(meant)),
+        );
+    }
+    warnings
 }
 
 /// Answers a query (docs/semantics.md, "Evaluation"). For an API call that needs several
@@ -168,11 +274,21 @@ pub fn answer(query: &Query) -> Result<Answer, QueryError> {
     for entry in &query.context {
         context.insert_pair(entry)?;
     }
-    let asker = Asker::new(query, query.principal.is_some())?;
+    let session_spec = match (&query.principal, &query.session_name) {
+        (Some(spec), Some(session)) => Some(session_of(spec, session)?),
+        (None, Some(_)) => {
+            return Err(QueryError::Usage(
+                "--session-name needs --as role/<name>".into(),
+            ));
+        }
+        _ => None,
+    };
+    let principal = session_spec.as_deref().or(query.principal.as_deref());
+    let asker = Asker::new(query, principal.is_some())?;
     asker.ask(
         &query.action,
         &query.resource,
-        query.principal.as_deref(),
+        principal,
         context,
         query.api.as_ref(),
     )
@@ -351,10 +467,17 @@ impl Asker {
             };
             let response = eval::evaluate(&policies, &request);
             let allowed = response.decision.is_allowed();
+            // An API call's action and resource come from the catalogue.
+            let warnings = if api.is_none() {
+                typo_warnings(&request)
+            } else {
+                Vec::new()
+            };
             last = Some(Answer {
                 request,
                 response,
                 api: api.clone(),
+                warnings,
             });
             if !allowed {
                 break;
@@ -362,6 +485,22 @@ impl Asker {
         }
         last.ok_or_else(|| QueryError::Usage("the API call needs no resource to authorize".into()))
     }
+}
+
+/// `role/<name>` (or its ARN) with a session name: that role's session,
+/// `assumed-role/<name>/<session>`.
+fn session_of(spec: &str, session: &str) -> Result<String, QueryError> {
+    if let Some(role) = spec.strip_prefix("role/") {
+        return Ok(format!("assumed-role/{role}/{session}"));
+    }
+    if let Some((head, role)) = spec.split_once(":role/")
+        && head.starts_with("acs:ram::")
+    {
+        return Ok(format!("{head}:assumed-role/{role}/{session}"));
+    }
+    Err(QueryError::Usage(format!(
+        "--session-name needs --as role/<name>, not {spec:?}"
+    )))
 }
 
 fn api_call(q: &ApiQuery, store: Option<&Store>) -> Result<ApiCall, QueryError> {
@@ -410,6 +549,7 @@ impl Answer {
             "deciding_step": r.step,
             "statements": r.statements,
             "notes": r.notes,
+            "warnings": self.warnings,
         });
         if r.decision == eval::Decision::ImplicitDeny {
             out["closest"] = serde_json::to_value(&r.closest).unwrap_or_default();

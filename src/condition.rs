@@ -555,6 +555,14 @@ fn positive_match(operator: Operator, values: &Values, value: &ContextValue) -> 
     })
 }
 
+/// Whether `text`, as one request value, matches any of `values` under the
+/// positive form of `operator`; `None` when the operator cannot read it.
+/// The evaluator's own comparison, for the analysis ([`crate::analysis`]),
+/// which must agree with it value for value.
+pub(crate) fn value_matches(operator: Operator, values: &Values, text: &str) -> Option<bool> {
+    positive_match(operator, values, &ContextValue::new(text))
+}
+
 /// `ordering` is request value compared with policy value.
 fn compare(operator: Operator, ordering: Ordering) -> bool {
     use Operator::*;

@@ -84,6 +84,14 @@ pub const CODES: &[(&str, &str)] = &[
     ("invalid-config", "ramcheck.toml cannot be used"),
     ("unknown-rule", "no lint rule has this code or name"),
     (
+        "not-in-catalog",
+        "the catalogue has no such RAM code or action (`catalog`)",
+    ),
+    (
+        "serve-failed",
+        "`serve` cannot listen, or its runtime failed",
+    ),
+    (
         "not-found",
         "a path names nothing, or a glob matches nothing",
     ),
@@ -285,6 +293,41 @@ impl Coded for GenerateError {
         match self {
             GenerateError::Input(_) => report("invalid-input", self),
             GenerateError::Check(_) => report("internal", self),
+        }
+    }
+}
+
+impl Coded for crate::analysis::AnalysisError {
+    fn report(&self) -> ErrorReport {
+        use crate::analysis::AnalysisError;
+        match self {
+            AnalysisError::Store(e) => e.report(),
+            AnalysisError::Request(_) => report("invalid-request", self),
+            AnalysisError::Usage(_) => report("usage", self),
+            AnalysisError::WitnessFailed(_) => report("internal", self),
+        }
+    }
+}
+
+impl Coded for crate::catalog::query::QueryError {
+    fn report(&self) -> ErrorReport {
+        report("not-in-catalog", self)
+    }
+}
+
+#[cfg(feature = "serve")]
+impl Coded for crate::serve::ServeError {
+    fn report(&self) -> ErrorReport {
+        use crate::serve::ServeError;
+        match self {
+            ServeError::Store(e) => ErrorReport {
+                message: self.to_string(),
+                ..e.report()
+            },
+            ServeError::Log { path, .. } => {
+                report("output-failed", self).in_file(path.display().to_string())
+            }
+            ServeError::Listen { .. } | ServeError::Io(_) => report("serve-failed", self),
         }
     }
 }

@@ -254,7 +254,20 @@ fn explain_statement(
 /// Whether a resource-based statement's `Principal` names the caller
 /// (docs/semantics.md, "Resource-based policies and `Principal`").
 fn principal_matches(block: &PrincipalBlock, request: &Request) -> bool {
-    let caller = request.principal();
+    principal_named(block, request.principal())
+        || (!block.service.is_empty()
+            && request
+                .context()
+                .get_lowercase("acs:service")
+                .iter()
+                .any(|s| block.service.iter().any(|e| e.pattern.matches(s.as_str()))))
+}
+
+/// Whether a `Principal` names `caller` itself, leaving aside a call that
+/// names a service only through `acs:Service` in its context: the part of
+/// [`principal_matches`] that depends on the caller alone (the analysis
+/// decides the rest).
+pub(crate) fn principal_named(block: &PrincipalBlock, caller: &Principal) -> bool {
     let ram = block.ram.iter().any(|entry| {
         let v = entry.value.as_str();
         if v == "*" {
@@ -270,24 +283,20 @@ fn principal_matches(block: &PrincipalBlock, request: &Request) -> bool {
             .strip_prefix("acs:ram::")
             .and_then(|rest| rest.strip_suffix(":root"));
         v == account
+            || matches!(caller, Principal::User { uid: Some(uid), .. } if v == uid)
             || root_account == Some(account)
             || entry.pattern.matches(arn)
-            // A role's sessions are named by the role.
-            || matches!(caller, Principal::RoleSession { role_arn, .. } if entry.pattern.matches(role_arn))
+            // A role's sessions are named by the role, or as OSS bucket
+            // policies write them, arn:sts::<account>:assumed-role/<role>/<session>.
+            || matches!(caller, Principal::RoleSession { role_arn, sts_arn, .. }
+                if entry.pattern.matches(role_arn) || entry.pattern.matches(sts_arn))
     });
     // Service entries match only calls made by that service: a service
-    // principal, or a call carrying its name in `acs:Service`.
-    let service = !block.service.is_empty() && {
-        let by_context = request.context().get_lowercase("acs:service");
-        let by_principal = match caller {
-            Principal::Service { name } => Some(name.as_str()),
-            _ => None,
-        };
-        by_context
-            .iter()
-            .map(|s| s.as_str())
-            .chain(by_principal)
-            .any(|s| block.service.iter().any(|e| e.pattern.matches(s)))
+    // principal, or (in `principal_matches`) a call carrying its name in
+    // `acs:Service`.
+    let service = match caller {
+        Principal::Service { name } => block.service.iter().any(|e| e.pattern.matches(name)),
+        _ => false,
     };
     // Federated sessions are not modelled, so `Federated` entries match no
     // request (fail closed; README "Semantics").
@@ -396,7 +405,7 @@ impl PolicySet {
     /// The steps `request` passes through with these policies.
     pub fn steps(&self, request: &Request) -> Steps {
         Steps {
-            control: !self.control.is_empty(),
+            control: !self.control.is_empty() && !request.principal().is_service_linked(),
             session: self.session.is_some(),
             resource: self.resource.is_some(),
             assume_role: request.is_assume_role(),
@@ -475,6 +484,9 @@ pub fn explain(
         }
     }
     let mut notes = Vec::new();
+    if !policies.control.is_empty() && request.principal().is_service_linked() {
+        notes.push("control policies do not apply to a service-linked role".to_string());
+    }
     if policies.identity.is_empty() && matches!(step, Step::Identity | Step::Resource) {
         notes.push("the principal has no identity policies".to_string());
     }

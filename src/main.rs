@@ -16,6 +16,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+use ramcheck::analysis;
 use ramcheck::can_i;
 use ramcheck::errors::{Coded, ErrorReport, exit};
 use ramcheck::generate;
@@ -127,6 +128,80 @@ enum Command {
     ///       --since 2025-01-01T00:00:00Z --explain --output media-worker.json
     #[command(verbatim_doc_comment)]
     Generate(Box<GenerateArgs>),
+    /// Show what the built-in catalogue knows: every RAM code, one service's
+    /// resource types, condition keys and actions, one action, or the
+    /// actions a pattern covers. Every fact names its source.
+    ///
+    /// Exit status: 0 answered; 2 unknown code or action, or a malformed
+    /// query.
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck catalog
+    ///
+    ///   ramcheck catalog oss
+    ///
+    ///   ramcheck catalog imm:AttachOSSBucket
+    ///
+    ///   ramcheck catalog 'oss:Get*' --format json
+    #[command(verbatim_doc_comment)]
+    Catalog(CatalogArgs),
+    /// Serve decisions over HTTP for gateways (nginx auth_request, any language).
+    ///
+    /// Endpoints: GET /healthz, POST /v1/authorize, POST /v1/authorize/api,
+    /// /v1/auth-request (headers in, 200/403/400 out), GET /metrics.
+    /// Reloads the store on SIGHUP and when its content changes (keeping the
+    /// last good store); stops on SIGTERM or SIGINT once requests in flight
+    /// are answered. Exit status: 0 stopped by a signal; 2 the store, the
+    /// address or the log could not be used.
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck serve --store policies --listen 127.0.0.1:8181
+    ///
+    ///   ramcheck serve --decision-log decisions.jsonl --log-context values
+    #[cfg(feature = "serve")]
+    #[command(verbatim_doc_comment)]
+    Serve(ServeArgs),
+    /// Prove that NEW grants nothing OLD does not, or show requests it newly allows.
+    ///
+    /// OLD and NEW are two policy files, or two store directories (compared
+    /// per principal). Every example request is re-checked with the evaluator.
+    ///
+    /// Exit status: 0 no new access; 1 new access; 2 error; 3 internal
+    /// error (a witness did not check); 4 undecided (a budget was exceeded).
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck diff old.json new.json
+    ///
+    ///   ramcheck diff old-store/ new-store/ --both --format json
+    ///
+    ///   ramcheck diff main.json pr.json --format github
+    #[command(verbatim_doc_comment)]
+    Diff(DiffArgs),
+    /// Check one policy: nothing matching --not-granted is allowed, or no public access.
+    ///
+    /// Exit status: 0 pass; 1 fail; 2 error; 3 internal error; 4 undecided.
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck check policy.json --not-granted "ram:*" --not-granted "imm:Delete*"
+    ///
+    ///   ramcheck check bucket-policy.json --kind resource --no-public-access
+    #[command(verbatim_doc_comment)]
+    Check(CheckArgs),
+    /// List every principal of the store allowed an action on a resource.
+    ///
+    /// Exit status: 0 someone can; 1 nobody can; 2 error; 3 internal error.
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck who-can imm:DeleteProject acs:imm:cn-hangzhou:1234567890123456:project/immtest
+    ///
+    ///   ramcheck who-can sts:AssumeRole acs:ram::1234567890123456:role/imm-deployer --format json
+    #[command(name = "who-can", verbatim_doc_comment)]
+    WhoCan(WhoCanArgs),
     /// Print a shell completion script.
     ///
     /// Examples:
@@ -147,6 +222,100 @@ enum Command {
     ///   ramcheck man --output-dir man/
     #[command(verbatim_doc_comment)]
     Man(ManArgs),
+}
+
+#[derive(clap::Args)]
+struct CatalogArgs {
+    /// A RAM code (oss), a code pattern (yundun*), an action
+    /// (imm:AttachOSSBucket) or an action pattern (oss:Get*).
+    query: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[cfg(feature = "serve")]
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Principal store: principals.json and <PolicyName>.json files [default:
+    /// $RAMCHECK_STORE, else ./policies].
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// The address to listen on (port 0 picks a free port, printed at start).
+    #[arg(long, value_name = "ADDR:PORT", default_value = ramcheck::serve::DEFAULT_LISTEN)]
+    listen: std::net::SocketAddr,
+    /// Write one JSON line per decision to FILE (appended), or to stdout with `-`.
+    #[arg(long, value_name = "FILE|-")]
+    decision_log: Option<String>,
+    /// How much of the request context the decision log records.
+    #[arg(long, value_name = "WHAT", default_value = "keys",
+          value_parser = clap::builder::PossibleValuesParser::new(ramcheck::serve::LogContext::NAMES))]
+    log_context: String,
+}
+
+#[derive(clap::Args)]
+struct DiffArgs {
+    /// The policy (or store directory) before the change.
+    old: PathBuf,
+    /// The policy (or store directory) after the change.
+    new: PathBuf,
+    /// Read both files as this kind of policy (default: as the document shows).
+    #[arg(long, value_parser = policy_kind())]
+    kind: Option<PolicyKind>,
+    /// Also report access NEW removes.
+    #[arg(long)]
+    both: bool,
+    /// The most example requests per direction.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    max: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    format: LintFormat,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// The policy file.
+    policy: PathBuf,
+    /// "<ACTION> [<RESOURCE>]" patterns no request may be allowed; repeatable.
+    #[arg(
+        long = "not-granted",
+        value_name = "ACTION [RESOURCE]",
+        required_unless_present = "no_public_access"
+    )]
+    not_granted: Vec<String>,
+    /// No caller from an account the policy does not name, unless a condition restricts the source.
+    #[arg(long, conflicts_with = "not_granted")]
+    no_public_access: bool,
+    /// Read the file as this kind of policy (default: as the document shows).
+    #[arg(long, value_parser = policy_kind())]
+    kind: Option<PolicyKind>,
+    /// The most violations reported.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    max: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    format: LintFormat,
+}
+
+#[derive(clap::Args)]
+struct WhoCanArgs {
+    /// The action, e.g. imm:DeleteProject.
+    action: String,
+    /// The resource ARN, or `*`.
+    resource: String,
+    /// Principal store directory [default: $RAMCHECK_STORE, else ./policies].
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Request context as KEY=VALUE; keys not given may take any value (ConditionalAllow).
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
+    /// Also list the principals that are denied.
+    #[arg(long)]
+    all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(clap::Args)]
@@ -295,14 +464,23 @@ fn policy_kind() -> impl clap::builder::TypedValueParser<Value = PolicyKind> {
 #[derive(clap::Args)]
 struct CanIArgs {
     /// The action, `<ram-code>:<action-name>`, e.g. imm:AttachOSSBucket.
-    #[arg(required_unless_present_any = ["api", "batch"], conflicts_with_all = ["api", "batch"])]
+    #[arg(
+        required_unless_present_any = ["api", "list", "batch"],
+        conflicts_with_all = ["api", "list", "batch"]
+    )]
     action: Option<String>,
     /// The resource ARN, e.g. acs:imm:cn-hangzhou:1234567890123456:project/immtest, or `*`.
-    #[arg(required_unless_present_any = ["api", "batch"])]
+    #[arg(required_unless_present_any = ["api", "list", "batch"])]
     resource: Option<String>,
+    /// List what the principal (--as) may do, per Allow statement, with the denies carved out.
+    #[arg(long, requires = "principal", conflicts_with = "api")]
+    list: bool,
+    /// With --list: only this service's actions (a RAM code such as imm).
+    #[arg(long, value_name = "CODE", requires = "list")]
+    service: Option<String>,
     /// Answer one JSON query per line of FILE (- for standard input), one JSON
     /// answer per line: {"action", "resource", "principal"?, "context"?, "id"?}.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["api", "explain", "quiet"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["api", "list", "explain", "quiet"])]
     batch: Option<PathBuf>,
     /// Check an IMM API call instead: its RAM action and resource come from the catalogue.
     #[arg(long, value_name = "API", requires = "region")]
@@ -316,9 +494,13 @@ struct CanIArgs {
     /// The account that owns the resource (with --api; defaults to the store's).
     #[arg(long, value_name = "ACCOUNT", requires = "api")]
     account: Option<String>,
-    /// user/<name> or role/<name> from the store (an ARN acs:ram::<account>:user/<name> works too).
+    /// user/<name>, role/<name> or assumed-role/<role>/<session> from the store (ARN forms
+    /// work too), or service/<name>.aliyuncs.com.
     #[arg(long = "as", value_name = "PRINCIPAL")]
     principal: Option<String>,
+    /// Ask as a session of the role given with --as (assumed-role/<role>/<session>).
+    #[arg(long, value_name = "NAME", requires = "principal")]
+    session_name: Option<String>,
     /// Principal store: principals.json and <PolicyName>.json files. Read only with
     /// --as [default: $RAMCHECK_STORE, else ./policies].
     #[arg(long, value_name = "DIR")]
@@ -342,6 +524,10 @@ struct CanIArgs {
     /// Show the deciding statements, the closest misses and the failing parts.
     #[arg(long)]
     explain: bool,
+    /// Treat a probable typo (an action its service does not list, a context key
+    /// no service defines, a resource of the wrong type) as an error: exit 2.
+    #[arg(long)]
+    strict: bool,
     /// Print nothing: answer by exit status alone (errors still go to stderr).
     #[arg(short, long, conflicts_with_all = ["explain", "format"])]
     quiet: bool,
@@ -370,6 +556,12 @@ fn main() -> ExitCode {
         Command::Generate(args) => run_generate(*args, &mut out),
         Command::Completions(args) => completions(args, &mut out),
         Command::Man(args) => man(args, &mut out),
+        Command::Catalog(args) => catalog(args, &mut out),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve(args, &mut out),
+        Command::Diff(args) => run_diff(args, &mut out),
+        Command::Check(args) => run_check(args, &mut out),
+        Command::WhoCan(args) => run_who_can(args, &mut out),
     };
     out.exit(code)
 }
@@ -437,6 +629,24 @@ enum ErrorFormat {
 }
 
 impl ErrorFormat {
+    /// The error format of a command with `--format text|json`.
+    fn of(format: Format) -> ErrorFormat {
+        match format {
+            Format::Text => ErrorFormat::Text,
+            Format::Json => ErrorFormat::Json,
+        }
+    }
+
+    /// The error format of a command with lint's four formats.
+    fn of_lint(format: LintFormat) -> ErrorFormat {
+        match format {
+            LintFormat::Text => ErrorFormat::Text,
+            LintFormat::Json => ErrorFormat::Json,
+            LintFormat::Sarif => ErrorFormat::Sarif,
+            LintFormat::Github => ErrorFormat::Github,
+        }
+    }
+
     /// The error format of a `--format` value (text for none or another).
     fn named(format: Option<&str>) -> ErrorFormat {
         match format {
@@ -662,10 +872,7 @@ fn rules(args: RulesArgs, out: &mut Output) -> u8 {
         out.stdout(&lint::render::rules_markdown());
         return exit::OK;
     }
-    let errors = match args.format {
-        Format::Text => ErrorFormat::Text,
-        Format::Json => ErrorFormat::Json,
-    };
+    let errors = ErrorFormat::of(args.format);
     let text = match (&args.code, args.format) {
         (None, Format::Text) => lint::render::rules_list_wrapped(stdout_width()),
         (None, Format::Json) => format!("{:#}\n", lint::render::rules_json()),
@@ -681,11 +888,153 @@ fn rules(args: RulesArgs, out: &mut Output) -> u8 {
     exit::OK
 }
 
-fn can_i(args: CanIArgs, out: &mut Output) -> u8 {
-    let errors = match args.format {
-        Format::Text => ErrorFormat::Text,
-        Format::Json => ErrorFormat::Json,
+fn catalog(args: CatalogArgs, out: &mut Output) -> u8 {
+    let catalog = ramcheck::catalog::Catalog::builtin();
+    match ramcheck::catalog::query::lookup(catalog, args.query.as_deref()) {
+        Ok(answer) => {
+            match args.format {
+                Format::Text => out.stdout(&answer.to_text(catalog)),
+                Format::Json => out.stdout(&format!("{:#}\n", answer.to_json(catalog))),
+            }
+            0
+        }
+        Err(e) => out.fail(&e, ErrorFormat::of(args.format)),
+    }
+}
+
+#[cfg(feature = "serve")]
+fn serve(args: ServeArgs, out: &mut Output) -> u8 {
+    use ramcheck::serve::{LogContext, LogTarget, Options, run};
+    let options = Options {
+        store: can_i::store_location(args.store).0,
+        listen: args.listen,
+        decision_log: args.decision_log.as_deref().map(LogTarget::from_arg),
+        log_context: LogContext::from_name(&args.log_context).unwrap_or_default(),
+        ..Options::default()
     };
+    match run(&options) {
+        Ok(()) => exit::OK,
+        Err(e) => out.fail(&e, ErrorFormat::Text),
+    }
+}
+
+fn analysis_format(f: LintFormat) -> analysis::Format {
+    match f {
+        LintFormat::Text => analysis::Format::Text,
+        LintFormat::Json => analysis::Format::Json,
+        LintFormat::Sarif => analysis::Format::Sarif,
+        LintFormat::Github => analysis::Format::Github,
+    }
+}
+
+/// Reports an analysis error (see [`Output::fail`]); its exit status is 2,
+/// or 3 for ramcheck's own bug.
+fn analysis_error(e: analysis::AnalysisError, format: ErrorFormat, out: &mut Output) -> u8 {
+    out.fail(&e, format);
+    e.exit_code()
+}
+
+fn run_diff(args: DiffArgs, out: &mut Output) -> u8 {
+    let paths = analysis::DiffPaths {
+        old: args.old,
+        new: args.new,
+    };
+    let options = analysis::DiffOptions {
+        kind: args.kind,
+        both: args.both,
+        max: args.max,
+    };
+    match analysis::diff(&paths, &options) {
+        Ok(report) => {
+            out.stdout(&analysis::render::render_diff(
+                &report,
+                analysis_format(args.format),
+            ));
+            report.result.exit_code()
+        }
+        Err(e) => analysis_error(e, ErrorFormat::of_lint(args.format), out),
+    }
+}
+
+// The library's errors are large (they carry spans); they sit on the cold
+// path.
+#[allow(clippy::result_large_err)]
+fn run_check(args: CheckArgs, out: &mut Output) -> u8 {
+    let question = if args.no_public_access {
+        analysis::CheckQuestion::NoPublicAccess
+    } else {
+        match args
+            .not_granted
+            .iter()
+            .map(|q| analysis::NotGranted::parse(q))
+            .collect::<Result<Vec<_>, _>>()
+        {
+            Ok(list) => analysis::CheckQuestion::NotGranted(list),
+            Err(e) => return analysis_error(e, ErrorFormat::of_lint(args.format), out),
+        }
+    };
+    let policy = match analysis::load_policy(&args.policy, args.kind) {
+        Ok(p) => p,
+        Err(e) => return analysis_error(e, ErrorFormat::of_lint(args.format), out),
+    };
+    match analysis::check(&policy, &question, args.max) {
+        Ok(report) => {
+            out.stdout(&analysis::render::render_check(
+                &report,
+                analysis_format(args.format),
+            ));
+            report.result.exit_code()
+        }
+        Err(e) => analysis_error(e, ErrorFormat::of_lint(args.format), out),
+    }
+}
+
+fn run_who_can(args: WhoCanArgs, out: &mut Output) -> u8 {
+    let (store, _) = can_i::store_location(args.store);
+    match analysis::who_can(
+        &store,
+        &args.action,
+        &args.resource,
+        &args.context,
+        args.all,
+    ) {
+        Ok(report) => {
+            match args.format {
+                Format::Text => out.stdout(&analysis::render::who_can_text(&report)),
+                Format::Json => out.stdout(&format!(
+                    "{:#}\n",
+                    serde_json::to_value(&report).unwrap_or_default()
+                )),
+            }
+            report.exit_code()
+        }
+        Err(e) => analysis_error(e, ErrorFormat::of(args.format), out),
+    }
+}
+
+fn can_i_list(args: CanIArgs, out: &mut Output) -> u8 {
+    let principal = args.principal.unwrap_or_default();
+    let (store, _) = can_i::store_location(args.store);
+    match analysis::list(&store, &principal, args.service.as_deref()) {
+        Ok(list) => {
+            match args.format {
+                Format::Text => out.stdout(&analysis::render::list_text(&list)),
+                Format::Json => out.stdout(&format!(
+                    "{:#}\n",
+                    serde_json::to_value(&list).unwrap_or_default()
+                )),
+            }
+            if list.grants.is_empty() { 1 } else { 0 }
+        }
+        Err(e) => analysis_error(e, ErrorFormat::of(args.format), out),
+    }
+}
+
+fn can_i(args: CanIArgs, out: &mut Output) -> u8 {
+    if args.list {
+        return can_i_list(args, out);
+    }
+    let errors = ErrorFormat::of(args.format);
     let api = args.api.map(|api| can_i::ApiQuery {
         api,
         params: args.params,
@@ -705,12 +1054,24 @@ fn can_i(args: CanIArgs, out: &mut Output) -> u8 {
         control_policies: args.control_policies,
         resource_policy: args.resource_policy,
         context: args.context,
+        session_name: args.session_name,
     };
     if let Some(batch) = args.batch {
         return can_i_batch(&query, &batch, errors, out);
     }
     match can_i::answer(&query) {
+        Ok(answer) if args.strict && !answer.warnings.is_empty() => {
+            for w in &answer.warnings {
+                out.note(&format!("error: {} (--strict)", w.message));
+            }
+            exit::ERROR
+        }
         Ok(answer) => {
+            if !args.quiet {
+                for w in &answer.warnings {
+                    out.note(&format!("warning: {}", w.message));
+                }
+            }
             match (args.quiet, args.format) {
                 (true, _) => {}
                 (false, Format::Text) => out.stdout(&answer.to_text(args.explain)),

@@ -87,6 +87,13 @@ impl PolicyKind {
         }
     }
 
+    /// Control and session policies only narrow what identity and
+    /// resource policies grant: an Allow in them grants nothing by itself,
+    /// so "grants too much" does not apply to them.
+    pub fn only_limits(self) -> bool {
+        matches!(self, PolicyKind::Control | PolicyKind::Session)
+    }
+
     /// Resource-based kinds name who may act; the others must not.
     pub fn has_principal(self) -> bool {
         matches!(self, PolicyKind::Trust | PolicyKind::Resource)

@@ -29,6 +29,9 @@ pub enum Principal {
         account: String,
         /// The user name.
         name: String,
+        /// The user's ID (UID), when known: OSS bucket policies may name a
+        /// RAM user by it.
+        uid: Option<String>,
         /// `acs:ram::<account>:user/<name>`, built once because resource
         /// policies match against it on every request.
         arn: String,
@@ -54,6 +57,9 @@ pub enum Principal {
         arn: String,
         /// The role's own ARN, which trust policies name.
         role_arn: String,
+        /// `arn:sts::<account>:assumed-role/<role>/<session>`, the form OSS
+        /// bucket policies name sessions by.
+        sts_arn: String,
     },
     /// A cloud service calling for itself, e.g. `ecs.aliyuncs.com`
     /// assuming a service role.
@@ -117,8 +123,18 @@ impl Principal {
         Principal::User {
             account: account.to_string(),
             name: name.to_string(),
+            uid: None,
             arn: format!("acs:ram::{account}:user/{name}"),
         }
+    }
+
+    /// The same principal, known to have the user ID `uid` (for a user;
+    /// other principals are returned as they are).
+    pub fn with_uid(mut self, id: Option<&str>) -> Self {
+        if let Principal::User { uid, .. } = &mut self {
+            *uid = id.map(str::to_string);
+        }
+        self
     }
 
     /// The role `name` of `account`, unchecked like [`Principal::user`].
@@ -139,6 +155,7 @@ impl Principal {
             session: session.to_string(),
             arn: format!("acs:ram::{account}:assumed-role/{role}/{session}"),
             role_arn: crate::arn::role(account, role),
+            sts_arn: format!("arn:sts::{account}:assumed-role/{role}/{session}"),
         }
     }
 
@@ -208,6 +225,38 @@ impl Principal {
                 )),
             },
             _ => Err(invalid(FORMS)),
+        }
+    }
+
+    /// The value RAM gives `acs:PrincipalARN` for this principal
+    /// (docs/semantics.md, "Request context RAM fills"): a user's ARN; for a
+    /// role and each of its sessions, the role's ARN with the name in lower
+    /// case, as RAM writes role ARNs; the root's ARN. A service or ad-hoc
+    /// principal has none.
+    pub fn principal_arn(&self) -> Option<String> {
+        match self {
+            Principal::User { arn, .. } | Principal::Account { arn, .. } => Some(arn.clone()),
+            Principal::Role { account, name, .. }
+            | Principal::RoleSession {
+                account,
+                role: name,
+                ..
+            } => Some(crate::arn::role(account, &name.to_ascii_lowercase())),
+            Principal::Service { .. } | Principal::AdHoc => None,
+        }
+    }
+
+    /// Whether this is a service-linked role or one of its sessions: RAM
+    /// names those roles `AliyunServiceRoleFor<Service>`, and Resource
+    /// Directory's control policies do not apply to them
+    /// (docs/semantics.md, "Evaluation").
+    pub fn is_service_linked(&self) -> bool {
+        const PREFIX: &str = "aliyunservicerolefor";
+        match self {
+            Principal::Role { name, .. } | Principal::RoleSession { role: name, .. } => name
+                .get(..PREFIX.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(PREFIX)),
+            _ => false,
         }
     }
 

@@ -9,8 +9,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::arn::{self, Arn, ArnError, Part};
+use crate::catalog::Catalog;
 use crate::principal::{Principal, PrincipalError};
-use crate::values::{ValueType, common_key_type, parse_address, parse_bool, parse_date};
+use crate::values::{Decimal, ValueType, parse_address, parse_bool, parse_date};
 
 /// Why a request cannot be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,6 +60,22 @@ pub enum RequestError {
     /// The principal does not follow RAM's grammar.
     #[error(transparent)]
     InvalidPrincipal(#[from] PrincipalError),
+    /// A context value that RAM takes from the caller, given otherwise
+    /// (docs/semantics.md, "Request context RAM fills"): never believed.
+    #[error(
+        "context key {key} is set by RAM from the caller: {principal} gives {derived:?}, \
+         not {given:?}"
+    )]
+    ContradictsPrincipal {
+        /// The key.
+        key: &'static str,
+        /// The value given.
+        given: String,
+        /// The value RAM would set.
+        derived: String,
+        /// The caller.
+        principal: String,
+    },
 }
 
 /// One value of a context key, with the typed readings the condition
@@ -72,7 +89,7 @@ pub struct ContextValue {
 }
 
 impl ContextValue {
-    fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         ContextValue {
             text: text.to_string(),
             ip: parse_address(text),
@@ -124,14 +141,16 @@ impl Context {
         Self::default()
     }
 
-    /// Adds a value, checking the type of the common keys.
+    /// Adds a value, checking it against the key's type: RAM's common keys
+    /// and the catalogued services' own keys are typed; other keys are text.
     pub fn insert(&mut self, key: &str, value: &str) -> Result<(), RequestError> {
-        if let Some((value_type, multi)) = common_key_type(key) {
+        if let Some((value_type, multi)) = Catalog::builtin().key_type(key) {
             let ok = match value_type {
                 ValueType::Ip => value.parse::<IpAddr>().is_ok(),
                 ValueType::Boolean => parse_bool(value).is_ok(),
                 ValueType::Date => parse_date(value).is_ok(),
-                _ => true,
+                ValueType::Number => value.parse::<Decimal>().is_ok(),
+                ValueType::String | ValueType::Presence => true,
             };
             if !ok {
                 return Err(RequestError::InvalidContextValue {
@@ -238,6 +257,25 @@ impl Request {
             resource: resource.to_string(),
             reason,
         })?;
+        if let Some(derived) = principal.principal_arn() {
+            const KEY: &str = "acs:PrincipalARN";
+            match context.get(KEY) {
+                [] => context.insert(KEY, &derived)?,
+                [given] if given.as_str() == derived => {}
+                given => {
+                    return Err(RequestError::ContradictsPrincipal {
+                        key: KEY,
+                        given: given
+                            .iter()
+                            .map(ContextValue::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        derived,
+                        principal: principal.to_string(),
+                    });
+                }
+            }
+        }
         if !context.contains("acs:CurrentTime") {
             let now = OffsetDateTime::now_utc()
                 .format(&Rfc3339)
@@ -335,6 +373,21 @@ fn validate_request_action(action: &str) -> Result<(), RequestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_keys_are_typed_by_the_catalogue() {
+        let mut c = Context::new();
+        assert!(matches!(
+            c.insert("ecs:PasswordCustomized", "maybe"),
+            Err(RequestError::InvalidContextValue {
+                expected: ValueType::Boolean,
+                ..
+            })
+        ));
+        c.insert("ECS:PasswordCustomized", "true").unwrap();
+        // Keys nobody documents are text.
+        c.insert("imm:Whatever", "maybe").unwrap();
+    }
 
     #[test]
     fn common_keys_are_type_checked() {

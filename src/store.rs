@@ -257,6 +257,7 @@ fn utf8(bytes: Vec<u8>, file: &str) -> Result<String, StoreError> {
 #[derive(Debug, Clone)]
 struct User {
     name: String,
+    uid: Option<String>,
     groups: Vec<String>,
     policies: Vec<PolicyRef>,
 }
@@ -325,6 +326,7 @@ impl Store {
             .iter()
             .map(|u| User {
                 name: u.name.clone(),
+                uid: u.uid.clone(),
                 groups: u.groups.iter().map(|(g, _)| g.clone()).collect(),
                 policies: loaded.all(&u.policies, PolicyKind::Identity),
             })
@@ -456,8 +458,17 @@ impl Store {
                 suggestion: did_you_mean(name, candidates).map(|s| format!("{prefix}/{s}")),
             }
         })?;
+        // The store knows the user's ID; the spec does not carry it.
+        let uid = match &principal {
+            Principal::User { name, .. } => self
+                .users
+                .iter()
+                .find(|u| u.name == *name)
+                .and_then(|u| u.uid.as_deref()),
+            _ => None,
+        };
         Ok(ResolvedPrincipal {
-            principal,
+            principal: principal.clone().with_uid(uid),
             policies,
         })
     }
@@ -536,6 +547,7 @@ struct Reference {
 #[derive(Debug)]
 struct UserEntry {
     name: String,
+    uid: Option<String>,
     groups: Vec<(String, Span)>,
     policies: Vec<Reference>,
 }
@@ -736,7 +748,7 @@ impl Index {
             let m = schema.object(
                 u,
                 "a user",
-                &["UserName", "Groups", "Policies"],
+                &["UserName", "UserId", "Groups", "Policies"],
                 &["UserName"],
             )?;
             let name_node =
@@ -745,6 +757,20 @@ impl Index {
             if users.iter().any(|x| x.name == name) {
                 return Err(schema.error(name_node.span, format!("user {name:?} is defined twice")));
             }
+            // RAM's UserId: OSS bucket policies may name the user by it.
+            let uid = match member(m, "UserId") {
+                None => None,
+                Some(node) => {
+                    let id = schema.string(node, "UserId")?;
+                    if id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(schema.error(node.span, "UserId must be 1-32 digits"));
+                    }
+                    if users.iter().any(|x| x.uid.as_deref() == Some(id)) {
+                        return Err(schema.error(node.span, format!("UserId {id} is given twice")));
+                    }
+                    Some(id.to_string())
+                }
+            };
             let mut user_groups = Vec::new();
             if let Some(list) = member(m, "Groups") {
                 for g in schema.array(list, "Groups")? {
@@ -764,6 +790,7 @@ impl Index {
             let policies = schema.references(member(m, "Policies"), "Policies")?;
             users.push(UserEntry {
                 name,
+                uid,
                 groups: user_groups,
                 policies,
             });
@@ -774,12 +801,31 @@ impl Index {
             let m = schema.object(
                 r,
                 "a role",
-                &["RoleName", "Policies", "TrustPolicy"],
+                &["RoleName", "Policies", "TrustPolicy", "IsServiceLinkedRole"],
                 &["RoleName"],
             )?;
             let name_node =
                 member(m, "RoleName").ok_or_else(|| schema.error(r.span, "missing RoleName"))?;
             let name = schema.principal_name(name_node, "role name", false)?;
+            // RAM's own field: service-linked roles are exactly those named
+            // AliyunServiceRoleFor<Service>, which control policies skip, so
+            // a store that says otherwise is refused rather than believed.
+            if let Some(flag) = member(m, "IsServiceLinkedRole") {
+                let Value::Bool(linked) = flag.value else {
+                    return Err(
+                        schema.error(flag.span, "IsServiceLinkedRole must be true or false")
+                    );
+                };
+                if linked != Principal::role("", &name).is_service_linked() {
+                    return Err(schema.error(
+                        flag.span,
+                        format!(
+                            "IsServiceLinkedRole is {linked}, but service-linked roles are exactly \
+                             those named AliyunServiceRoleFor<Service> (role {name:?})"
+                        ),
+                    ));
+                }
+            }
             if roles.iter().any(|x| x.name == name) {
                 return Err(schema.error(name_node.span, format!("role {name:?} is defined twice")));
             }

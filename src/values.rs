@@ -216,6 +216,8 @@ pub const COMMON_KEYS: &[(&str, ValueType, bool)] = &[
     ("acs:Referer", ValueType::String, false),
     ("acs:Service", ValueType::String, false),
     ("acs:TagKeys", ValueType::String, true),
+    ("acs:PrincipalARN", ValueType::String, false),
+    ("acs:AccessId", ValueType::String, false),
 ];
 
 /// Tag keys: `acs:ResourceTag/<tag-key>` and `acs:RequestTag/<tag-key>`,

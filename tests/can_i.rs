@@ -649,3 +649,67 @@ fn api_calls_map_through_the_catalogue() {
         &["--account"],
     );
 }
+
+/// Typos are answered (a `no` to a misspelt action is right) but warned
+/// about, with the word meant; `--strict` makes them errors.
+#[test]
+fn typos_are_warned_about_and_strict_refuses_them() {
+    let ask = |args: &[&str]| {
+        let mut all = vec!["can-i"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--as", "user/alice"]);
+        ramcheck(&all)
+    };
+    // imm:Get* matches the typo, so the answer is yes, with a warning.
+    let o = ask(&["imm:GetProjct", IMMTEST]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stderr(&o).contains("warning: Intelligent Media Management lists no action `imm:GetProjct` (did you mean `imm:GetProject`?)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = ask(&["imm:GetProjct", IMMTEST, "--strict"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o), "");
+    // JSON carries them too.
+    let o = ask(&[
+        "imn:GetProject",
+        "*",
+        "--context",
+        "acs:SourceIpp=192.0.2.1",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let kinds: Vec<&str> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["unknown-service", "unknown-context-key"]);
+    assert!(
+        v["warnings"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`acs:SourceIp`")
+    );
+    // A resource of the wrong type for a documented action.
+    let o = ask(&[
+        "imm:AttachOSSBucket",
+        "acs:imm:cn-hangzhou:1234567890123456:project/immtest/dataset/d",
+    ]);
+    assert!(stderr(&o).contains("does not fit"), "{}", stderr(&o));
+    // A clean question has none.
+    let o = ask(&[
+        "imm:AttachOSSBucket",
+        IMMTEST,
+        "--strict",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["warnings"], serde_json::json!([]));
+    assert_eq!(stderr(&o), "");
+}

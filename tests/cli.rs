@@ -871,7 +871,15 @@ fn help_flags(command: &str) -> (Vec<String>, Vec<(String, Vec<String>)>) {
 #[test]
 fn synopses_match_help() {
     let mut checked = Vec::new();
-    for doc in ["README.md", "docs/lint.md", "docs/generate.md"] {
+    let mut docs = vec!["README.md".to_string()];
+    for entry in fs::read_dir(root().join("docs")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.ends_with(".md") {
+            docs.push(format!("docs/{name}"));
+        }
+    }
+    docs.sort();
+    for doc in &docs {
         let text = fs::read_to_string(root().join(doc)).unwrap();
         let mut in_block = false;
         let mut segments: Vec<(String, String)> = Vec::new();
@@ -904,10 +912,12 @@ fn synopses_match_help() {
             let (flags, values) = help_flags(&command);
             let mut written: Vec<String> = Vec::new();
             for word in body.split(|c: char| c.is_whitespace() || "[]()".contains(c)) {
-                if let Some(flag) = word
-                    .strip_prefix("--")
-                    .map(|w| format!("--{}", w.split(['=', ','].as_ref()).next().unwrap()))
-                    && flag.len() > 2
+                if let Some(flag) = word.strip_prefix("--").map(|w| {
+                    format!(
+                        "--{}",
+                        w.split(['=', ',', ':', ';'].as_ref()).next().unwrap()
+                    )
+                }) && flag.len() > 2
                     && !written.contains(&flag)
                 {
                     written.push(flag);
@@ -1019,4 +1029,50 @@ fn ci_recipes_are_valid_command_lines() {
         checked += 1;
     }
     assert!(checked >= 8, "only {checked} commands found in docs/ci.md");
+}
+
+/// The commands merged in beside lint and can-i follow the same
+/// conventions: `-` for a policy, JSON and SARIF errors, RAMCHECK_STORE.
+#[test]
+fn analysis_commands_follow_the_conventions() {
+    let args = ["diff", "-", "policies/ImmMediaOperator.json"];
+    let o = ramcheck_with(root(), &args, &policy_text(), &[]);
+    assert_eq!(status(&o), 1, "{}", stderr(&o));
+    let o = ramcheck(&[
+        "check",
+        "no/such.json",
+        "--no-public-access",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status(&o), 2);
+    assert_eq!(json_of(&o)["error"]["code"], "read-failed");
+    let o = ramcheck(&["diff", "no/such.json", ATTACH, "--format", "sarif"]);
+    assert_eq!(status(&o), 2);
+    assert_eq!(
+        json_of(&o)["runs"][0]["invocations"][0]["executionSuccessful"],
+        false
+    );
+    let o = ramcheck(&["catalog", "imm:GetProjct", "--format", "json"]);
+    assert_eq!(status(&o), 2);
+    assert_eq!(json_of(&o)["error"]["code"], "not-in-catalog");
+    // who-can finds the store through RAMCHECK_STORE.
+    let dir = scratch("who-can-env");
+    let who = [
+        "who-can",
+        "imm:AttachOSSBucket",
+        IMMTEST,
+        "--format",
+        "json",
+    ];
+    let o = ramcheck_with(
+        &dir,
+        &who,
+        b"",
+        &[("RAMCHECK_STORE", common::bundled_store().to_str().unwrap())],
+    );
+    assert_eq!(status(&o), 0, "{}", stderr(&o));
+    let o = ramcheck_in(&dir, &who);
+    assert_eq!(status(&o), 2);
+    assert_eq!(json_of(&o)["error"]["code"], "read-failed");
 }

@@ -19,6 +19,7 @@
 //! catalogue cannot tell a missing row from a typo there.
 
 mod data;
+pub mod query;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -895,6 +896,18 @@ impl Catalog {
     pub fn action(&self, ram_action: &str) -> Option<&ActionInfo> {
         let (code, name) = ram_action.split_once(':')?;
         self.service(code)?.action(name)
+    }
+
+    /// The type of a condition key and whether a request may carry several
+    /// values: RAM's common keys first, then the key's service's own
+    /// (`oss:Prefix`), case-insensitively. `None` for a key nobody
+    /// documents, which is then compared as text.
+    pub fn key_type(&self, key: &str) -> Option<(ValueType, bool)> {
+        crate::values::common_key_type(key).or_else(|| {
+            let (code, _) = key.split_once(':')?;
+            let k = self.service(code)?.condition_key(key)?;
+            Some((k.kind.value_type(), k.multi))
+        })
     }
 
     /// Did-you-mean for an action that matched nothing, within its

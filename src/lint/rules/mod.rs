@@ -115,6 +115,7 @@ pub(crate) mod rc114_empty_statement;
 pub(crate) mod rc115_duplicate_sid;
 pub(crate) mod rc116_not_resource;
 pub(crate) mod rc117_empty_condition;
+pub(crate) mod rc118_principal_never_matches;
 pub(crate) mod rc201_invalid_action;
 pub(crate) mod rc202_unknown_service;
 pub(crate) mod rc203_unknown_action;
@@ -132,6 +133,7 @@ pub(crate) mod rc405_undocumented_operator;
 pub(crate) mod rc406_non_string_condition_value;
 pub(crate) mod rc407_invalid_condition_key;
 pub(crate) mod rc408_multiple_boolean_values;
+pub(crate) mod rc409_unknown_service_key;
 pub(crate) mod rc411_source_ip_without_vpc;
 pub(crate) mod rc501_allow_all;
 pub(crate) mod rc502_allow_with_not;
@@ -228,6 +230,7 @@ registry! {
     rc115_duplicate_sid::DuplicateSid => rc115_duplicate_sid::check,
     rc116_not_resource::NotResource => rc116_not_resource::check,
     rc117_empty_condition::EmptyCondition => rc117_empty_condition::check,
+    rc118_principal_never_matches::PrincipalNeverMatches => rc118_principal_never_matches::check,
     rc201_invalid_action::InvalidAction,
     rc202_unknown_service::UnknownService => rc202_unknown_service::check,
     rc203_unknown_action::UnknownAction => rc203_unknown_action::check,
@@ -245,6 +248,7 @@ registry! {
     rc406_non_string_condition_value::NonStringConditionValue => rc406_non_string_condition_value::check,
     rc407_invalid_condition_key::InvalidConditionKey,
     rc408_multiple_boolean_values::MultipleBooleanValues,
+    rc409_unknown_service_key::UnknownServiceKey => rc409_unknown_service_key::check,
     rc411_source_ip_without_vpc::SourceIpWithoutVpc => rc411_source_ip_without_vpc::check,
     rc501_allow_all::AllowAll => rc501_allow_all::check,
     rc502_allow_with_not::AllowWithNot => rc502_allow_with_not::check,

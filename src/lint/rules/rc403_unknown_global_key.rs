@@ -3,19 +3,19 @@
 rule! {
     /// ## What it does
     ///
-    /// Reports a condition key under `acs:` that is not one of RAM's common
-    /// keys (`acs:SourceIp`, `acs:SourceVpc`, `acs:SecureTransport`,
-    /// `acs:CurrentTime`, `acs:MFAPresent`, `acs:UserAgent`, `acs:Referer`,
-    /// `acs:Service`, `acs:TagKeys`, `acs:ResourceTag/<key>`,
-    /// `acs:RequestTag/<key>`), with the closest one. Keys are compared
-    /// case-insensitively, as RAM does.
+    /// Reports a condition key under `acs:` that no documentation names: not
+    /// one of RAM's common keys (docs/semantics.md, "Common condition
+    /// keys": `acs:SourceIp`, `acs:SourceVpc`, `acs:PrincipalARN`,
+    /// `acs:AccessId`, `acs:ResourceTag/<key>`, ...) nor an `acs:` key a
+    /// catalogued service documents as its own, with the closest one. Keys
+    /// are compared case-insensitively, as RAM does.
     ///
     /// ## Why is this bad?
     ///
-    /// A request never carries an unknown key, so the condition is evaluated on a
-    /// missing key: a positive operator is then false (the Allow never applies)
-    /// and a negated one true (the Deny always applies). `acs:SourceIP` works,
-    /// but `acs:SoureIp` silently breaks the statement.
+    /// A key nobody documents is most likely a typo, and RAM evaluates it as
+    /// missing: a positive operator is then false (the Allow never applies)
+    /// and a negated one true (the Deny always applies). `acs:SourceIP`
+    /// works, but `acs:SoureIp` silently breaks the statement.
     ///
     /// ## Example
     ///

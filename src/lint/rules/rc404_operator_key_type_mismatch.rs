@@ -4,8 +4,9 @@ rule! {
     /// ## What it does
     ///
     /// Reports a typed operator (`Numeric*`, `Date*`, `Bool`, `IpAddress`,
-    /// `NotIpAddress`) applied to a common key of another type, such as
-    /// `IpAddress` on `acs:CurrentTime` or `DateLessThan` on `acs:SourceIp`.
+    /// `NotIpAddress`) applied to a key of another type: a common key
+    /// (`IpAddress` on `acs:CurrentTime`, `DateLessThan` on `acs:SourceIp`)
+    /// or a service's key typed by the catalogue.
     /// String operators are not reported: they compare any key as text.
     ///
     /// ## Why is this bad?
@@ -31,7 +32,6 @@ rule! {
 use super::Context;
 use crate::lint::Diagnostic;
 use crate::values::ValueType;
-use crate::values::common_key_type;
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for s in ctx.statements() {
@@ -44,7 +44,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             for entry in &clause.entries {
-                let Some((key_type, _)) = common_key_type(&entry.key) else {
+                let Some((key_type, _)) = ctx.catalog.key_type(&entry.key) else {
                     continue;
                 };
                 if key_type == wanted {

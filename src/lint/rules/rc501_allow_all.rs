@@ -25,14 +25,14 @@ rule! {
     /// {"Effect": "Allow", "Action": ["imm:Get*", "imm:List*"], "Resource": "*"}
     /// ```
     ///
-    /// Not applied to control policies, which only limit what other policies
+    /// Not applied to control and session policies, which only limit what other policies
     /// grant: `Allow` `*` on `*` is their usual default statement.
     AllowAll { code: "RC501", name: "allow-all", severity: SecurityWarning }
 }
 
 use super::{Context, action_pointer, is_all};
 use crate::lint::Diagnostic;
-use crate::policy::{Effect, PolicyKind, Statement};
+use crate::policy::{Effect, Statement};
 
 /// Whether a statement allows every action on every resource.
 pub fn allows_everything(s: &Statement) -> bool {
@@ -55,7 +55,7 @@ pub fn on_every_resource(s: &Statement, none_is_all: bool) -> bool {
 }
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    if ctx.kind == PolicyKind::Control {
+    if ctx.kind.only_limits() {
         return;
     }
     for s in ctx.statements() {

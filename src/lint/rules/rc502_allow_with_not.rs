@@ -24,17 +24,17 @@ rule! {
     /// {"Effect": "Allow", "Action": ["imm:*", "oss:GetObject"], "Resource": "*"}
     /// ```
     ///
-    /// Not applied to control policies, which only limit what other policies
+    /// Not applied to control and session policies, which only limit what other policies
     /// grant: `Allow` `*` on `*` is their usual default statement.
     AllowWithNot { code: "RC502", name: "allow-with-not", severity: SecurityWarning }
 }
 
 use super::Context;
 use crate::lint::Diagnostic;
-use crate::policy::{Effect, PolicyKind};
+use crate::policy::Effect;
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    if ctx.kind == PolicyKind::Control {
+    if ctx.kind.only_limits() {
         return;
     }
     for s in ctx.statements() {

@@ -34,7 +34,7 @@ rule! {
     ///  "Condition": {"StringEquals": {"acs:Service": "imm.aliyuncs.com"}}}
     /// ```
     ///
-    /// Not applied to control policies, which only limit what other policies
+    /// Not applied to control and session policies, which only limit what other policies
     /// grant: `Allow` `*` on `*` is their usual default statement.
     PrivilegeEscalation { code: "RC503", name: "privilege-escalation", severity: SecurityWarning }
 }
@@ -42,7 +42,7 @@ rule! {
 use super::rc501_allow_all::{allows_everything, on_every_resource};
 use super::{Context, action_pointer};
 use crate::lint::Diagnostic;
-use crate::policy::{Effect, PolicyKind};
+use crate::policy::Effect;
 
 /// Actions that let their holder obtain more permissions.
 pub const ESCALATION_ACTIONS: &[&str] = &[
@@ -61,7 +61,7 @@ pub const ESCALATION_ACTIONS: &[&str] = &[
 ];
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    if ctx.kind == PolicyKind::Control {
+    if ctx.kind.only_limits() {
         return;
     }
     for s in ctx.statements() {

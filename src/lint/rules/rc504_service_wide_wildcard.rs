@@ -27,7 +27,7 @@ rule! {
     ///  "Resource": "acs:imm:cn-hangzhou:1234567890123456:project/media-*"}
     /// ```
     ///
-    /// Not applied to control policies, which only limit what other policies
+    /// Not applied to control and session policies, which only limit what other policies
     /// grant: `Allow` `*` on `*` is their usual default statement.
     ServiceWideWildcard { code: "RC504", name: "service-wide-wildcard", severity: SecurityWarning }
 }
@@ -35,10 +35,10 @@ rule! {
 use super::rc501_allow_all::on_every_resource;
 use super::{Context, RESTRICTING_KEYS, action_pointer, action_service, conditioned_on, is_all};
 use crate::lint::Diagnostic;
-use crate::policy::{Effect, PolicyKind};
+use crate::policy::Effect;
 
 pub fn check(ctx: &Context, out: &mut Vec<Diagnostic>) {
-    if ctx.kind == PolicyKind::Control {
+    if ctx.kind.only_limits() {
         return;
     }
     for s in ctx.statements() {
