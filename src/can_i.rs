@@ -1,19 +1,72 @@
 //! `ramcheck can-i`: gather the policies that bear on one request, decide,
 //! and render the answer. The CLI only parses arguments and maps the
 //! result to an exit status.
+//!
+//! [`Asker`] loads what the flags name (the store, the policy files) once;
+//! [`answer`] asks it one question, [`batch`] asks it one per line of a
+//! file.
 
-use std::path::PathBuf;
+pub mod batch;
+
+use std::cell::OnceCell;
+use std::path::{Path, PathBuf};
 
 use crate::api_call::{self, ApiCall, ApiCallError};
 use crate::catalog::Catalog;
 use crate::eval::{self, PolicySet, Response};
-use crate::policy::{PolicyError, PolicyErrorKind, PolicyKind};
+use crate::policy::{PolicyError, PolicyErrorKind, PolicyKind, PolicyRef};
 use crate::principal::Principal;
 use crate::request::{Context, Request, RequestError};
-use crate::store::{Store, StoreError, load_policy_file};
+use crate::store::{PolicySource, Store, StoreError};
 use crate::suggest::{did_you_mean, hint};
 use crate::terminal::escape;
 use crate::values::COMMON_KEYS;
+
+/// The environment variable naming the default principal store.
+pub const STORE_ENV: &str = "RAMCHECK_STORE";
+
+/// The store used when neither `--store` nor [`STORE_ENV`] names one.
+pub const DEFAULT_STORE: &str = "./policies";
+
+/// How the store directory was chosen, for the message when it is missing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StoreOrigin {
+    /// Neither `--store` nor [`STORE_ENV`]: [`DEFAULT_STORE`].
+    #[default]
+    Default,
+    /// [`STORE_ENV`].
+    Env,
+    /// `--store`.
+    Flag,
+}
+
+impl std::fmt::Display for StoreOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StoreOrigin::Default => "the default",
+            StoreOrigin::Env => "from RAMCHECK_STORE",
+            StoreOrigin::Flag => "from --store",
+        })
+    }
+}
+
+/// The principal store's directory: `--store` when given, else
+/// `$RAMCHECK_STORE` when set and not empty, else [`DEFAULT_STORE`].
+pub fn store_location(flag: Option<PathBuf>) -> (PathBuf, StoreOrigin) {
+    store_location_with(flag, std::env::var_os(STORE_ENV))
+}
+
+/// [`store_location`] with the environment variable's value given.
+pub fn store_location_with(
+    flag: Option<PathBuf>,
+    env: Option<std::ffi::OsString>,
+) -> (PathBuf, StoreOrigin) {
+    match (flag, env) {
+        (Some(dir), _) => (dir, StoreOrigin::Flag),
+        (None, Some(dir)) if !dir.is_empty() => (PathBuf::from(dir), StoreOrigin::Env),
+        _ => (PathBuf::from(DEFAULT_STORE), StoreOrigin::Default),
+    }
+}
 
 /// A `can-i` question as given on the command line.
 #[derive(Debug, Clone, Default)]
@@ -25,9 +78,11 @@ pub struct Query {
     pub resource: String,
     /// `user/<name>`, `role/<name>` or an ARN; reads the store when set.
     pub principal: Option<String>,
-    /// `--store`: the principal store's directory, read only when `principal` is
-    /// set.
+    /// The principal store's directory ([`store_location`]), read only when
+    /// `principal` is set.
     pub store: PathBuf,
+    /// How `store` was chosen.
+    pub store_origin: StoreOrigin,
     /// Identity policies: added to the principal's, or its only ones.
     pub policies: Vec<PathBuf>,
     /// `--session-policy`: makes the principal a role session created with this
@@ -67,6 +122,17 @@ pub enum QueryError {
     /// the store.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The store directory has no `principals.json`.
+    #[error(
+        "no principal store at {} ({origin}: it has no principals.json); --as reads the store named by --store, else by ${STORE_ENV}, else {DEFAULT_STORE}",
+        .dir.display()
+    )]
+    StoreNotFound {
+        /// The directory looked in.
+        dir: PathBuf,
+        /// How it was chosen.
+        origin: StoreOrigin,
+    },
     /// The action, the resource or a context entry is invalid.
     #[error(transparent)]
     Request(#[from] RequestError),
@@ -77,6 +143,10 @@ pub enum QueryError {
     /// The API call cannot become requests: the call or the context is invalid.
     #[error(transparent)]
     ApiCallRequest(#[from] api_call::ApiCallRequestError),
+    /// An error met before, by an earlier question of the same [`Asker`]
+    /// (a store that does not load fails every question that needs it).
+    #[error(transparent)]
+    Again(std::sync::Arc<QueryError>),
     /// The question is incomplete or malformed, e.g. a `--param` without `=`, or
     /// `--api` with no account to use.
     #[error("{0}")]
@@ -213,96 +283,208 @@ pub fn answer(query: &Query) -> Result<Answer, QueryError> {
         }
         _ => None,
     };
-    let (principal, mut policies, store) = match session_spec.as_ref().or(query.principal.as_ref())
-    {
-        Some(spec) => {
-            let store = Store::load(&query.store)?;
-            let principal = Principal::parse(spec, store.account_id()).map_err(StoreError::from)?;
-            if let Principal::Service { .. } = principal {
-                // A cloud service has no identity policies of its own: what
-                // it may assume, the role's trust policy decides alone.
-                (principal, PolicySet::default(), Some(store))
-            } else {
-                let resolved = store.resolve(spec)?;
-                (resolved.principal, resolved.policies, Some(store))
-            }
-        }
-        None => (Principal::AdHoc, PolicySet::default(), None),
-    };
-    let (api, requests) = match &query.api {
-        None => (
-            None,
-            vec![Request::new(
-                &query.action,
-                &query.resource,
-                principal,
-                context,
-            )?],
-        ),
-        Some(q) => {
-            let call = api_call(q, store.as_ref())?;
-            let requests = call.requests(&principal, &context)?;
-            (Some(call), requests)
-        }
-    };
+    let principal = session_spec.as_deref().or(query.principal.as_deref());
+    let asker = Asker::new(query, principal.is_some())?;
+    asker.ask(
+        &query.action,
+        &query.resource,
+        principal,
+        context,
+        query.api.as_ref(),
+    )
+}
 
-    for path in &query.policies {
-        let policy = load_policy_file(path, PolicyKind::Identity).map_err(|e| match e {
-            // A document with `Principal` is a trust or resource-based
-            // policy (docs/semantics.md, "Document grammar").
-            StoreError::Policy(PolicyError {
-                kind: PolicyErrorKind::PrincipalNotAllowed { .. },
-                ..
-            }) => QueryError::Usage(format!(
-                "{}: this document has `Principal`, so it is a trust or resource-based \
-                 policy, not an identity policy: give it with --resource-policy",
-                path.display()
-            )),
-            other => other.into(),
-        })?;
-        policies.identity.push(policy);
+/// What a query's flags name, loaded and checked once: the store (when a
+/// principal is asked about), the identity, control and session policies,
+/// and the resource policy's text.
+#[derive(Debug)]
+pub struct Asker {
+    /// Loaded at once when a principal is given with the query, else when
+    /// a question first names one; a failure is kept and given again.
+    store: OnceCell<Result<Store, std::sync::Arc<QueryError>>>,
+    store_dir: PathBuf,
+    store_origin: StoreOrigin,
+    identity: Vec<PolicyRef>,
+    control: Vec<PolicyRef>,
+    session: Option<PolicyRef>,
+    /// The resource policy and its parse as a trust policy and as a
+    /// resource-based policy, each made when first needed.
+    resource: Option<(PolicySource, Parsed, Parsed)>,
+}
+
+/// A policy parsed when first needed, the result kept.
+type Parsed = OnceCell<Result<PolicyRef, PolicyError>>;
+
+/// Loads the store at `dir`; a directory without `principals.json` is
+/// [`QueryError::StoreNotFound`].
+fn load_store(dir: &Path, origin: StoreOrigin) -> Result<Store, QueryError> {
+    if !dir.join("principals.json").exists() {
+        return Err(QueryError::StoreNotFound {
+            dir: dir.to_path_buf(),
+            origin,
+        });
     }
-    for path in &query.control_policies {
-        policies
-            .control
-            .push(load_policy_file(path, PolicyKind::Control)?);
-    }
-    if let Some(path) = &query.session_policy {
-        policies.session = Some(load_policy_file(path, PolicyKind::Session)?);
-    }
-    let mut last = None;
-    for request in requests {
-        let resource_kind = if request.is_assume_role() {
-            PolicyKind::Trust
-        } else {
-            PolicyKind::Resource
-        };
-        policies.resource = match &query.resource_policy {
-            Some(path) => Some(load_policy_file(path, resource_kind)?),
-            None if request.is_assume_role() => store
-                .as_ref()
-                .and_then(|s| s.trust_policy_for(request.resource())),
+    Ok(Store::load(dir)?)
+}
+
+impl Asker {
+    /// Loads the policy files `query` names, and the store when
+    /// `needs_store`; otherwise the store is loaded (once) when a question
+    /// first names a principal.
+    pub fn new(query: &Query, needs_store: bool) -> Result<Asker, QueryError> {
+        let store = OnceCell::new();
+        if needs_store {
+            let _ = store.set(Ok(load_store(&query.store, query.store_origin)?));
+        }
+        let mut identity = Vec::new();
+        for path in &query.policies {
+            let policy = PolicySource::read(path)?
+                .parse(PolicyKind::Identity)
+                .map_err(|e| match e {
+                    // A document with `Principal` is a trust or resource-based
+                    // policy (docs/semantics.md, "Document grammar").
+                    PolicyError {
+                        kind: PolicyErrorKind::PrincipalNotAllowed { .. },
+                        ..
+                    } => QueryError::Usage(format!(
+                        "{}: this document has `Principal`, so it is a trust or resource-based \
+                         policy, not an identity policy: give it with --resource-policy",
+                        crate::input::display_name(path)
+                    )),
+                    other => StoreError::from(other).into(),
+                })?;
+            identity.push(policy);
+        }
+        let mut control = Vec::new();
+        for path in &query.control_policies {
+            control.push(
+                PolicySource::read(path)?
+                    .parse(PolicyKind::Control)
+                    .map_err(StoreError::from)?,
+            );
+        }
+        let session = match &query.session_policy {
+            Some(path) => Some(
+                PolicySource::read(path)?
+                    .parse(PolicyKind::Session)
+                    .map_err(StoreError::from)?,
+            ),
             None => None,
         };
-        let response = eval::evaluate(&policies, &request);
-        let allowed = response.decision.is_allowed();
-        // An API call's action and resource come from the catalogue.
-        let warnings = if api.is_none() {
-            typo_warnings(&request)
-        } else {
-            Vec::new()
+        let resource = match &query.resource_policy {
+            Some(path) => Some((PolicySource::read(path)?, OnceCell::new(), OnceCell::new())),
+            None => None,
         };
-        last = Some(Answer {
-            request,
-            response,
-            api: api.clone(),
-            warnings,
-        });
-        if !allowed {
-            break;
+        Ok(Asker {
+            store,
+            store_dir: query.store.clone(),
+            store_origin: query.store_origin,
+            identity,
+            control,
+            session,
+            resource,
+        })
+    }
+
+    /// The resource policy as `kind` (trust or resource-based).
+    fn resource_policy(&self, kind: PolicyKind) -> Result<Option<PolicyRef>, QueryError> {
+        let Some((source, trust, resource)) = &self.resource else {
+            return Ok(None);
+        };
+        let cell = if kind == PolicyKind::Trust {
+            trust
+        } else {
+            resource
+        };
+        match cell.get_or_init(|| source.parse(kind)) {
+            Ok(p) => Ok(Some(p.clone())),
+            Err(e) => Err(StoreError::from(e.clone()).into()),
         }
     }
-    last.ok_or_else(|| QueryError::Usage("the API call needs no resource to authorize".into()))
+
+    /// Answers one question: `action` on `resource` (or the API call
+    /// `api`) by `principal` (a store principal; `None`: the ad-hoc
+    /// principal holding only the policy files), in `context`.
+    pub fn ask(
+        &self,
+        action: &str,
+        resource: &str,
+        principal: Option<&str>,
+        context: Context,
+        api: Option<&ApiQuery>,
+    ) -> Result<Answer, QueryError> {
+        let (principal, mut policies, store) = match principal {
+            Some(spec) => {
+                let store = self
+                    .store
+                    .get_or_init(|| {
+                        load_store(&self.store_dir, self.store_origin).map_err(std::sync::Arc::new)
+                    })
+                    .as_ref()
+                    .map_err(|e| QueryError::Again(e.clone()))?;
+                let principal =
+                    Principal::parse(spec, store.account_id()).map_err(StoreError::from)?;
+                if let Principal::Service { .. } = principal {
+                    // A cloud service has no identity policies of its own: what
+                    // it may assume, the role's trust policy decides alone.
+                    (principal, PolicySet::default(), Some(store))
+                } else {
+                    let resolved = store.resolve(spec)?;
+                    (resolved.principal, resolved.policies, Some(store))
+                }
+            }
+            None => (Principal::AdHoc, PolicySet::default(), None),
+        };
+        let (api, requests) = match api {
+            None => (
+                None,
+                vec![Request::new(action, resource, principal, context)?],
+            ),
+            Some(q) => {
+                let call = api_call(q, store)?;
+                let requests = call.requests(&principal, &context)?;
+                (Some(call), requests)
+            }
+        };
+        policies.identity.extend(self.identity.iter().cloned());
+        policies.control.extend(self.control.iter().cloned());
+        if let Some(session) = &self.session {
+            policies.session = Some(session.clone());
+        }
+        let mut last = None;
+        for request in requests {
+            let resource_kind = if request.is_assume_role() {
+                PolicyKind::Trust
+            } else {
+                PolicyKind::Resource
+            };
+            policies.resource = match self.resource_policy(resource_kind)? {
+                Some(p) => Some(p),
+                None if request.is_assume_role() => {
+                    store.and_then(|s| s.trust_policy_for(request.resource()))
+                }
+                None => None,
+            };
+            let response = eval::evaluate(&policies, &request);
+            let allowed = response.decision.is_allowed();
+            // An API call's action and resource come from the catalogue.
+            let warnings = if api.is_none() {
+                typo_warnings(&request)
+            } else {
+                Vec::new()
+            };
+            last = Some(Answer {
+                request,
+                response,
+                api: api.clone(),
+                warnings,
+            });
+            if !allowed {
+                break;
+            }
+        }
+        last.ok_or_else(|| QueryError::Usage("the API call needs no resource to authorize".into()))
+    }
 }
 
 /// `role/<name>` (or its ARN) with a session name: that role's session,

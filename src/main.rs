@@ -1,26 +1,68 @@
 //! The `ramcheck` command line: argument parsing and exit statuses only;
 //! the work is done by the library.
+//!
+//! Conventions every subcommand shares, each one call away (see `Output`
+//! and `parse`): `-` for standard input wherever a file is taken (the
+//! library's `input` module reads it); `--color`, `NO_COLOR` and
+//! `CLICOLOR_FORCE` (`ColorArg::stdout`); errors as `ramcheck: error: …` on
+//! stderr and, with `--format json`, `{"error": {…}}` on stdout
+//! (`Output::fail`); exit statuses from `ramcheck::errors::exit`.
 
 #![forbid(unsafe_code)]
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use ramcheck::analysis;
 use ramcheck::can_i;
+use ramcheck::errors::{Coded, ErrorReport, exit};
 use ramcheck::generate;
 use ramcheck::lint;
 use ramcheck::policy::PolicyKind;
-use ramcheck::terminal;
+use ramcheck::terminal::{self, ColorChoice};
 
 /// Strict checks for Alibaba Cloud RAM policies.
 #[derive(Parser)]
-#[command(name = "ramcheck", version, about, long_about = None)]
+#[command(name = "ramcheck", version, about, long_about = None, max_term_width = 100)]
 struct Cli {
+    /// When to colour output: auto (a terminal, unless NO_COLOR is set;
+    /// CLICOLOR_FORCE forces it), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = ColorArg::Auto,
+        display_order = 1000
+    )]
+    color: ColorArg,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorArg {
+    fn choice(self) -> ColorChoice {
+        match self {
+            ColorArg::Auto => ColorChoice::Auto,
+            ColorArg::Always => ColorChoice::Always,
+            ColorArg::Never => ColorChoice::Never,
+        }
+    }
+
+    /// Whether standard output may be coloured.
+    fn stdout(self) -> bool {
+        self.choice().stdout()
+    }
 }
 
 #[derive(Subcommand)]
@@ -160,6 +202,26 @@ enum Command {
     ///   ramcheck who-can sts:AssumeRole acs:ram::1234567890123456:role/imm-deployer --format json
     #[command(name = "who-can", verbatim_doc_comment)]
     WhoCan(WhoCanArgs),
+    /// Print a shell completion script.
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck completions bash > ~/.local/share/bash-completion/completions/ramcheck
+    ///
+    ///   ramcheck completions zsh > ~/.zfunc/_ramcheck
+    ///
+    ///   ramcheck completions fish > ~/.config/fish/completions/ramcheck.fish
+    #[command(verbatim_doc_comment)]
+    Completions(CompletionsArgs),
+    /// Print the man page, or write every command's page to a directory.
+    ///
+    /// Examples:
+    ///
+    ///   ramcheck man | man -l -
+    ///
+    ///   ramcheck man --output-dir man/
+    #[command(verbatim_doc_comment)]
+    Man(ManArgs),
 }
 
 #[derive(clap::Args)]
@@ -175,9 +237,10 @@ struct CatalogArgs {
 #[cfg(feature = "serve")]
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// Principal store: principals.json and <PolicyName>.json files.
-    #[arg(long, value_name = "DIR", default_value = "./policies")]
-    store: PathBuf,
+    /// Principal store: principals.json and <PolicyName>.json files [default:
+    /// $RAMCHECK_STORE, else ./policies].
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
     /// The address to listen on (port 0 picks a free port, printed at start).
     #[arg(long, value_name = "ADDR:PORT", default_value = ramcheck::serve::DEFAULT_LISTEN)]
     listen: std::net::SocketAddr,
@@ -241,9 +304,9 @@ struct WhoCanArgs {
     action: String,
     /// The resource ARN, or `*`.
     resource: String,
-    /// Principal store directory.
-    #[arg(long, value_name = "DIR", default_value = "./policies")]
-    store: PathBuf,
+    /// Principal store directory [default: $RAMCHECK_STORE, else ./policies].
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
     /// Request context as KEY=VALUE; keys not given may take any value (ConditionalAllow).
     #[arg(long = "context", value_name = "KEY=VALUE")]
     context: Vec<String>,
@@ -256,12 +319,28 @@ struct WhoCanArgs {
 }
 
 #[derive(clap::Args)]
+struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+#[derive(clap::Args)]
+struct ManArgs {
+    /// Write ramcheck.1 and one page per command (ramcheck-lint.1, ...) here
+    /// instead of printing ramcheck.1.
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
 struct GenerateArgs {
     /// An action and the resource it needs, as "<ACTION> <RESOURCE>"; repeatable.
     #[arg(long = "request", value_name = "ACTION RESOURCE")]
     requests: Vec<String>,
     /// Intents (JSON lines {"action", "resource", "context"?}) or ActionTrail events
-    /// (a JSON array, JSON lines, or SLS rows with an `event` field); repeatable.
+    /// (a JSON array, JSON lines, or SLS rows with an `event` field); repeatable;
+    /// - reads standard input.
     #[arg(long = "from", value_name = "FILE")]
     from: Vec<PathBuf>,
     /// Keep only this principal's events: user/<name> or role/<name>.
@@ -304,7 +383,8 @@ enum CollapseArg {
 
 #[derive(clap::Args)]
 struct LintArgs {
-    /// Policy files, directories (walked for *.json) or glob patterns.
+    /// Policy files, directories (walked for *.json) or glob patterns; - reads
+    /// standard input.
     #[arg(
         value_name = "PATH|GLOB|DIR",
         required_unless_present = "terraform_plan"
@@ -319,13 +399,26 @@ struct LintArgs {
     /// Read every file as this kind of policy (default: the configuration's kind for the file, else identity).
     #[arg(long, value_parser = policy_kind())]
     kind: Option<PolicyKind>,
-    /// Do not report this rule code; repeatable.
-    #[arg(long = "ignore", value_name = "CODE")]
+    /// Do not report this rule, by code (RC203) or name (unknown-action); repeatable.
+    #[arg(long = "ignore", value_name = "RULE")]
     ignore: Vec<String>,
-    /// Configuration file (default: ./ramcheck.toml if present).
+    /// Configuration file (default: ramcheck.toml in the current directory or the
+    /// nearest parent, up to the repository root).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Lint the RAM policies of a Terraform plan (`terraform show -json` output).
+    /// Use no configuration file, found or named.
+    #[arg(long, conflicts_with = "config")]
+    isolated: bool,
+    /// Skip files the configuration excludes even when named on the command line
+    /// (for pre-commit, which names every changed file).
+    #[arg(long)]
+    force_exclude: bool,
+    /// The file that standard input (-) stands for: its name in findings, and the
+    /// path matched against the configuration (kind, ignore, exclude).
+    #[arg(long, value_name = "PATH")]
+    stdin_filename: Option<PathBuf>,
+    /// Lint the RAM policies of a Terraform plan (`terraform show -json` output;
+    /// - reads standard input).
     #[arg(long, value_name = "FILE")]
     terraform_plan: Option<PathBuf>,
 }
@@ -333,10 +426,14 @@ struct LintArgs {
 #[derive(clap::Args)]
 struct RulesArgs {
     /// A rule code (e.g. RC203) or name (e.g. unknown-action).
+    #[arg(value_name = "RULE")]
     code: Option<String>,
     /// Print every rule's documentation as Markdown (docs/lint-rules.md).
-    #[arg(long, conflicts_with = "code")]
+    #[arg(long, conflicts_with_all = ["code", "format"])]
     markdown: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -367,10 +464,13 @@ fn policy_kind() -> impl clap::builder::TypedValueParser<Value = PolicyKind> {
 #[derive(clap::Args)]
 struct CanIArgs {
     /// The action, `<ram-code>:<action-name>`, e.g. imm:AttachOSSBucket.
-    #[arg(required_unless_present_any = ["api", "list"], conflicts_with_all = ["api", "list"])]
+    #[arg(
+        required_unless_present_any = ["api", "list", "batch"],
+        conflicts_with_all = ["api", "list", "batch"]
+    )]
     action: Option<String>,
     /// The resource ARN, e.g. acs:imm:cn-hangzhou:1234567890123456:project/immtest, or `*`.
-    #[arg(required_unless_present_any = ["api", "list"])]
+    #[arg(required_unless_present_any = ["api", "list", "batch"])]
     resource: Option<String>,
     /// List what the principal (--as) may do, per Allow statement, with the denies carved out.
     #[arg(long, requires = "principal", conflicts_with = "api")]
@@ -378,6 +478,10 @@ struct CanIArgs {
     /// With --list: only this service's actions (a RAM code such as imm).
     #[arg(long, value_name = "CODE", requires = "list")]
     service: Option<String>,
+    /// Answer one JSON query per line of FILE (- for standard input), one JSON
+    /// answer per line: {"action", "resource", "principal"?, "context"?, "id"?}.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["api", "list", "explain", "quiet"])]
+    batch: Option<PathBuf>,
     /// Check an IMM API call instead: its RAM action and resource come from the catalogue.
     #[arg(long, value_name = "API", requires = "region")]
     api: Option<String>,
@@ -397,10 +501,12 @@ struct CanIArgs {
     /// Ask as a session of the role given with --as (assumed-role/<role>/<session>).
     #[arg(long, value_name = "NAME", requires = "principal")]
     session_name: Option<String>,
-    /// Principal store: principals.json and <PolicyName>.json files. Read only with --as.
-    #[arg(long, value_name = "DIR", default_value = "./policies")]
-    store: PathBuf,
-    /// Identity policy for an ad-hoc principal; repeatable. Without --as these are the principal's only policies.
+    /// Principal store: principals.json and <PolicyName>.json files. Read only with
+    /// --as [default: $RAMCHECK_STORE, else ./policies].
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Identity policy for an ad-hoc principal; repeatable. Without --as these are the
+    /// principal's only policies. A FILE of - reads standard input (for one flag).
     #[arg(long = "policy", value_name = "FILE")]
     policies: Vec<PathBuf>,
     /// Makes the principal (from --as or ad hoc) a role session created with this policy.
@@ -422,6 +528,9 @@ struct CanIArgs {
     /// no service defines, a resource of the wrong type) as an error: exit 2.
     #[arg(long)]
     strict: bool,
+    /// Print nothing: answer by exit status alone (errors still go to stderr).
+    #[arg(short, long, conflicts_with_all = ["explain", "format"])]
+    quiet: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -433,16 +542,20 @@ enum Format {
     Json,
 }
 
-const EXIT_ERROR: u8 = 2;
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(code) => return ExitCode::from(code),
+    };
     let mut out = Output::default();
+    let color = cli.color;
     let code = match cli.command {
         Command::CanI(args) => can_i(*args, &mut out),
-        Command::Lint(args) => run_lint(args, &mut out),
+        Command::Lint(args) => run_lint(args, color, &mut out),
         Command::Rules(args) => rules(args, &mut out),
         Command::Generate(args) => run_generate(*args, &mut out),
+        Command::Completions(args) => completions(args, &mut out),
+        Command::Man(args) => man(args, &mut out),
         Command::Catalog(args) => catalog(args, &mut out),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve(args, &mut out),
@@ -451,6 +564,98 @@ fn main() -> ExitCode {
         Command::WhoCan(args) => run_who_can(args, &mut out),
     };
     out.exit(code)
+}
+
+/// Parses the command line. clap's own messages (usage errors, `--help`)
+/// follow `--color`; a usage error with `--format json|sarif|github` also
+/// prints the error in that format on stdout, as every other error does.
+fn parse(argv: Vec<OsString>) -> Result<Cli, u8> {
+    let color = match flag_value(&argv, "--color").as_deref() {
+        Some("always") => clap::ColorChoice::Always,
+        Some("never") => clap::ColorChoice::Never,
+        _ => clap::ColorChoice::Auto,
+    };
+    let parsed = Cli::command()
+        .color(color)
+        .try_get_matches_from(&argv)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    match parsed {
+        Ok(cli) => Ok(cli),
+        Err(e) => {
+            let _ = e.print();
+            let code = u8::try_from(e.exit_code()).unwrap_or(exit::ERROR);
+            let format = ErrorFormat::named(flag_value(&argv, "--format").as_deref());
+            if e.use_stderr() && format != ErrorFormat::Text {
+                let text = e.render().to_string();
+                let message = text
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ");
+                Output::default().machine_error(&ErrorReport::new("usage", message), format);
+            }
+            Err(code)
+        }
+    }
+}
+
+/// The value of `--flag VALUE` or `--flag=VALUE` (the last one), read
+/// before clap parses, for what must be known even when parsing fails.
+fn flag_value(argv: &[OsString], flag: &str) -> Option<String> {
+    let mut value = None;
+    let mut args = argv.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if arg == flag {
+            value = args.next().map(|v| v.into_owned());
+        } else if let Some(v) = arg.strip_prefix(flag).and_then(|r| r.strip_prefix('=')) {
+            value = Some(v.to_string());
+        }
+    }
+    value
+}
+
+/// How an error is shown besides its message on stderr, as `--format`
+/// asks: nothing more for text, `{"error": {...}}` for JSON, a failed run
+/// for SARIF, an `::error` annotation for GitHub.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ErrorFormat {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+impl ErrorFormat {
+    /// The error format of a command with `--format text|json`.
+    fn of(format: Format) -> ErrorFormat {
+        match format {
+            Format::Text => ErrorFormat::Text,
+            Format::Json => ErrorFormat::Json,
+        }
+    }
+
+    /// The error format of a command with lint's four formats.
+    fn of_lint(format: LintFormat) -> ErrorFormat {
+        match format {
+            LintFormat::Text => ErrorFormat::Text,
+            LintFormat::Json => ErrorFormat::Json,
+            LintFormat::Sarif => ErrorFormat::Sarif,
+            LintFormat::Github => ErrorFormat::Github,
+        }
+    }
+
+    /// The error format of a `--format` value (text for none or another).
+    fn named(format: Option<&str>) -> ErrorFormat {
+        match format {
+            Some("json") => ErrorFormat::Json,
+            Some("sarif") => ErrorFormat::Sarif,
+            Some("github") => ErrorFormat::Github,
+            _ => ErrorFormat::Text,
+        }
+    }
 }
 
 /// Where a command's text goes. A write that fails is remembered: a reader
@@ -488,13 +693,87 @@ impl Output {
         self.write(std::io::stderr().lock(), &lines);
     }
 
-    fn error(&mut self, error: &dyn std::fmt::Display) -> u8 {
-        self.note(&format!("error: {error}"));
-        EXIT_ERROR
+    /// Reports an error (see [`ErrorFormat`]) and returns exit status 2.
+    fn fail(&mut self, error: &dyn Coded, format: ErrorFormat) -> u8 {
+        let report = error.report();
+        self.note(&format!("error: {}", report.message));
+        self.machine_error(&report, format);
+        exit::ERROR
+    }
+
+    /// The error on stdout in `format` (nothing for text).
+    fn machine_error(&mut self, report: &ErrorReport, format: ErrorFormat) {
+        match format {
+            ErrorFormat::Text => {}
+            ErrorFormat::Json => self.stdout(&report.to_json_text()),
+            ErrorFormat::Sarif => {
+                self.stdout(&format!("{:#}\n", lint::render::sarif_failure(report)))
+            }
+            ErrorFormat::Github => self.stdout(&lint::render::github_failure(report)),
+        }
     }
 
     fn exit(self, code: u8) -> ExitCode {
-        ExitCode::from(if self.failed { EXIT_ERROR } else { code })
+        ExitCode::from(if self.failed { exit::ERROR } else { code })
+    }
+}
+
+/// The width to wrap text on standard output to: `COLUMNS` when set, else
+/// the terminal's; `None` when it is not a terminal (no wrapping, for
+/// scripts).
+fn stdout_width() -> Option<usize> {
+    if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return Some(columns);
+    }
+    terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
+}
+
+fn completions(args: CompletionsArgs, out: &mut Output) -> u8 {
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "ramcheck", &mut script);
+    out.stdout(&String::from_utf8_lossy(&script));
+    exit::OK
+}
+
+/// The man pages: `ramcheck.1`, then `ramcheck-<command>.1` per command,
+/// as `clap_mangen::generate_to` names them.
+fn man_pages() -> Vec<(String, Vec<u8>)> {
+    let mut command = Cli::command().disable_help_subcommand(true);
+    command.build();
+    let mut pages = Vec::new();
+    for cmd in
+        std::iter::once(&command).chain(command.get_subcommands().filter(|s| !s.is_hide_set()))
+    {
+        let man = clap_mangen::Man::new(cmd.clone());
+        let mut page = Vec::new();
+        // Rendering into a Vec cannot fail.
+        let _ = man.render(&mut page);
+        pages.push((man.get_filename(), page));
+    }
+    pages
+}
+
+fn man(args: ManArgs, out: &mut Output) -> u8 {
+    let pages = man_pages();
+    let Some(dir) = args.output_dir else {
+        out.stdout(&String::from_utf8_lossy(&pages[0].1));
+        return exit::OK;
+    };
+    let written = std::fs::create_dir_all(&dir).and_then(|()| {
+        for (name, page) in &pages {
+            std::fs::write(dir.join(name), page)?;
+        }
+        Ok(())
+    });
+    match written {
+        Ok(()) => exit::OK,
+        Err(e) => out.fail(
+            &ErrorReport::new(
+                "output-failed",
+                format!("cannot write man pages to {}: {e}", dir.display()),
+            ),
+            ErrorFormat::Text,
+        ),
     }
 }
 
@@ -517,7 +796,7 @@ fn run_generate(args: GenerateArgs, out: &mut Output) -> u8 {
     let generated = match generate::generate(&options) {
         Ok(g) => g,
         Err(e) => {
-            out.note(&format!("error: {e}"));
+            out.fail(&e, ErrorFormat::Text);
             return e.exit_code();
         }
     };
@@ -536,7 +815,7 @@ fn run_generate(args: GenerateArgs, out: &mut Output) -> u8 {
                 }
             }
             Err(e) => {
-                out.note(&format!("error: {e}"));
+                out.fail(&e, ErrorFormat::Text);
                 return e.exit_code();
             }
         },
@@ -545,13 +824,16 @@ fn run_generate(args: GenerateArgs, out: &mut Output) -> u8 {
     0
 }
 
-fn run_lint(args: LintArgs, out: &mut Output) -> u8 {
+fn run_lint(args: LintArgs, color: ColorArg, out: &mut Output) -> u8 {
     use lint::Severity;
     let invocation = lint::Invocation {
         paths: args.paths,
         kind: args.kind,
         ignore: args.ignore,
         config: args.config,
+        isolated: args.isolated,
+        force_exclude: args.force_exclude,
+        stdin_filename: args.stdin_filename,
         terraform_plan: args.terraform_plan,
     };
     let threshold = match args.fail_on {
@@ -562,40 +844,48 @@ fn run_lint(args: LintArgs, out: &mut Output) -> u8 {
         FailOn::Info => Some(Severity::Info),
         FailOn::Never => None,
     };
-    let format = match args.format {
-        LintFormat::Text => lint::render::Format::Text,
-        LintFormat::Json => lint::render::Format::Json,
-        LintFormat::Sarif => lint::render::Format::Sarif,
-        LintFormat::Github => lint::render::Format::Github,
+    let (format, errors) = match args.format {
+        LintFormat::Text => (lint::render::Format::Text, ErrorFormat::Text),
+        LintFormat::Json => (lint::render::Format::Json, ErrorFormat::Json),
+        LintFormat::Sarif => (lint::render::Format::Sarif, ErrorFormat::Sarif),
+        LintFormat::Github => (lint::render::Format::Github, ErrorFormat::Github),
     };
     match lint::run(&invocation) {
         Ok(report) => {
-            let color = format == lint::render::Format::Text && lint::render::stdout_color();
+            if let Some(warning) = report.nothing_found(&invocation) {
+                out.note(&warning);
+            }
+            let color = format == lint::render::Format::Text && color.stdout();
             out.stdout(&lint::render::render(&report, format, color));
-            if report.fails(threshold) { 1 } else { 0 }
+            if report.fails(threshold) {
+                exit::NEGATIVE
+            } else {
+                exit::OK
+            }
         }
-        Err(e) => out.error(&e),
+        Err(e) => out.fail(&e, errors),
     }
 }
 
 fn rules(args: RulesArgs, out: &mut Output) -> u8 {
     if args.markdown {
         out.stdout(&lint::render::rules_markdown());
-        return 0;
+        return exit::OK;
     }
-    match args.code {
-        None => {
-            out.stdout(&lint::render::rules_list());
-            0
-        }
-        Some(code) => match lint::rule(&code) {
-            Some(meta) => {
-                out.stdout(&lint::render::rule_doc(meta));
-                0
-            }
-            None => out.error(&format!("unknown rule {code:?} (see `ramcheck rules`)")),
+    let errors = ErrorFormat::of(args.format);
+    let text = match (&args.code, args.format) {
+        (None, Format::Text) => lint::render::rules_list_wrapped(stdout_width()),
+        (None, Format::Json) => format!("{:#}\n", lint::render::rules_json()),
+        (Some(code), format) => match lint::rules::resolve(code) {
+            Ok(meta) => match format {
+                Format::Text => lint::render::rule_doc(meta),
+                Format::Json => format!("{:#}\n", lint::render::rule_json(meta)),
+            },
+            Err(e) => return out.fail(&e, errors),
         },
-    }
+    };
+    out.stdout(&text);
+    exit::OK
 }
 
 fn catalog(args: CatalogArgs, out: &mut Output) -> u8 {
@@ -608,7 +898,7 @@ fn catalog(args: CatalogArgs, out: &mut Output) -> u8 {
             }
             0
         }
-        Err(e) => out.error(&e.to_string()),
+        Err(e) => out.fail(&e, ErrorFormat::of(args.format)),
     }
 }
 
@@ -616,15 +906,15 @@ fn catalog(args: CatalogArgs, out: &mut Output) -> u8 {
 fn serve(args: ServeArgs, out: &mut Output) -> u8 {
     use ramcheck::serve::{LogContext, LogTarget, Options, run};
     let options = Options {
-        store: args.store,
+        store: can_i::store_location(args.store).0,
         listen: args.listen,
         decision_log: args.decision_log.as_deref().map(LogTarget::from_arg),
         log_context: LogContext::from_name(&args.log_context).unwrap_or_default(),
         ..Options::default()
     };
     match run(&options) {
-        Ok(()) => 0,
-        Err(e) => out.error(&e),
+        Ok(()) => exit::OK,
+        Err(e) => out.fail(&e, ErrorFormat::Text),
     }
 }
 
@@ -637,8 +927,10 @@ fn analysis_format(f: LintFormat) -> analysis::Format {
     }
 }
 
-fn analysis_error(e: analysis::AnalysisError, out: &mut Output) -> u8 {
-    out.note(&format!("error: {e}"));
+/// Reports an analysis error (see [`Output::fail`]); its exit status is 2,
+/// or 3 for ramcheck's own bug.
+fn analysis_error(e: analysis::AnalysisError, format: ErrorFormat, out: &mut Output) -> u8 {
+    out.fail(&e, format);
     e.exit_code()
 }
 
@@ -660,7 +952,7 @@ fn run_diff(args: DiffArgs, out: &mut Output) -> u8 {
             ));
             report.result.exit_code()
         }
-        Err(e) => analysis_error(e, out),
+        Err(e) => analysis_error(e, ErrorFormat::of_lint(args.format), out),
     }
 }
 
@@ -678,12 +970,12 @@ fn run_check(args: CheckArgs, out: &mut Output) -> u8 {
             .collect::<Result<Vec<_>, _>>()
         {
             Ok(list) => analysis::CheckQuestion::NotGranted(list),
-            Err(e) => return analysis_error(e, out),
+            Err(e) => return analysis_error(e, ErrorFormat::of_lint(args.format), out),
         }
     };
     let policy = match analysis::load_policy(&args.policy, args.kind) {
         Ok(p) => p,
-        Err(e) => return analysis_error(e, out),
+        Err(e) => return analysis_error(e, ErrorFormat::of_lint(args.format), out),
     };
     match analysis::check(&policy, &question, args.max) {
         Ok(report) => {
@@ -693,13 +985,14 @@ fn run_check(args: CheckArgs, out: &mut Output) -> u8 {
             ));
             report.result.exit_code()
         }
-        Err(e) => analysis_error(e, out),
+        Err(e) => analysis_error(e, ErrorFormat::of_lint(args.format), out),
     }
 }
 
 fn run_who_can(args: WhoCanArgs, out: &mut Output) -> u8 {
+    let (store, _) = can_i::store_location(args.store);
     match analysis::who_can(
-        &args.store,
+        &store,
         &args.action,
         &args.resource,
         &args.context,
@@ -715,13 +1008,14 @@ fn run_who_can(args: WhoCanArgs, out: &mut Output) -> u8 {
             }
             report.exit_code()
         }
-        Err(e) => analysis_error(e, out),
+        Err(e) => analysis_error(e, ErrorFormat::of(args.format), out),
     }
 }
 
 fn can_i_list(args: CanIArgs, out: &mut Output) -> u8 {
     let principal = args.principal.unwrap_or_default();
-    match analysis::list(&args.store, &principal, args.service.as_deref()) {
+    let (store, _) = can_i::store_location(args.store);
+    match analysis::list(&store, &principal, args.service.as_deref()) {
         Ok(list) => {
             match args.format {
                 Format::Text => out.stdout(&analysis::render::list_text(&list)),
@@ -732,7 +1026,7 @@ fn can_i_list(args: CanIArgs, out: &mut Output) -> u8 {
             }
             if list.grants.is_empty() { 1 } else { 0 }
         }
-        Err(e) => analysis_error(e, out),
+        Err(e) => analysis_error(e, ErrorFormat::of(args.format), out),
     }
 }
 
@@ -740,18 +1034,21 @@ fn can_i(args: CanIArgs, out: &mut Output) -> u8 {
     if args.list {
         return can_i_list(args, out);
     }
+    let errors = ErrorFormat::of(args.format);
     let api = args.api.map(|api| can_i::ApiQuery {
         api,
         params: args.params,
         region: args.region.unwrap_or_default(),
         account: args.account,
     });
+    let (store, store_origin) = can_i::store_location(args.store);
     let query = can_i::Query {
         action: args.action.unwrap_or_default(),
         resource: args.resource.unwrap_or_default(),
         api,
         principal: args.principal,
-        store: args.store,
+        store,
+        store_origin,
         policies: args.policies,
         session_policy: args.session_policy,
         control_policies: args.control_policies,
@@ -759,23 +1056,62 @@ fn can_i(args: CanIArgs, out: &mut Output) -> u8 {
         context: args.context,
         session_name: args.session_name,
     };
+    if let Some(batch) = args.batch {
+        return can_i_batch(&query, &batch, errors, out);
+    }
     match can_i::answer(&query) {
         Ok(answer) if args.strict && !answer.warnings.is_empty() => {
             for w in &answer.warnings {
                 out.note(&format!("error: {} (--strict)", w.message));
             }
-            EXIT_ERROR
+            exit::ERROR
         }
         Ok(answer) => {
-            for w in &answer.warnings {
-                out.note(&format!("warning: {}", w.message));
+            if !args.quiet {
+                for w in &answer.warnings {
+                    out.note(&format!("warning: {}", w.message));
+                }
             }
-            match args.format {
-                Format::Text => out.stdout(&answer.to_text(args.explain)),
-                Format::Json => out.stdout(&format!("{:#}\n", answer.to_json())),
+            match (args.quiet, args.format) {
+                (true, _) => {}
+                (false, Format::Text) => out.stdout(&answer.to_text(args.explain)),
+                (false, Format::Json) => out.stdout(&format!("{:#}\n", answer.to_json())),
             }
-            if answer.allowed() { 0 } else { 1 }
+            if answer.allowed() {
+                exit::OK
+            } else {
+                exit::NEGATIVE
+            }
         }
-        Err(e) => out.error(&e),
+        Err(e) => out.fail(&e, errors),
+    }
+}
+
+fn can_i_batch(
+    query: &can_i::Query,
+    batch: &std::path::Path,
+    errors: ErrorFormat,
+    out: &mut Output,
+) -> u8 {
+    use can_i::batch;
+    let asker = match can_i::Asker::new(query, query.principal.is_some()) {
+        Ok(asker) => asker,
+        Err(e) => return out.fail(&e, errors),
+    };
+    let mut reader = match ramcheck::input::open_lines(batch) {
+        Ok(reader) => reader,
+        Err(e) => return out.fail(&e, errors),
+    };
+    let defaults = batch::Defaults {
+        principal: query.principal.clone(),
+        context: query.context.clone(),
+    };
+    let source = ramcheck::input::display_name(batch);
+    let stdout = std::io::stdout();
+    let result = batch::run(&asker, &defaults, &source, &mut reader, &mut stdout.lock());
+    match result {
+        Ok(summary) => summary.exit_code(),
+        Err(batch::BatchError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
+        Err(e) => out.fail(&e, errors),
     }
 }

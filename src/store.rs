@@ -195,16 +195,48 @@ fn unknown_policy_reason(policy_type: Option<PolicyType>, name: &str) -> String 
     }
 }
 
-/// Reads a policy document from a file; its name is the file stem.
+/// Reads a policy document from a file; its name is the file stem. `-`
+/// reads standard input, and names the policy and its file `<stdin>`.
 pub fn load_policy_file(path: &Path, kind: PolicyKind) -> Result<PolicyRef, StoreError> {
-    let bytes = input::read_limited(path, input::MAX_POLICY_BYTES, "a policy document")?;
-    let file = path.display().to_string();
-    let text = utf8(bytes, &file)?;
-    let name = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(Arc::new(Policy::parse(&text, &name, &file, kind)?))
+    Ok(PolicySource::read(path)?.parse(kind)?)
+}
+
+/// A policy document read from a file but not parsed yet, so that it can be
+/// parsed as more than one kind without reading the file (or standard
+/// input) again.
+#[derive(Debug, Clone)]
+pub struct PolicySource {
+    /// The policy's name: the file stem, or `<stdin>`.
+    pub name: String,
+    /// The file as messages name it.
+    pub file: String,
+    /// The document's text.
+    pub text: String,
+}
+
+impl PolicySource {
+    /// Reads the document at `path` (`-`: standard input), within
+    /// [`input::MAX_POLICY_BYTES`].
+    pub fn read(path: &Path) -> Result<PolicySource, StoreError> {
+        let bytes = input::read_limited(path, input::MAX_POLICY_BYTES, "a policy document")?;
+        let file = input::display_name(path);
+        let text = utf8(bytes, &file)?;
+        let name = if input::is_stdin(path) {
+            input::STDIN_NAME.to_string()
+        } else {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        Ok(PolicySource { name, file, text })
+    }
+
+    /// Parses the document as a policy of `kind`.
+    pub fn parse(&self, kind: PolicyKind) -> Result<PolicyRef, PolicyError> {
+        Ok(Arc::new(Policy::parse(
+            &self.text, &self.name, &self.file, kind,
+        )?))
+    }
 }
 
 /// The text of a file's bytes; invalid UTF-8 is reported where the bad

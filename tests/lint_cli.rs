@@ -272,6 +272,33 @@ fn sarif_validates_against_the_schema() {
     assert_eq!(rc503["properties"]["security-severity"], "7.5");
     // The invalid-JSON file's finding is there too.
     assert!(results.iter().any(|r| r["ruleId"] == "RC101"));
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+
+    // A run that cannot lint (exit 2) still writes a valid log, which
+    // records the failure rather than looking like a clean run.
+    let o = ramcheck(&["lint", "no/such/file.json", "--format", "sarif"]);
+    assert_eq!(status(&o), 2);
+    let log = json_of(&o);
+    let errors: Vec<String> = validator.iter_errors(&log).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let run = &log["runs"][0];
+    assert_eq!(run["results"], serde_json::json!([]));
+    let invocation = &run["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert_eq!(invocation["exitCode"], 2);
+    let notification = &invocation["toolExecutionNotifications"][0];
+    assert_eq!(notification["level"], "error");
+    assert_eq!(notification["descriptor"]["id"], "not-found");
+    assert_eq!(
+        notification["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "no/such/file.json"
+    );
+    assert!(
+        notification["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("no/such/file.json")
+    );
 }
 
 #[test]

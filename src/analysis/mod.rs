@@ -35,7 +35,7 @@ use crate::eval::{self, Decision, PolicySet, StatementRef};
 use crate::policy::{Effect, Policy, PolicyKind, PolicyRef};
 use crate::principal::Principal;
 use crate::request::RequestError;
-use crate::store::{Store, StoreError, load_policy_file};
+use crate::store::{Store, StoreError};
 use crate::wildcard::{Case, Wildcard};
 
 use engine::{Extra, F, Lit, Search, Space, Undecided};
@@ -179,24 +179,16 @@ impl Default for DiffOptions {
     }
 }
 
-/// Reads a policy file as `kind`, or as the kind its document shows.
+/// Reads a policy file as `kind`, or as the kind its document shows. The
+/// file is read once, so `-` (standard input) works too.
 pub fn load_policy(path: &Path, kind: Option<PolicyKind>) -> Result<PolicyRef, AnalysisError> {
-    let kind = match kind {
-        Some(k) => k,
-        None => {
-            let bytes = crate::input::read_limited(
-                path,
-                crate::input::MAX_POLICY_BYTES,
-                "a policy document",
-            )
-            .map_err(StoreError::from)?;
-            let text = String::from_utf8_lossy(&bytes);
-            crate::json::parse(&text)
-                .map(|root| PolicyKind::recognize(&root))
-                .unwrap_or(PolicyKind::Identity)
-        }
-    };
-    Ok(load_policy_file(path, kind)?)
+    let source = crate::store::PolicySource::read(path)?;
+    let kind = kind.unwrap_or_else(|| {
+        crate::json::parse(&source.text)
+            .map(|root| PolicyKind::recognize(&root))
+            .unwrap_or(PolicyKind::Identity)
+    });
+    Ok(source.parse(kind).map_err(StoreError::from)?)
 }
 
 /// The origin of [`allow_all`]: never a granting statement of a witness.

@@ -360,7 +360,7 @@ fn read_file(
 ) -> Result<(), GenerateError> {
     let bytes = crate::input::read_limited(path, crate::input::MAX_EVENTS_BYTES, "an input file")
         .map_err(|e| GenerateError::Input(e.to_string()))?;
-    let shown = path.display().to_string();
+    let shown = crate::input::display_name(path);
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return Err(GenerateError::Input(format!(
             "{shown} is gzip-compressed (as ActionTrail delivers to OSS): gunzip it first"

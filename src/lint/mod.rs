@@ -198,6 +198,27 @@ impl Report {
         counts
     }
 
+    /// The warning for a run that found no document to lint (a directory
+    /// without `*.json`, every file excluded, a plan without RAM
+    /// policies); `None` when there was something to lint.
+    pub fn nothing_found(&self, invocation: &Invocation) -> Option<String> {
+        if !self.documents.is_empty() {
+            return None;
+        }
+        let mut inputs: Vec<String> = invocation.paths.clone();
+        if let Some(plan) = &invocation.terraform_plan {
+            inputs.push(format!(
+                "{} (Terraform plan)",
+                crate::input::display_name(plan)
+            ));
+        }
+        Some(format!(
+            "warning: no policy documents found in {} (directories are walked for *.json; \
+             excluded files are skipped)",
+            inputs.join(", ")
+        ))
+    }
+
     /// True when some finding is at or above `threshold` (`None`: never).
     pub fn fails(&self, threshold: Option<Severity>) -> bool {
         threshold.is_some_and(|t| self.findings().any(|f| f.severity >= t))
@@ -233,10 +254,10 @@ pub enum LintError {
     /// A glob that matches no file.
     #[error("no file matches {0:?}")]
     NoMatch(String),
-    /// A rule code, on the command line or in the configuration, that no rule
-    /// has.
-    #[error("unknown rule code {0:?} (see `ramcheck rules`)")]
-    UnknownCode(String),
+    /// A rule code or name, on the command line or in the configuration,
+    /// that no rule has.
+    #[error(transparent)]
+    UnknownCode(#[from] rules::UnknownRule),
     /// The configuration cannot be read or is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -261,6 +282,12 @@ pub struct Options {
     pub ignore: Vec<String>,
     /// The configuration (`ramcheck.toml`), or the default when there is none.
     pub config: Config,
+    /// `--force-exclude`: the configuration's `exclude` applies to files named
+    /// on the command line too.
+    pub force_exclude: bool,
+    /// `--stdin-filename`: the file standard input (`-`) stands for, which
+    /// names it in findings and is matched against the configuration.
+    pub stdin_filename: Option<PathBuf>,
 }
 
 impl Options {
@@ -268,9 +295,7 @@ impl Options {
     /// configuration exists, so that a typo does not silently ignore nothing.
     pub fn validate(&self) -> Result<(), LintError> {
         for code in self.ignore.iter().chain(self.config.codes()) {
-            if rules::rule(code).is_none() {
-                return Err(LintError::UnknownCode(code.clone()));
-            }
+            rules::code_of(code)?;
         }
         Ok(())
     }
@@ -391,22 +416,35 @@ pub fn lint_document(
 
 /// Expands the command line's paths: files as given, directories walked for
 /// `*.json` (skipping what the configuration excludes), globs expanded by
-/// the `glob` crate (also skipping excluded files). Sorted, each real file
-/// once however many names lead to it. A walk does not follow links to
-/// directories (as git and ripgrep do not), so a link loop (`ln -s . d/self`)
-/// is never entered.
-pub fn expand_paths(args: &[String], config: &Config) -> Result<Vec<PathBuf>, LintError> {
+/// the `glob` crate (also skipping excluded files), `-` for standard input.
+/// Sorted, each real file once however many names lead to it. A walk does
+/// not follow links to directories (as git and ripgrep do not), so a link
+/// loop (`ln -s . d/self`) is never entered.
+///
+/// A file named on the command line is linted even when the configuration
+/// excludes it, unless `force_exclude` (ruff's `--force-exclude`): a tool
+/// that passes every changed file, as pre-commit does, then skips the
+/// excluded ones too.
+pub fn expand_paths(
+    args: &[String],
+    config: &Config,
+    force_exclude: bool,
+) -> Result<Vec<PathBuf>, LintError> {
     let mut files = Vec::new();
     let mut walked = HashSet::new();
     for arg in args {
         let path = Path::new(arg);
-        if path.is_dir() {
+        if crate::input::is_stdin(path) {
+            files.push(path.to_path_buf());
+        } else if path.is_dir() {
             let mut found = Vec::new();
             walk(path, &mut found, &mut walked)?;
             found.retain(|f| !config.excludes(f));
             files.extend(found);
         } else if path.exists() || path.is_symlink() {
-            files.push(path.to_path_buf());
+            if !(force_exclude && config.excludes(path)) {
+                files.push(path.to_path_buf());
+            }
         } else if arg.contains(['*', '?', '[']) {
             let entries = glob::glob(arg).map_err(|e| LintError::Glob {
                 pattern: arg.clone(),
@@ -434,7 +472,14 @@ pub fn expand_paths(args: &[String], config: &Config) -> Result<Vec<PathBuf>, Li
         }
     }
     let mut seen = HashSet::new();
-    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
+    files.retain(|f| {
+        let key = if crate::input::is_stdin(f) {
+            f.clone()
+        } else {
+            std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())
+        };
+        seen.insert(key)
+    });
     Ok(files)
 }
 
@@ -482,15 +527,24 @@ fn walk(
 /// error (exit status 2); a file that is not a valid policy is a finding.
 pub fn lint_paths(args: &[String], options: &Options) -> Result<Report, LintError> {
     options.validate()?;
-    let files = expand_paths(args, &options.config)?;
+    let files = expand_paths(args, &options.config, options.force_exclude)?;
     let mut report = Report::default();
     for file in files {
+        // Standard input is linted as the file it stands for, if named.
+        let (name, config_path) = match &options.stdin_filename {
+            Some(as_file) if crate::input::is_stdin(&file) => {
+                if options.force_exclude && options.config.excludes(as_file) {
+                    continue;
+                }
+                (as_file.display().to_string(), as_file.clone())
+            }
+            _ => (crate::input::display_name(&file), file.clone()),
+        };
         let bytes =
             crate::input::read_limited(&file, crate::input::MAX_POLICY_BYTES, "a policy document")?;
-        let name = file.display().to_string();
         report
             .documents
-            .push(lint_document(&name, &file, &bytes, options));
+            .push(lint_document(&name, &config_path, &bytes, options));
     }
     Ok(report)
 }
@@ -502,10 +556,17 @@ pub struct Invocation {
     pub paths: Vec<String>,
     /// `--kind`: when set, every file is read as this kind.
     pub kind: Option<PolicyKind>,
-    /// `--ignore`: codes never reported; letter case does not matter.
+    /// `--ignore`: rules never reported, by code (any letter case) or name.
     pub ignore: Vec<String>,
-    /// `--config`; without it `./ramcheck.toml` is used if present.
+    /// `--config`; without it [`Config::discover`] looks for `ramcheck.toml`
+    /// in the current directory and its parents.
     pub config: Option<PathBuf>,
+    /// `--isolated`: no configuration file at all, found or named.
+    pub isolated: bool,
+    /// `--force-exclude`: see [`expand_paths`].
+    pub force_exclude: bool,
+    /// `--stdin-filename`: see [`Options::stdin_filename`].
+    pub stdin_filename: Option<PathBuf>,
     /// `--terraform-plan`: a `terraform show -json` plan whose policy documents
     /// are linted too.
     pub terraform_plan: Option<PathBuf>,
@@ -515,17 +576,21 @@ pub struct Invocation {
 /// Terraform plan. Errors are exit status 2; findings are in the report.
 pub fn run(invocation: &Invocation) -> Result<Report, LintError> {
     let config = match &invocation.config {
+        _ if invocation.isolated => Config::default(),
         Some(path) => Config::load(path)?,
         None => Config::discover()?,
     };
+    let ignore = invocation
+        .ignore
+        .iter()
+        .map(|c| rules::code_of(c).map(str::to_string))
+        .collect::<Result<_, _>>()?;
     let options = Options {
         kind: invocation.kind,
-        ignore: invocation
-            .ignore
-            .iter()
-            .map(|c| c.to_ascii_uppercase())
-            .collect(),
+        ignore,
         config,
+        force_exclude: invocation.force_exclude,
+        stdin_filename: invocation.stdin_filename.clone(),
     };
     let mut report = if invocation.paths.is_empty() {
         options.validate()?;

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::rules::{RULES, RuleMeta};
 use super::{Document, Finding, Report, Severity};
+use crate::errors::ErrorReport;
 use crate::json::Span;
 use crate::terminal::escape;
 
@@ -22,11 +23,10 @@ pub enum Format {
     Github,
 }
 
-/// Whether text on standard output may be coloured: only on a terminal,
-/// and never when `NO_COLOR` is set to a non-empty value (no-color.org).
+/// Whether text on standard output may be coloured with `--color auto`
+/// (see [`crate::terminal::ColorChoice`]).
 pub fn stdout_color() -> bool {
-    use std::io::IsTerminal;
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    crate::terminal::ColorChoice::Auto.stdout()
 }
 
 /// Renders a report in `format`. `color` applies to text only.
@@ -276,7 +276,6 @@ pub fn family(code: &str) -> &'static str {
 /// A SARIF 2.1.0 log with one run: the tool's rules and one result per
 /// finding.
 pub fn sarif(report: &Report) -> Value {
-    let rules: Vec<Value> = RULES.iter().map(|r| sarif_rule(r.meta)).collect();
     let mut results = Vec::new();
     for document in &report.documents {
         for f in &document.findings {
@@ -337,19 +336,80 @@ pub fn sarif(report: &Report) -> Value {
             results.push(result);
         }
     }
+    sarif_log(results, json!({"executionSuccessful": true}))
+}
+
+/// A SARIF log whose one run is `invocation` with `results`.
+fn sarif_log(results: Vec<Value>, invocation: Value) -> Value {
+    let rules: Vec<Value> = RULES.iter().map(|r| sarif_rule(r.meta)).collect();
+    let mut driver = json!({
+        "name": "ramcheck",
+        "version": env!("CARGO_PKG_VERSION"),
+        "rules": rules,
+    });
+    const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
+    if !REPOSITORY.is_empty() {
+        driver["informationUri"] = json!(REPOSITORY);
+    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {
-                "name": "ramcheck",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
+            "tool": {"driver": driver},
+            "invocations": [invocation],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     })
+}
+
+/// The SARIF log of a run that failed before it could lint (exit status 2):
+/// no results, and an invocation with `executionSuccessful: false` and the
+/// error as a tool execution notification, so a code-scanning upload shows
+/// the failure instead of a clean run.
+pub fn sarif_failure(error: &ErrorReport) -> Value {
+    let mut notification = json!({
+        "level": "error",
+        "message": {"text": error.message},
+        "descriptor": {"id": error.code},
+    });
+    if let Some(file) = &error.file {
+        let mut location = json!({"physicalLocation": {"artifactLocation": {"uri": uri(file)}}});
+        if let (Some(line), Some(column)) = (error.line, error.column) {
+            location["physicalLocation"]["region"] =
+                json!({"startLine": line, "startColumn": column});
+        }
+        notification["locations"] = json!([location]);
+    }
+    sarif_log(
+        Vec::new(),
+        json!({
+            "executionSuccessful": false,
+            "exitCode": i32::from(crate::errors::exit::ERROR),
+            "toolExecutionNotifications": [notification],
+        }),
+    )
+}
+
+/// A GitHub Actions `::error` annotation for a run that failed before it
+/// could lint.
+pub fn github_failure(error: &ErrorReport) -> String {
+    let mut properties = Vec::new();
+    if let Some(file) = &error.file {
+        properties.push(format!("file={}", escape_property(file)));
+        if let (Some(line), Some(column)) = (error.line, error.column) {
+            properties.push(format!("line={line},col={column}"));
+        }
+    }
+    properties.push(format!(
+        "title={}",
+        escape_property(&format!("ramcheck {}", error.code))
+    ));
+    format!(
+        "::error {}::{}\n",
+        properties.join(","),
+        escape_data(&error.message)
+    )
 }
 
 /// Escapes workflow-command data (`%`, CR, LF), and what else a log
@@ -403,18 +463,76 @@ pub fn github(report: &Report) -> String {
 
 /// `ramcheck rules`: one line per rule.
 pub fn rules_list() -> String {
+    rules_list_wrapped(None)
+}
+
+/// [`rules_list`] with each description wrapped to fit `width` columns
+/// (continuation lines indented under it); `None` keeps one line per rule,
+/// for scripts.
+pub fn rules_list_wrapped(width: Option<usize>) -> String {
+    const INDENT: usize = 6 + 1 + 30 + 1 + 17 + 1;
+    // Below this, wrapping makes the list harder to read than long lines.
+    const NARROWEST: usize = 24;
     let mut out = String::new();
     for r in RULES {
         let m = r.meta;
-        out.push_str(&format!(
-            "{:<6} {:<30} {:<17} {}\n",
-            m.code,
-            m.name,
-            m.severity.as_str(),
-            m.short()
-        ));
+        let head = format!("{:<6} {:<30} {:<17} ", m.code, m.name, m.severity.as_str());
+        let short = m.short();
+        let lines = match width {
+            Some(w) => wrap(&short, w.saturating_sub(INDENT).max(NARROWEST)),
+            None => vec![short],
+        };
+        for (i, line) in lines.iter().enumerate() {
+            if i == 0 {
+                out.push_str(&head);
+            } else {
+                out.push_str(&" ".repeat(INDENT));
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
     }
     out
+}
+
+/// Splits `text` into lines of at most `width` characters at spaces (a
+/// word longer than `width` stands alone on its line).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if !line.is_empty() && needed > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// A rule for `ramcheck rules --format json`: code, name, default severity,
+/// family, one-line and one-paragraph summaries, documentation (Markdown).
+pub fn rule_json(meta: &RuleMeta) -> Value {
+    json!({
+        "code": meta.code,
+        "name": meta.name,
+        "severity": meta.severity.as_str(),
+        "family": family(meta.code),
+        "short": meta.short(),
+        "summary": meta.summary(),
+        "doc": meta.doc(),
+    })
+}
+
+/// `ramcheck rules --format json`: `{"rules": [...]}`, see [`rule_json`].
+pub fn rules_json() -> Value {
+    json!({"rules": RULES.iter().map(|r| rule_json(r.meta)).collect::<Vec<_>>()})
 }
 
 /// `ramcheck rules <CODE>`: the rule's documentation.
@@ -467,4 +585,46 @@ pub fn rules_markdown() -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_wrap_to_the_width() {
+        assert_eq!(wrap("aa bb cc", 5), vec!["aa bb", "cc"]);
+        assert_eq!(
+            wrap("averyveryverylongword x", 5),
+            vec!["averyveryverylongword", "x"]
+        );
+        assert_eq!(wrap("", 5), vec![""]);
+        let list = rules_list_wrapped(Some(80));
+        assert!(
+            list.lines()
+                .all(|l| l.chars().count() <= 80 || !l.trim().contains(' ')),
+            "{list}"
+        );
+        assert!(list.lines().count() > RULES.len());
+        assert_eq!(rules_list_wrapped(None).lines().count(), RULES.len());
+    }
+
+    #[test]
+    fn a_failed_run_is_recorded() {
+        let error = ErrorReport::new("invalid-config", "bad")
+            .in_file("ramcheck.toml")
+            .at(2, 3);
+        let log = sarif_failure(&error);
+        let invocation = &log["runs"][0]["invocations"][0];
+        assert_eq!(invocation["executionSuccessful"], false);
+        assert_eq!(
+            invocation["toolExecutionNotifications"][0]["descriptor"]["id"],
+            "invalid-config"
+        );
+        assert_eq!(log["runs"][0]["results"], json!([]));
+        assert_eq!(
+            github_failure(&error),
+            "::error file=ramcheck.toml,line=2,col=3,title=ramcheck invalid-config::bad\n"
+        );
+    }
 }

@@ -114,7 +114,7 @@ fn module_documents(module: &Node, out: &mut Vec<PlanDocument>) {
 /// do, matched against the plan's path.
 pub fn lint_plan(path: &Path, options: &Options) -> Result<Vec<Document>, LintError> {
     options.validate()?;
-    let name = path.display().to_string();
+    let name = crate::input::display_name(path);
     let text = crate::input::read_text(path, crate::input::MAX_PLAN_BYTES, "a Terraform plan")?;
     let mut documents = Vec::new();
     for d in self::documents(&text, &name)? {

@@ -23,14 +23,59 @@ pub fn ramcheck(args: &[&str]) -> Output {
     ramcheck_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
 }
 
-/// Runs the binary in `dir`, with no `NO_COLOR` inherited.
+/// The environment variables that change ramcheck's output, none of
+/// which a test inherits.
+pub const ENV: [&str; 6] = [
+    "NO_COLOR",
+    "CLICOLOR_FORCE",
+    "CLICOLOR",
+    "TERM",
+    "COLUMNS",
+    "RAMCHECK_STORE",
+];
+
+/// The binary, to run in `dir`, with none of [`ENV`] inherited.
+pub fn command_in(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ramcheck"));
+    command.args(args).current_dir(dir);
+    for var in ENV {
+        command.env_remove(var);
+    }
+    command
+}
+
+/// Runs the binary in `dir`, with none of [`ENV`] inherited.
 pub fn ramcheck_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ramcheck"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run ramcheck")
+    command_in(dir, args).output().expect("run ramcheck")
+}
+
+/// Runs the binary in `dir` with `input` on standard input and `env` set.
+pub fn ramcheck_with(dir: &Path, args: &[&str], input: &[u8], env: &[(&str, &str)]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut command = command_in(dir, args);
+    command.envs(env.iter().copied());
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run ramcheck");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    // Written from a thread, so a child that stops reading cannot block
+    // the test on a full pipe.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("wait for ramcheck");
+    let _ = writer.join();
+    out
+}
+
+/// The repository root.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -273,6 +273,35 @@ pub fn rule(code_or_name: &str) -> Option<&'static RuleMeta> {
         .find(|m| m.code.eq_ignore_ascii_case(code_or_name) || m.name == code_or_name)
 }
 
+/// A rule code or name that no rule has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown rule {given:?} (see `ramcheck rules`){}", crate::suggest::hint(.suggestion.as_ref()))]
+pub struct UnknownRule {
+    /// The code or name as given.
+    pub given: String,
+    /// The closest code or name, when one is a plausible typo.
+    pub suggestion: Option<&'static str>,
+}
+
+/// The code of the rule named by `code_or_name` (a code in any letter
+/// case, e.g. `rc203`, or a name, e.g. `unknown-action`), so that names
+/// are accepted wherever codes are.
+pub fn code_of(code_or_name: &str) -> Result<&'static str, UnknownRule> {
+    resolve(code_or_name).map(|m| m.code)
+}
+
+/// The rule named by `code_or_name` (see [`code_of`]), or why there is
+/// none, with the closest code or name.
+pub fn resolve(code_or_name: &str) -> Result<&'static RuleMeta, UnknownRule> {
+    rule(code_or_name).ok_or_else(|| {
+        let candidates = RULES.iter().flat_map(|r| [r.meta.code, r.meta.name]);
+        UnknownRule {
+            given: code_or_name.to_string(),
+            suggestion: crate::suggest::did_you_mean(code_or_name, candidates),
+        }
+    })
+}
+
 /// Runs every rule that has a check.
 pub(crate) fn check_all(ctx: &Context, out: &mut Vec<Diagnostic>) {
     for r in RULES {
