@@ -1,6 +1,12 @@
-//! IMM API calls: from `AttachOSSBucket` with its parameters to the RAM
-//! action and resource that must be allowed, and back to the error bodies a
-//! client of the API expects.
+//! API calls: from `AttachOSSBucket` with its parameters to the RAM action
+//! and resource that must be allowed, and back to the error bodies a client
+//! of the API expects.
+//!
+//! A bare API name is IMM's (the gateway's service); `ecs:DescribeInstances`
+//! names another catalogued service's API. Parameters fill the action's ARN
+//! templates: through the catalogue's `fills_arn` where it lists the API's
+//! parameters (IMM), else by the placeholder's own name (`{#InstanceId}` from
+//! `InstanceId`), see `docs/catalog.md`.
 //!
 //! Parameter checks follow the catalogue (`data/services/imm.json`), and
 //! error codes follow IMM's documented error handling: `Missing{Name}`
@@ -17,10 +23,12 @@ use crate::principal::Principal;
 use crate::request::{Context, Request, RequestError};
 use crate::suggest::{hint, question};
 
-/// One call of an IMM API, as a gateway receives it.
+/// One call of an API, as a gateway receives it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApiCall {
-    /// The API name, e.g. `AttachOSSBucket` (the RPC `Action` parameter).
+    /// The API name, e.g. `AttachOSSBucket` (the RPC `Action` parameter):
+    /// IMM's, or another service's as `<ram-code>:<Api>`, e.g.
+    /// `ecs:DescribeInstances`.
     pub api: String,
     /// The region the call is made in, e.g. `cn-hangzhou`.
     pub region: String,
@@ -40,6 +48,15 @@ pub enum ApiCallError {
         /// The API as named.
         api: String,
         /// The closest API.
+        suggestion: Option<String>,
+    },
+    /// A service the catalogue has no action table for
+    /// (`InvalidAction.NotFound`, 404).
+    #[error("InvalidAction.NotFound: the catalogue has no API table for service {service:?}{}", hint(.suggestion.as_ref()))]
+    UnknownService {
+        /// The service as named.
+        service: String,
+        /// The closest service with a table.
         suggestion: Option<String>,
     },
     /// A required parameter is missing or empty (`Missing{Name}`).
@@ -69,7 +86,9 @@ impl ApiCallError {
     /// The error code of the response body, e.g. `MissingProjectName`.
     pub fn code(&self) -> String {
         match self {
-            ApiCallError::UnknownApi { .. } => "InvalidAction.NotFound".into(),
+            ApiCallError::UnknownApi { .. } | ApiCallError::UnknownService { .. } => {
+                "InvalidAction.NotFound".into()
+            }
             ApiCallError::MissingParameter { param } => format!("Missing{param}"),
             ApiCallError::InvalidParameter { param, .. } => format!("Invalid{param}"),
             ApiCallError::InvalidRegion(_) => "InvalidRegionId".into(),
@@ -80,7 +99,7 @@ impl ApiCallError {
     /// The HTTP status a client gets: 404 for an unknown API, else 400.
     pub fn http_status(&self) -> u16 {
         match self {
-            ApiCallError::UnknownApi { .. } => 404,
+            ApiCallError::UnknownApi { .. } | ApiCallError::UnknownService { .. } => 404,
             _ => 400,
         }
     }
@@ -89,15 +108,15 @@ impl ApiCallError {
     pub fn body(&self, request_id: &str, region: &str) -> serde_json::Value {
         serde_json::json!({
             "RequestId": request_id,
-            "HostId": host_id(region),
+            "HostId": host_id("imm", region),
             "Code": self.code(),
             "Message": self.to_string(),
         })
     }
 }
 
-fn host_id(region: &str) -> String {
-    format!("imm.{region}.aliyuncs.com")
+fn host_id(service: &str, region: &str) -> String {
+    format!("{service}.{region}.aliyuncs.com")
 }
 
 /// What a valid call needs from RAM.
@@ -175,6 +194,14 @@ impl RpcRequest<'_> {
             .ok_or_else(|| ApiCallError::MissingParameter {
                 param: ACTION_PARAM.into(),
             })?;
+        // The gateway fronts one service: `Action=ecs:DescribeInstances`
+        // would authorize an action the backend never performs.
+        if api.contains(':') {
+            return Err(ApiCallError::UnknownApi {
+                api,
+                suggestion: None,
+            });
+        }
         let header = match self.region_headers.as_slice() {
             [] => None,
             [one] => Some(one.to_string()),
@@ -209,21 +236,30 @@ impl ApiCall {
     /// Checks the call against the catalogue and derives the RAM action and
     /// resources it needs.
     pub fn required_access(&self) -> Result<RequiredAccess, ApiCallError> {
-        let service =
-            Catalog::builtin()
-                .service("imm")
-                .ok_or_else(|| ApiCallError::UnknownApi {
-                    api: self.api.clone(),
-                    suggestion: None,
-                })?;
-        // API names are exact, as in IMM's RPC endpoint.
+        let (code, api) = self.service_and_api();
+        let catalog = Catalog::builtin();
+        let service = catalog
+            .service(code)
+            .ok_or_else(|| ApiCallError::UnknownService {
+                service: code.to_string(),
+                suggestion: crate::suggest::did_you_mean(code, catalog.service_codes())
+                    .map(str::to_string),
+            })?;
+        let qualified = |name: &str| {
+            if self.api.contains(':') {
+                format!("{code}:{name}")
+            } else {
+                name.to_string()
+            }
+        };
+        // API names are exact, as in an RPC endpoint.
         let info = service
             .actions
             .iter()
-            .find(|a| a.name == self.api)
+            .find(|a| a.api.as_deref().unwrap_or(&a.name) == api)
             .ok_or_else(|| ApiCallError::UnknownApi {
                 api: self.api.clone(),
-                suggestion: service.suggest_action(&self.api).map(|a| a.name.clone()),
+                suggestion: service.suggest_action(api).map(|a| qualified(&a.name)),
             })?;
         if self.region.is_empty()
             || !self
@@ -316,6 +352,12 @@ impl ApiCall {
         })
     }
 
+    /// The service's RAM code and the API's name: `ecs:DescribeInstances`
+    /// is ECS's, a bare name IMM's.
+    pub fn service_and_api(&self) -> (&str, &str) {
+        self.api.split_once(':').unwrap_or(("imm", &self.api))
+    }
+
     /// The requests to authorize, one per resource; all must be allowed.
     pub fn requests(
         &self,
@@ -402,7 +444,7 @@ pub fn no_permission_body(
         .collect();
     serde_json::json!({
         "RequestId": request_id,
-        "HostId": host_id(region),
+        "HostId": host_id(request.action().split(':').next().unwrap_or("imm"), region),
         "Code": "NoPermission",
         "Message": "You are not authorized to do this action. You should be authorized by RAM.",
         "AccessDeniedDetail": {
@@ -458,6 +500,62 @@ mod tests {
             access.resources,
             ["acs:imm:cn-hangzhou:1234567890123456:project/immtest"]
         );
+    }
+
+    #[test]
+    fn other_services_fill_their_templates_from_parameters() {
+        let access = call("ecs:StartInstance", &[("InstanceId", "i-123")])
+            .required_access()
+            .unwrap();
+        assert_eq!(access.action, "ecs:StartInstance");
+        assert_eq!(
+            access.resources,
+            ["acs:ecs:cn-hangzhou:1234567890123456:instance/i-123"]
+        );
+        let access = call(
+            "oss:GetObject",
+            &[("BucketName", "b"), ("ObjectPath", "reports/q1.csv")],
+        )
+        .required_access()
+        .unwrap();
+        assert_eq!(
+            access.resources,
+            ["acs:oss:cn-hangzhou:1234567890123456:b/reports/q1.csv"]
+        );
+        let err = call("ecs:StartInstance", &[])
+            .required_access()
+            .unwrap_err();
+        assert_eq!(err.code(), "MissingInstanceId");
+        let err = call("ecz:StartInstance", &[])
+            .required_access()
+            .unwrap_err();
+        assert!(
+            matches!(&err, ApiCallError::UnknownService { suggestion: Some(s), .. } if s == "ecs"),
+            "{err:?}"
+        );
+        assert_eq!(err.http_status(), 404);
+        let err = call("ecs:StartInstanse", &[])
+            .required_access()
+            .unwrap_err();
+        assert!(
+            matches!(&err, ApiCallError::UnknownApi { suggestion: Some(s), .. } if s == "ecs:StartInstance"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn the_gateway_refuses_another_services_api() {
+        let rpc = RpcRequest {
+            query: vec![
+                ("Action".into(), "ecs:StartInstance".into()),
+                ("InstanceId".into(), "i-1".into()),
+            ],
+            default_region: "cn-hangzhou",
+            account: "1234567890123456",
+            ..Default::default()
+        };
+        let err = rpc.call().unwrap_err();
+        assert!(matches!(err, ApiCallError::UnknownApi { .. }), "{err:?}");
     }
 
     #[test]

@@ -482,7 +482,9 @@ struct CanIArgs {
     /// answer per line: {"action", "resource", "principal"?, "context"?, "id"?}.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["api", "list", "explain", "quiet"])]
     batch: Option<PathBuf>,
-    /// Check an IMM API call instead: its RAM action and resource come from the catalogue.
+    /// Check an API call instead: its RAM action and resources come from the catalogue.
+    /// A bare name is IMM's (AttachOSSBucket); other services as CODE:API
+    /// (ecs:StartInstance), their parameters filling the ARN templates.
     #[arg(long, value_name = "API", requires = "region")]
     api: Option<String>,
     /// An API parameter as NAME=VALUE (with --api); repeatable.

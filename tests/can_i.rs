@@ -650,6 +650,71 @@ fn api_calls_map_through_the_catalogue() {
     );
 }
 
+/// `--api <code>:<Api>` maps any catalogued service's API call: the
+/// parameters fill the ARN template (docs/catalog.md).
+#[test]
+fn api_calls_of_other_services_map_through_the_catalogue() {
+    let dir = scratch("api-other-services");
+    let policy = dir.join("ops.json");
+    std::fs::write(
+        &policy,
+        r#"{"Version": "1", "Statement": [{"Effect": "Allow",
+            "Action": ["ecs:StartInstance", "oss:GetObject"],
+            "Resource": ["acs:ecs:*:*:instance/i-123", "acs:oss:*:*:examplebucket/reports/*"]}]}"#,
+    )
+    .unwrap();
+    let p = policy.to_str().unwrap();
+    let run = |api: &str, params: &[&str]| {
+        let mut args = vec![
+            "can-i",
+            "--api",
+            api,
+            "--region",
+            "cn-hangzhou",
+            "--account",
+            "1234567890123456",
+            "--policy",
+            p,
+            "--format",
+            "json",
+        ];
+        for param in params {
+            args.extend(["--param", param]);
+        }
+        ramcheck(&args)
+    };
+    let out = run("ecs:StartInstance", &["InstanceId=i-123"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run("ecs:StartInstance", &["InstanceId=i-999"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["resource"],
+        "acs:ecs:cn-hangzhou:1234567890123456:instance/i-999"
+    );
+    assert_eq!(
+        json["no_permission"]["HostId"],
+        "ecs.cn-hangzhou.aliyuncs.com"
+    );
+    let out = run(
+        "oss:GetObject",
+        &["BucketName=examplebucket", "ObjectPath=reports/q1.csv"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Invalid calls exit 2 with the error in the JSON answer.
+    let error = |out: Output| {
+        assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["error"]["message"].as_str().unwrap().to_string()
+    };
+    assert!(error(run("ecs:StartInstance", &[])).starts_with("MissingInstanceId:"));
+    let message = error(run("ecz:StartInstance", &["InstanceId=i-123"]));
+    assert!(
+        message.starts_with("InvalidAction.NotFound:") && message.contains("`ecs`"),
+        "{message}"
+    );
+}
+
 /// Typos are answered (a `no` to a misspelt action is right) but warned
 /// about, with the word meant; `--strict` makes them errors.
 #[test]

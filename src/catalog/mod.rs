@@ -472,7 +472,16 @@ impl ActionInfo {
         let param = |placeholder: &str| -> Option<String> {
             match placeholder {
                 REGION_PLACEHOLDER | ACCOUNT_PLACEHOLDER => None,
-                _ if self.params.is_empty() => Some(placeholder.to_string()),
+                // Without the API's parameter list, a placeholder names
+                // its parameter: RPC parameters are PascalCase, ARN
+                // templates write `{#instanceId}` as often as
+                // `{#InstanceId}`.
+                _ if self.params.is_empty() => {
+                    let mut chars = placeholder.chars();
+                    chars
+                        .next()
+                        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                }
                 _ => self
                     .params
                     .iter()
@@ -878,6 +887,12 @@ impl Catalog {
     /// Every service with an action table, parsed.
     pub fn services(&self) -> impl Iterator<Item = &Service> {
         (0..data::SERVICES.len()).map(|i| self.load(i))
+    }
+
+    /// The RAM codes of the services with an action table, without parsing
+    /// any.
+    pub(crate) fn service_codes(&self) -> impl Iterator<Item = &'static str> {
+        data::SERVICES.iter().map(|(code, _)| *code)
     }
 
     /// The services whose RAM code a pattern can name (`oss`, `o*`,
