@@ -542,6 +542,17 @@ pub struct Service {
     /// Our own remark, where one is needed.
     #[serde(default)]
     pub note: Option<String>,
+    /// Indexes into `actions`, ordered by name case-insensitively: lint,
+    /// `can-i`'s typo warnings and `serve` look an action up per request.
+    #[serde(skip)]
+    by_name: Vec<usize>,
+}
+
+/// Orders names as RAM compares them: ASCII case-insensitively.
+fn cmp_ignore_case(a: &str, b: &str) -> std::cmp::Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }
 
 impl Service {
@@ -567,6 +578,10 @@ impl Service {
                 file: file.to_string(),
                 message,
             })?;
+        let mut by_name: Vec<usize> = (0..service.actions.len()).collect();
+        by_name
+            .sort_by(|&a, &b| cmp_ignore_case(&service.actions[a].name, &service.actions[b].name));
+        service.by_name = by_name;
         Ok(service)
     }
 
@@ -574,9 +589,11 @@ impl Service {
     /// (`imm:AttachOSSBucket`), case-insensitively as RAM compares them.
     pub fn action(&self, name: &str) -> Option<&ActionInfo> {
         let name = self.strip_prefix(name)?;
-        self.actions
-            .iter()
-            .find(|a| a.name.eq_ignore_ascii_case(name))
+        let i = self
+            .by_name
+            .binary_search_by(|&i| cmp_ignore_case(&self.actions[i].name, name))
+            .ok()?;
+        Some(&self.actions[self.by_name[i]])
     }
 
     /// A resource type by name, case-insensitively.
@@ -850,15 +867,19 @@ impl Catalog {
             let index: IndexFile = serde_json::from_str(data::INDEX)
                 .unwrap_or_else(|e| panic!("embedded data/services.json is invalid: {e}"));
             debug_assert_eq!(index.format, FORMAT);
-            index.services
+            let mut codes = index.services;
+            codes.sort_by(|a, b| cmp_ignore_case(&a.ram_code, &b.ram_code));
+            codes
         })
     }
 
     /// A documented RAM code, case-insensitively (actions compare so).
     pub fn code(&self, ram_code: &str) -> Option<&CodeEntry> {
-        self.codes()
-            .iter()
-            .find(|c| c.ram_code.eq_ignore_ascii_case(ram_code))
+        let codes = self.codes();
+        let i = codes
+            .binary_search_by(|c| cmp_ignore_case(&c.ram_code, ram_code))
+            .ok()?;
+        Some(&codes[i])
     }
 
     /// The documented code closest to a misspelt one.
