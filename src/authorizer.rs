@@ -400,7 +400,7 @@ impl CompiledPolicySet {
             session: self.session.is_some(),
             resource: resource.is_some(),
             assume_role: request.is_assume_role(),
-            service_caller: matches!(request.principal(), Principal::Service { .. }),
+            service_caller: request.principal().is_outside_ram(),
         };
         eval::combine_steps(steps, |step| {
             let policies = match step {

@@ -424,9 +424,10 @@ impl Asker {
                     .map_err(|e| QueryError::Again(e.clone()))?;
                 let principal =
                     Principal::parse(spec, store.account_id()).map_err(StoreError::from)?;
-                if let Principal::Service { .. } = principal {
-                    // A cloud service has no identity policies of its own: what
-                    // it may assume, the role's trust policy decides alone.
+                if principal.is_outside_ram() {
+                    // A cloud service or an identity provider's user has no
+                    // identity policies of its own: what it may assume, the
+                    // role's trust policy decides alone.
                     (principal, PolicySet::default(), Some(store))
                 } else {
                     let resolved = store.resolve(spec)?;

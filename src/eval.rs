@@ -268,6 +268,11 @@ fn principal_matches(block: &PrincipalBlock, request: &Request) -> bool {
 /// [`principal_matches`] that depends on the caller alone (the analysis
 /// decides the rest).
 pub(crate) fn principal_named(block: &PrincipalBlock, caller: &Principal) -> bool {
+    // An identity provider is named by `Federated` entries alone: it is
+    // no RAM identity of its account, and not "everyone" of `"RAM": "*"`.
+    if let Principal::IdentityProvider { arn, .. } = caller {
+        return block.federated.iter().any(|e| e.pattern.matches(arn));
+    }
     let ram = block.ram.iter().any(|entry| {
         let v = entry.value.as_str();
         if v == "*" {
@@ -298,8 +303,6 @@ pub(crate) fn principal_named(block: &PrincipalBlock, caller: &Principal) -> boo
         Principal::Service { name } => block.service.iter().any(|e| e.pattern.matches(name)),
         _ => false,
     };
-    // Federated sessions are not modelled, so `Federated` entries match no
-    // request (fail closed; README "Semantics").
     ram || service
 }
 
@@ -340,7 +343,8 @@ pub struct Steps {
     /// The request is `sts:AssumeRole`: the identity policies and the role's trust
     /// policy must both allow.
     pub assume_role: bool,
-    /// The caller is a cloud service (`service/<name>`): it has no
+    /// The caller is outside RAM: a cloud service (`service/<name>`) or an
+    /// identity provider's user (`saml-provider/<name>`). It has no
     /// identity policies, so for `sts:AssumeRole` the trust policy alone
     /// decides.
     pub service_caller: bool,
@@ -375,7 +379,8 @@ pub fn combine_steps(steps: Steps, mut verdict: impl FnMut(Step) -> Decision) ->
         return (Decision::ExplicitDeny, Step::Resource);
     }
     if steps.assume_role && steps.service_caller {
-        // 4. A service assuming a role: the trust policy alone.
+        // 4. A service or an identity provider's user assuming a role: the
+        // trust policy alone.
         return match resource {
             Some(Decision::Allow) => (Decision::Allow, Step::Resource),
             _ => (Decision::ImplicitDeny, Step::Resource),
@@ -409,7 +414,7 @@ impl PolicySet {
             session: self.session.is_some(),
             resource: self.resource.is_some(),
             assume_role: request.is_assume_role(),
-            service_caller: matches!(request.principal(), Principal::Service { .. }),
+            service_caller: request.principal().is_outside_ram(),
         }
     }
 

@@ -497,7 +497,8 @@ struct CanIArgs {
     #[arg(long, value_name = "ACCOUNT", requires = "api")]
     account: Option<String>,
     /// user/<name>, role/<name> or assumed-role/<role>/<session> from the store (ARN forms
-    /// work too), or service/<name>.aliyuncs.com.
+    /// work too), service/<name>.aliyuncs.com, or saml-provider/<name> and
+    /// oidc-provider/<name> for an identity provider's user assuming a role.
     #[arg(long = "as", value_name = "PRINCIPAL")]
     principal: Option<String>,
     /// Ask as a session of the role given with --as (assumed-role/<role>/<session>).

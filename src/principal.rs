@@ -3,8 +3,10 @@
 //! `--as`, the gateway's principal header and the store all name
 //! principals the way RAM writes them: `user/<name>`, `role/<name>`,
 //! `assumed-role/<role>/<session>`, `service/<name>.aliyuncs.com`, `root`,
-//! or the ARN forms `acs:ram::<account>:user/<name>` (and `:role/`,
-//! `:assumed-role/`, `:root`). Names follow RAM's rules, so a principal
+//! `saml-provider/<name>` and `oidc-provider/<name>` (identity providers
+//! whose users assume roles), or the ARN forms
+//! `acs:ram::<account>:user/<name>` (and `:role/`, `:assumed-role/`,
+//! `:saml-provider/`, `:oidc-provider/`, `:root`). Names follow RAM's rules, so a principal
 //! never carries a character a policy pattern or a terminal could misread
 //! (docs/semantics.md, "Principals").
 
@@ -67,6 +69,18 @@ pub enum Principal {
         /// The service's name, e.g. `ecs.aliyuncs.com`.
         name: String,
     },
+    /// A SAML or OIDC identity provider, for its users assuming a role
+    /// (role-based SSO): trust policies name it in `Principal.Federated`.
+    IdentityProvider {
+        /// The account the provider is registered in.
+        account: String,
+        /// `saml-provider` or `oidc-provider`.
+        kind: &'static str,
+        /// The provider's name.
+        name: String,
+        /// `acs:ram::<account>:<kind>/<name>`.
+        arn: String,
+    },
     /// An account's root identity, `acs:ram::<account>:root`.
     Account {
         /// The account ID.
@@ -92,6 +106,14 @@ fn is_role_name(name: &str) -> bool {
 /// STS session names: 2–64 letters, digits, `.`, `_`, `-`, `@`.
 fn is_session_name(name: &str) -> bool {
     is_name(name, 2, b"._-@")
+}
+
+/// Identity provider names: 1–128 letters, digits, `.` and `-`.
+fn is_provider_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
 }
 
 fn is_name(name: &str, min: usize, extra: &[u8]) -> bool {
@@ -167,6 +189,18 @@ impl Principal {
         }
     }
 
+    /// The identity provider `name` of `account`, `kind` being
+    /// `saml-provider` or `oidc-provider`, unchecked like
+    /// [`Principal::user`].
+    pub fn identity_provider(account: &str, kind: &'static str, name: &str) -> Self {
+        Principal::IdentityProvider {
+            account: account.to_string(),
+            kind,
+            name: name.to_string(),
+            arn: format!("acs:ram::{account}:{kind}/{name}"),
+        }
+    }
+
     /// The root identity of `account`, unchecked like [`Principal::user`].
     pub fn account_root(account: &str) -> Self {
         Principal::Account {
@@ -183,8 +217,9 @@ impl Principal {
             reason,
         };
         const FORMS: &str = "expected user/<name>, role/<name>, assumed-role/<role>/<session>, \
-                             service/<name>, root, or acs:ram::<account>:user/<name> (and :role/, \
-                             :assumed-role/, :root)";
+                             service/<name>, saml-provider/<name>, oidc-provider/<name>, root, or \
+                             acs:ram::<account>:user/<name> (and :role/, :assumed-role/, \
+                             :saml-provider/, :oidc-provider/, :root)";
         if let Some(name) = spec.strip_prefix("service/") {
             return if is_service_name(name) {
                 Ok(Principal::service(name))
@@ -224,6 +259,17 @@ impl Principal {
                      digits, '.', '_', '-' and '@'",
                 )),
             },
+            kind @ ("saml-provider" | "oidc-provider") if is_provider_name(rest) => {
+                let kind = if kind == "saml-provider" {
+                    "saml-provider"
+                } else {
+                    "oidc-provider"
+                };
+                Ok(Principal::identity_provider(account, kind, rest))
+            }
+            "saml-provider" | "oidc-provider" => Err(invalid(
+                "an identity provider name is 1-128 letters, digits, '.' and '-'",
+            )),
             _ => Err(invalid(FORMS)),
         }
     }
@@ -231,8 +277,8 @@ impl Principal {
     /// The value RAM gives `acs:PrincipalARN` for this principal
     /// (docs/semantics.md, "Request context RAM fills"): a user's ARN; for a
     /// role and each of its sessions, the role's ARN with the name in lower
-    /// case, as RAM writes role ARNs; the root's ARN. A service or ad-hoc
-    /// principal has none.
+    /// case, as RAM writes role ARNs; the root's ARN. A service, an
+    /// identity provider or an ad-hoc principal has none.
     pub fn principal_arn(&self) -> Option<String> {
         match self {
             Principal::User { arn, .. } | Principal::Account { arn, .. } => Some(arn.clone()),
@@ -242,8 +288,21 @@ impl Principal {
                 role: name,
                 ..
             } => Some(crate::arn::role(account, &name.to_ascii_lowercase())),
-            Principal::Service { .. } | Principal::AdHoc => None,
+            Principal::Service { .. } | Principal::IdentityProvider { .. } | Principal::AdHoc => {
+                None
+            }
         }
+    }
+
+    /// Whether the caller is outside RAM's identities, a cloud service or
+    /// an identity provider's user: it has no identity policies, and what it
+    /// may do (assume a role) the resource policy decides alone
+    /// (docs/semantics.md, "Evaluation").
+    pub fn is_outside_ram(&self) -> bool {
+        matches!(
+            self,
+            Principal::Service { .. } | Principal::IdentityProvider { .. }
+        )
     }
 
     /// Whether this is a service-linked role or one of its sessions: RAM
@@ -266,6 +325,7 @@ impl Principal {
             Principal::User { arn, .. }
             | Principal::Role { arn, .. }
             | Principal::RoleSession { arn, .. }
+            | Principal::IdentityProvider { arn, .. }
             | Principal::Account { arn, .. } => Some(arn),
             Principal::Service { .. } | Principal::AdHoc => None,
         }
@@ -277,6 +337,7 @@ impl Principal {
             Principal::User { account, .. }
             | Principal::Role { account, .. }
             | Principal::RoleSession { account, .. }
+            | Principal::IdentityProvider { account, .. }
             | Principal::Account { account, .. } => Some(account),
             Principal::Service { .. } | Principal::AdHoc => None,
         }
@@ -288,6 +349,7 @@ impl Principal {
             Principal::User { .. } => "SubUser",
             Principal::Role { .. } | Principal::RoleSession { .. } => "AssumedRoleUser",
             Principal::Service { .. } => "Service",
+            Principal::IdentityProvider { .. } => "IdentityProvider",
             Principal::Account { .. } => "Account",
             Principal::AdHoc => "Unknown",
         }
@@ -298,7 +360,7 @@ impl Principal {
         match self {
             Principal::User { name, .. } | Principal::Role { name, .. } => name.clone(),
             Principal::RoleSession { role, session, .. } => format!("{role}:{session}"),
-            Principal::Service { name } => name.clone(),
+            Principal::Service { name } | Principal::IdentityProvider { name, .. } => name.clone(),
             Principal::Account { account, .. } => account.clone(),
             Principal::AdHoc => String::new(),
         }
@@ -318,6 +380,21 @@ impl fmt::Display for Principal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identity_providers() {
+        let p = Principal::parse("saml-provider/corp-idp", "1").unwrap();
+        assert_eq!(p.arn(), Some("acs:ram::1:saml-provider/corp-idp"));
+        assert!(p.is_outside_ram());
+        assert_eq!(p.principal_arn(), None);
+        let p = Principal::parse("acs:ram::2:oidc-provider/ci.oidc-1", "1").unwrap();
+        assert_eq!(p.arn(), Some("acs:ram::2:oidc-provider/ci.oidc-1"));
+        assert_eq!(p.to_string(), "acs:ram::2:oidc-provider/ci.oidc-1");
+        for bad in ["saml-provider/", "oidc-provider/a_b", "saml-provider/a/b"] {
+            assert!(Principal::parse(bad, "1").is_err(), "{bad}");
+        }
+        assert!(Principal::parse(&format!("saml-provider/{}", "a".repeat(129)), "1").is_err());
+    }
 
     #[test]
     fn forms() {

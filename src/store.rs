@@ -420,7 +420,10 @@ impl Store {
                 .find(|r| r.name == *name)?
                 .policies
                 .clone(),
-            Principal::Service { .. } | Principal::Account { .. } | Principal::AdHoc => {
+            Principal::Service { .. }
+            | Principal::IdentityProvider { .. }
+            | Principal::Account { .. }
+            | Principal::AdHoc => {
                 return None;
             }
         };

@@ -202,7 +202,8 @@ pub fn network_contains(net: &IpNet, ip: IpAddr) -> bool {
     }
 }
 
-/// The common `acs:` keys (docs/semantics.md, "Common condition keys"), as RAM's documentation spells
+/// The common `acs:` keys (docs/semantics.md, "Common condition keys") and
+/// the identity providers' `saml:`/`oidc:` keys, as RAM's documentation spells
 /// them, with their types and whether they carry several values. Keys
 /// compare case-insensitively. The one table: the evaluator, the linter and
 /// the generator all read it.
@@ -218,6 +219,12 @@ pub const COMMON_KEYS: &[(&str, ValueType, bool)] = &[
     ("acs:TagKeys", ValueType::String, true),
     ("acs:PrincipalARN", ValueType::String, false),
     ("acs:AccessId", ValueType::String, false),
+    // What an identity provider's token says, tested by the trust policies
+    // of roles for role-based SSO (docs/semantics.md, "Principals").
+    ("saml:recipient", ValueType::String, false),
+    ("oidc:iss", ValueType::String, false),
+    ("oidc:aud", ValueType::String, false),
+    ("oidc:sub", ValueType::String, false),
 ];
 
 /// Tag keys: `acs:ResourceTag/<tag-key>` and `acs:RequestTag/<tag-key>`,

@@ -237,3 +237,94 @@ fn session_policies_and_documented_keys_lint_clean() {
         assert!(!codes.contains(&"RC403"), "{key}: {codes:?}");
     }
 }
+
+/// Role-based SSO: an identity provider's users are named by
+/// `Principal.Federated` alone, and the trust policy decides with what the
+/// token says (tests/fixtures/idp/README.md cites the page).
+#[test]
+fn identity_providers_assume_roles_through_federated_entries() {
+    const ROLE: &str = "acs:ram::1234567890123456:role/sso-admin";
+    let trust = |name: &str| format!("tests/fixtures/idp/{name}");
+    let saml = trust("saml-trust.json");
+    let oidc = trust("oidc-trust.json");
+    let everyone = trust("everyone-trust.json");
+    const RECIPIENT: &str = "saml:recipient=https://signin.alibabacloud.com/saml-role/sso";
+    let assume = |who: &str, policy: &str, context: &[&str]| {
+        let mut args = vec![
+            "sts:AssumeRole",
+            ROLE,
+            "--as",
+            who,
+            "--resource-policy",
+            policy,
+        ];
+        for c in context {
+            args.extend(["--context", c]);
+        }
+        answer(&args)
+    };
+    assert_eq!(assume("saml-provider/corp-idp", &saml, &[RECIPIENT]), "yes");
+    assert_eq!(
+        assume(
+            "acs:ram::1234567890123456:saml-provider/corp-idp",
+            &saml,
+            &[RECIPIENT]
+        ),
+        "yes"
+    );
+    // The token must name the sign-in endpoint.
+    assert_eq!(assume("saml-provider/corp-idp", &saml, &[]), "no");
+    // Another provider, or a RAM user of the account, is not the one named.
+    assert_eq!(assume("saml-provider/other-idp", &saml, &[RECIPIENT]), "no");
+    assert_eq!(assume("user/dev", &saml, &[RECIPIENT]), "no");
+    // "*" and the account ID name RAM identities, not a provider's users.
+    assert_eq!(
+        assume("saml-provider/corp-idp", &everyone, &[RECIPIENT]),
+        "no"
+    );
+
+    let token = [
+        "oidc:iss=https://oidc.example.com",
+        "oidc:aud=sts.aliyuncs.com",
+        "oidc:sub=repo:example/app:ref:refs/heads/main",
+    ];
+    assert_eq!(assume("oidc-provider/ci-oidc", &oidc, &token), "yes");
+    let forked = [
+        token[0],
+        token[1],
+        "oidc:sub=repo:fork/app:ref:refs/heads/main",
+    ];
+    assert_eq!(assume("oidc-provider/ci-oidc", &oidc, &forked), "no");
+    // A SAML provider of the same name is another provider.
+    assert_eq!(assume("saml-provider/ci-oidc", &oidc, &token), "no");
+
+    // The documented keys are known: no typo warning, lint clean.
+    let o = ask(&[
+        "sts:AssumeRole",
+        ROLE,
+        "--as",
+        "oidc-provider/ci-oidc",
+        "--resource-policy",
+        &oidc,
+        "--context",
+        token[0],
+        "--context",
+        token[1],
+        "--context",
+        token[2],
+        "--strict",
+    ]);
+    assert_eq!(status(&o), 0, "{}", stderr(&o));
+    for file in [&saml, &oidc] {
+        let o = ramcheck(&["lint", "--kind", "trust", file]);
+        assert_eq!(status(&o), 0, "{file}: {}", stdout(&o));
+    }
+    // Names follow RAM's rules.
+    let o = ask(&["sts:AssumeRole", ROLE, "--as", "saml-provider/bad name"]);
+    assert_eq!(status(&o), 2);
+    assert!(
+        stderr(&o).contains("identity provider name"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -222,7 +222,7 @@ fn allow_all() -> PolicyRef {
 fn standalone(policy: &PolicyRef, caller: &Principal) -> PolicySet {
     match policy.kind {
         PolicyKind::Trust => PolicySet {
-            identity: if matches!(caller, Principal::Service { .. }) {
+            identity: if caller.is_outside_ram() {
                 Vec::new()
             } else {
                 vec![allow_all()]
@@ -276,7 +276,7 @@ fn new_access(
             return Ok(());
         }
     };
-    let service = matches!(caller, Principal::Service { .. });
+    let service = caller.is_outside_ram();
     let gained = F::and(vec![
         space.allowed(new.set, service),
         space.not_allowed(old.set, service),
@@ -887,7 +887,7 @@ fn find_allowed(
     prefer_actions: &[String],
     undecided: &mut Vec<String>,
 ) -> Result<Vec<(witness::Found, eval::Response)>, AnalysisError> {
-    let service = matches!(caller, Principal::Service { .. });
+    let service = caller.is_outside_ram();
     let allowed = space.allowed(set, service);
     let granting: Vec<u32> = set
         .identity

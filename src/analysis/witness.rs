@@ -394,7 +394,7 @@ pub(crate) fn who(
             },
         )));
     }
-    goals.push(space.allowed(set, matches!(caller, Principal::Service { .. })));
+    goals.push(space.allowed(set, caller.is_outside_ram()));
     let found = Search::new(&space)
         .find(cube.clone(), F::and(goals))
         .map_err(|Undecided(r)| WhoError::Undecided(r))?;
