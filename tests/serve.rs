@@ -757,6 +757,59 @@ fn the_decision_log_has_one_line_per_decision() {
     }
 }
 
+/// logrotate renames the log and sends SIGHUP: the lines after the signal
+/// go to a new file of the old name.
+#[test]
+fn sighup_reopens_the_decision_log_for_rotation() {
+    let dir = scratch("serve-log-rotate");
+    let log = dir.join("decisions.jsonl");
+    let rotated = dir.join("decisions.jsonl.1");
+    let mut serve = Serve::start(&[
+        "--store",
+        "policies",
+        "--decision-log",
+        log.to_str().unwrap(),
+    ]);
+    let lines = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    let first = ask(
+        &serve,
+        "user/alice",
+        "imm:AttachOSSBucket",
+        IMMTEST,
+        json!({}),
+    );
+    wait_until("the first line", Duration::from_secs(10), || {
+        lines(&log) == 1
+    });
+    std::fs::rename(&log, &rotated).unwrap();
+    serve.process.signal("HUP");
+    serve
+        .process
+        .wait_stderr("(SIGHUP)", Duration::from_secs(10));
+    let second = ask(
+        &serve,
+        "user/alice",
+        "imm:AttachOSSBucket",
+        IMMTEST,
+        json!({}),
+    );
+    wait_until("the new file", Duration::from_secs(10), || lines(&log) == 1);
+    serve.process.signal("TERM");
+    serve.process.wait_exit(Duration::from_secs(15));
+    let id = |path: &std::path::Path| -> Value {
+        let text = std::fs::read_to_string(path).unwrap();
+        serde_json::from_str::<Value>(text.lines().next().unwrap()).unwrap()["decision_id"].clone()
+    };
+    assert_eq!(lines(&rotated), 1);
+    assert_eq!(id(&rotated), first.json()["decision_id"]);
+    assert_eq!(lines(&log), 1);
+    assert_eq!(id(&log), second.json()["decision_id"]);
+}
+
 #[test]
 fn a_full_log_disk_is_reported_and_decisions_go_on() {
     let mut serve = Serve::start(&["--store", "policies", "--decision-log", "/dev/full"]);

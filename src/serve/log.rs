@@ -6,9 +6,13 @@
 //! nobody reads) and the queue is full, the line is dropped and counted;
 //! when a write fails (a full disk), its lines are lost and counted. Both
 //! are reported on stderr (at most once a second) and in `/metrics`.
+//!
+//! A log written to a file is reopened on `SIGHUP` ([`DecisionLog::reopen`]),
+//! so that logrotate's rename-then-signal rotation works: the lines after
+//! the signal go to a new file of the same name (docs/deploy.md).
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -18,6 +22,9 @@ use super::metrics::LogCounts;
 
 /// Lines queued for the writer at most; past that, lines are dropped.
 pub const QUEUE_LINES: usize = 8192;
+
+/// Opens the log's file again, for [`DecisionLog::reopen`].
+pub type Opener = Box<dyn Fn() -> std::io::Result<Box<dyn Write + Send>> + Send>;
 
 /// Bytes gathered before a write, when more lines are waiting.
 const BATCH_BYTES: usize = 64 * 1024;
@@ -77,11 +84,35 @@ pub struct DecisionLog {
     counters: Arc<Counters>,
     reporter: Arc<Reporter>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    reopen: Arc<AtomicBool>,
 }
 
 impl DecisionLog {
     /// Starts the writer thread on `out`, with room for `queue` lines.
     pub fn new(out: Box<dyn Write + Send>, queue: usize) -> std::io::Result<Self> {
+        Self::start(out, None, queue)
+    }
+
+    /// Opens `path` for appending (creating it) and starts the writer
+    /// thread on it; [`DecisionLog::reopen`] opens the path again.
+    pub fn file(path: &std::path::Path, queue: usize) -> std::io::Result<Self> {
+        let path = path.to_path_buf();
+        let opener: Opener = Box::new(move || {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)?;
+            Ok(Box::new(file) as Box<dyn Write + Send>)
+        });
+        Self::start(opener()?, Some(opener), queue)
+    }
+
+    fn start(
+        out: Box<dyn Write + Send>,
+        opener: Option<Opener>,
+        queue: usize,
+    ) -> std::io::Result<Self> {
+        let reopen = Arc::new(AtomicBool::new(false));
         let (sender, receiver) = sync_channel::<String>(queue.max(1));
         let counters = Arc::new(Counters::default());
         let reporter = Arc::new(Reporter {
@@ -90,16 +121,28 @@ impl DecisionLog {
         let writer = {
             let counters = Arc::clone(&counters);
             let reporter = Arc::clone(&reporter);
+            let file = opener.map(|opener| Reopen {
+                opener,
+                requested: Arc::clone(&reopen),
+            });
             std::thread::Builder::new()
                 .name("ramcheck-decision-log".into())
-                .spawn(move || write_lines(out, &receiver, &counters, &reporter))?
+                .spawn(move || write_lines(out, file, &receiver, &counters, &reporter))?
         };
         Ok(DecisionLog {
             sender: Mutex::new(Some(sender)),
             counters,
             reporter,
             writer: Mutex::new(Some(writer)),
+            reopen,
         })
+    }
+
+    /// Asks the writer to open the log's file again before its next write
+    /// (a log on standard output is left as it is). If the file cannot be
+    /// opened, the writer keeps the one it has and says so on stderr.
+    pub fn reopen(&self) {
+        self.reopen.store(true, Ordering::Relaxed);
     }
 
     /// Queues one line (without its newline); never blocks on the writer.
@@ -158,10 +201,17 @@ impl Drop for DecisionLog {
     }
 }
 
+/// How the writer opens its file again when asked.
+struct Reopen {
+    opener: Opener,
+    requested: Arc<AtomicBool>,
+}
+
 /// The writer thread: gathers what is queued into one buffer, writes it,
 /// flushes when the queue is empty.
 fn write_lines(
     mut out: Box<dyn Write + Send>,
+    file: Option<Reopen>,
     receiver: &Receiver<String>,
     counters: &Counters,
     reporter: &Reporter,
@@ -184,6 +234,19 @@ fn write_lines(
             } {
                 Ok(line) => next = Some(line),
                 Err(_) => {
+                    if let Some(file) = &file
+                        && file.requested.swap(false, Ordering::Relaxed)
+                    {
+                        match (file.opener)() {
+                            Ok(new) => out = new,
+                            Err(e) => reporter.report(
+                                counters,
+                                &format!(
+                                    "cannot reopen the log file ({e}); writing to the old one"
+                                ),
+                            ),
+                        }
+                    }
                     let written = out.write_all(&batch).and_then(|()| out.flush());
                     match written {
                         Ok(()) => {

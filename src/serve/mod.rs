@@ -32,7 +32,6 @@ pub mod mapping;
 pub mod metrics;
 pub mod reload;
 
-use std::fs::OpenOptions;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -199,21 +198,17 @@ impl Service {
         let _ = crate::catalog::Catalog::builtin().service("imm");
         let log = match &options.decision_log {
             None => None,
-            Some(target) => {
-                let out: Box<dyn std::io::Write + Send> = match target {
-                    LogTarget::Stdout => Box::new(std::io::stdout()),
-                    LogTarget::File(path) => Box::new(
-                        OpenOptions::new()
-                            .create(true)
-                            .append(true)
-                            .open(path)
-                            .map_err(|error| ServeError::Log {
-                                path: path.clone(),
-                                error,
-                            })?,
-                    ),
-                };
-                Some(DecisionLog::new(out, log::QUEUE_LINES)?)
+            Some(LogTarget::Stdout) => Some(DecisionLog::new(
+                Box::new(std::io::stdout()),
+                log::QUEUE_LINES,
+            )?),
+            Some(LogTarget::File(path)) => {
+                Some(DecisionLog::file(path, log::QUEUE_LINES).map_err(|error| {
+                    ServeError::Log {
+                        path: path.clone(),
+                        error,
+                    }
+                })?)
             }
         };
         Ok(Service {
@@ -679,6 +674,17 @@ pub fn router(service: Arc<Service>) -> Router {
         .with_state(service)
 }
 
+/// What `SIGHUP` does besides reloading the store: reopen the decision
+/// log's file, for log rotation.
+fn hangup(service: &Arc<Service>) -> impl Fn() + Send + Sync + 'static {
+    let service = Arc::clone(service);
+    move || {
+        if let Some(log) = &service.log {
+            log.reopen();
+        }
+    }
+}
+
 /// Serves `service` on `listener` until `shutdown` completes, then lets the
 /// requests in flight finish ([`crate::http::serve`]); reloads the store
 /// meanwhile (on `SIGHUP` and, unless disabled, when its content changes).
@@ -687,7 +693,8 @@ pub async fn serve(
     service: Arc<Service>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let _watch = reload::watch(&service.reloader, service.poll_interval)?;
+    let _watch =
+        reload::watch_with_hangup(&service.reloader, service.poll_interval, hangup(&service))?;
     let limits = service.limits;
     crate::http::serve(listener, router(service), limits, shutdown).await
 }
@@ -711,7 +718,8 @@ pub fn run(options: &Options) -> Result<(), ServeError> {
         // Every signal handler is in place before the address is printed:
         // a SIGHUP sent as soon as the service is up reloads, never kills.
         let shutdown = stop_signal()?;
-        let _watch = reload::watch(&service.reloader, service.poll_interval)?;
+        let _watch =
+            reload::watch_with_hangup(&service.reloader, service.poll_interval, hangup(&service))?;
         let address = listener.local_addr()?;
         let current = service.reloader.authorizer().current();
         eprintln!(

@@ -127,6 +127,16 @@ impl Drop for Watch {
 /// content changes (checked every `poll`). The `SIGHUP` handler is
 /// installed before this returns. Must be called within a tokio runtime.
 pub fn watch(reloader: &Arc<StoreReloader>, poll: Option<Duration>) -> std::io::Result<Watch> {
+    watch_with_hangup(reloader, poll, || {})
+}
+
+/// [`watch`], calling `on_hangup` on each `SIGHUP` before the reload (to
+/// reopen a log file, say).
+pub fn watch_with_hangup(
+    reloader: &Arc<StoreReloader>,
+    poll: Option<Duration>,
+    on_hangup: impl Fn() + Send + Sync + 'static,
+) -> std::io::Result<Watch> {
     let mut tasks = Vec::new();
     #[cfg(unix)]
     {
@@ -135,6 +145,7 @@ pub fn watch(reloader: &Arc<StoreReloader>, poll: Option<Duration>) -> std::io::
         let reloader = Arc::clone(reloader);
         tasks.push(tokio::spawn(async move {
             while hangups.recv().await.is_some() {
+                on_hangup();
                 let reloader = Arc::clone(&reloader);
                 // Logged and counted by reload.
                 let _ = tokio::task::spawn_blocking(move || reloader.reload("SIGHUP")).await;
