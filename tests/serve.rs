@@ -412,6 +412,44 @@ fn auth_request_decides_from_headers() {
     let mut office = bob.to_vec();
     office.push(("X-Ramcheck-Context-Acs-SourceIp", "192.0.2.10"));
     assert_eq!(ask(&office).status, 200);
+    // The whole context as JSON, for keys no header name can spell and
+    // multi-valued keys.
+    let with_json = |json: &'static str| {
+        let mut headers = bob.to_vec();
+        headers.push(("X-Ramcheck-Context", json));
+        ask(&headers)
+    };
+    let reply = with_json(
+        r#"{"acs:SourceIp": "192.0.2.10", "acs:ResourceTag/env": "prod", "acs:TagKeys": ["env", "team"]}"#,
+    );
+    assert_eq!(reply.status, 200, "{reply:?}");
+    for (json, why) in [
+        (
+            r#"{"acs:SourceIp": ["192.0.2.10", "192.0.2.11"]}"#,
+            "one value",
+        ),
+        (r#"{"acs:SourceIp": "office"}"#, "typed"),
+        (r#"["acs:SourceIp"]"#, "an object"),
+        (
+            r#"{"acs:SourceIp": "192.0.2.10", "ACS:SOURCEIP": "192.0.2.10"}"#,
+            "once",
+        ),
+    ] {
+        let reply = with_json(json);
+        assert_eq!(reply.status, 400, "{why}: {reply:?}");
+    }
+    // A key given by its own header and in the JSON header is refused.
+    let mut both = office.clone();
+    both.push(("X-Ramcheck-Context", r#"{"acs:SourceIp": "203.0.113.9"}"#));
+    let reply = ask(&both);
+    assert_eq!(
+        (reply.status, reply.error_code().as_str()),
+        (400, "InvalidContext")
+    );
+    let mut twice = office.clone();
+    twice.push(("X-Ramcheck-Context", "{}"));
+    twice.push(("X-Ramcheck-Context", "{}"));
+    assert_eq!(ask(&twice).error_code(), "RepeatedHeader");
 
     // Malformed: missing, repeated, not typed as the key requires.
     let malformed: Vec<(Vec<(&str, &str)>, &str)> = vec![

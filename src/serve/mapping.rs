@@ -27,6 +27,11 @@ pub const PRINCIPAL_HEADER: &str = "x-ramcheck-principal";
 pub const ACTION_HEADER: &str = "x-ramcheck-action";
 /// The header naming the resource ARN (`/v1/auth-request`).
 pub const RESOURCE_HEADER: &str = "x-ramcheck-resource";
+/// The header carrying a whole request context as a JSON object, for keys
+/// a header name cannot spell (`acs:ResourceTag/env`) and multi-valued
+/// keys: `x-ramcheck-context: {"acs:TagKeys": ["env", "team"]}`.
+pub const CONTEXT_JSON_HEADER: &str = "x-ramcheck-context";
+
 /// The prefix of the context headers (`/v1/auth-request`):
 /// `x-ramcheck-context-acs-sourceip: 192.0.2.10` is the condition key
 /// `acs:SourceIp` (see [`context_from_headers`]).

@@ -433,16 +433,23 @@ impl Service {
     fn auth_request(&self, headers: &HeaderMap) -> Reply {
         let started = Instant::now();
         let current = self.reloader.authorizer().current();
-        let read = || -> Result<Request, HeaderError> {
-            let principal = mapping::principal_from_headers(headers, current.account_id())?;
-            let action = mapping::required_header(headers, ACTION_HEADER)?;
-            let resource = mapping::required_header(headers, RESOURCE_HEADER)?;
-            let context = mapping::context_from_headers(headers)?;
-            Ok(Request::new(action, resource, principal, context)?)
+        let header_error = |e: HeaderError| Reply::error(StatusCode::BAD_REQUEST, e.code(), e);
+        let read = || -> Result<Request, Reply> {
+            let principal = mapping::principal_from_headers(headers, current.account_id())
+                .map_err(header_error)?;
+            let action = mapping::required_header(headers, ACTION_HEADER).map_err(header_error)?;
+            let resource =
+                mapping::required_header(headers, RESOURCE_HEADER).map_err(header_error)?;
+            let mut context = mapping::context_from_headers(headers).map_err(header_error)?;
+            if let Some(json) = context_from_json_header(headers)? {
+                merge_context(&mut context, &json)?;
+            }
+            Request::new(action, resource, principal, context)
+                .map_err(|e| header_error(HeaderError::Request(e)))
         };
         let request = match read() {
             Ok(request) => request,
-            Err(e) => return Reply::error(StatusCode::BAD_REQUEST, e.code(), e),
+            Err(reply) => return reply,
         };
         let response = current.authorize(&request).explain();
         let id = self.ids.next_id();
@@ -600,6 +607,46 @@ fn call_error(e: &api_call::ApiCallError) -> Reply {
     let mut reply = Reply::error(StatusCode::BAD_REQUEST, &e.code(), e);
     reply.body["error"]["imm_status"] = e.http_status().into();
     reply
+}
+
+/// The context of [`mapping::CONTEXT_JSON_HEADER`], given at most once: a
+/// JSON object read as `/v1/authorize` reads its `context`.
+fn context_from_json_header(headers: &HeaderMap) -> Result<Option<Context>, Reply> {
+    let bad = |e: &dyn std::fmt::Display| {
+        Reply::error(StatusCode::BAD_REQUEST, "InvalidContext", e.to_string())
+    };
+    let text = match mapping::single_header(headers, mapping::CONTEXT_JSON_HEADER) {
+        Ok(None) => return Ok(None),
+        Ok(Some(text)) => text,
+        Err(e) => return Err(Reply::error(StatusCode::BAD_REQUEST, e.code(), e)),
+    };
+    let members: Members = serde_json::from_str(text).map_err(|e| {
+        bad(&format!(
+            "the {} header must be a JSON object: {e}",
+            mapping::CONTEXT_JSON_HEADER
+        ))
+    })?;
+    context_from_pairs(members).map(Some)
+}
+
+/// Adds the keys of `extra` to `context`. A key given both by its own
+/// header and in the JSON header is refused: which one would be meant?
+fn merge_context(context: &mut Context, extra: &Context) -> Result<(), Reply> {
+    let bad = |message: String| Reply::error(StatusCode::BAD_REQUEST, "InvalidContext", message);
+    for (key, values) in extra.iter() {
+        if !context.get(key).is_empty() {
+            return Err(bad(format!(
+                "the context key {key:?} is given twice: by its own header and in {}",
+                mapping::CONTEXT_JSON_HEADER
+            )));
+        }
+        for v in values {
+            context
+                .insert(key, v.as_str())
+                .map_err(|e| bad(e.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
 /// A JSON scalar as the text a context value or parameter takes.
