@@ -5,7 +5,6 @@
 //! cedar-policy takes minutes to compile).
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,121 +13,47 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ramcheck::authorizer::{Authorizer, CompiledPolicySet};
 use ramcheck::eval::{Decision, PolicySet, evaluate};
 use ramcheck::policy::{Policy, PolicyKind};
-use ramcheck::principal::Principal;
-use ramcheck::request::{Context, Request};
+use ramcheck::request::Request;
 
-const ACCOUNT: &str = "1234567890123456";
-const SERVICES: [(&str, &str); 10] = [
-    ("ecs", "instance"),
-    ("oss", "bucket"),
-    ("imm", "project"),
-    ("rds", "dbinstance"),
-    ("vpc", "vpc"),
-    ("slb", "loadbalancer"),
-    ("kms", "key"),
-    ("fc", "function"),
-    ("sls", "logstore"),
-    ("ram", "role"),
-];
-const CONDITIONS: [&str; 4] = [
-    r#""IpAddress": {"acs:SourceIp": "10.0.0.0/8"}"#,
-    r#""StringEquals": {"acs:SourceVpc": "vpc-prod"}"#,
-    r#""Bool": {"acs:SecureTransport": "true"}"#,
-    r#""DateLessThan": {"acs:CurrentTime": "2030-01-01T00:00:00Z"}"#,
-];
+mod workload;
 
-/// The comparison crate's workload shape: N statements over ten services
-/// with Get*/List*/* actions, team-scoped resources, every 7th a Deny.
-fn policy(n: usize, with_conditions: bool) -> String {
-    let mut statements = Vec::with_capacity(n);
-    for i in 0..n {
-        let (svc, ty) = SERVICES[i % 10];
-        let action = ["Get*", "List*", "*"][(i / 10) % 3];
-        let effect = if i % 7 == 6 { "Deny" } else { "Allow" };
-        let team = i / 30;
-        let mut s = format!(
-            r#"{{"Effect": "{effect}", "Action": "{svc}:{action}", "Resource": "acs:{svc}:*:{ACCOUNT}:{ty}/team{team}-*""#
-        );
-        if with_conditions {
-            let _ = write!(s, r#", "Condition": {{{}}}"#, CONDITIONS[i % 4]);
-        }
-        s.push('}');
-        statements.push(s);
-    }
-    format!(
-        r#"{{"Version": "1", "Statement": [{}]}}"#,
-        statements.join(", ")
-    )
-}
+use workload::{ACCOUNT, Rng, SEED, ram_request, render, statements, workload};
 
-fn policy_set(n: usize, with_conditions: bool) -> PolicySet {
-    let p = Policy::parse(
-        &policy(n, with_conditions),
-        "bench",
-        "bench",
-        PolicyKind::Identity,
-    )
-    .expect("workload parses");
+fn policy_set(document: &str) -> PolicySet {
+    let p =
+        Policy::parse(document, "bench", "bench", PolicyKind::Identity).expect("workload parses");
     PolicySet {
         identity: vec![Arc::new(p)],
         ..PolicySet::default()
     }
 }
 
-fn context() -> Context {
-    let mut c = Context::new();
-    for (k, v) in [
-        ("acs:SourceIp", "10.1.2.3"),
-        ("acs:SourceVpc", "vpc-prod"),
-        ("acs:SecureTransport", "true"),
-        ("acs:CurrentTime", "2026-11-28T00:00:00Z"),
-    ] {
-        c.insert(k, v).unwrap();
-    }
-    c
-}
-
-fn request(action: &str, resource: &str) -> Request {
-    Request::new(
-        action,
-        resource,
-        Principal::user(ACCOUNT, "bench"),
-        context(),
-    )
-    .unwrap()
-}
-
+/// The workload of bench/compare (benches/workload/): per N, one allowed
+/// and one implicitly denied request, with and without the statements'
+/// conditions, and the whole mix of 1,000 requests the comparison times.
 fn bench_decisions(c: &mut Criterion) {
     let mut group = c.benchmark_group("authorize");
     for n in [10, 100, 1000] {
+        let (stmts, reqs) = workload(n);
+        let requests: Vec<Request> = reqs.iter().map(ram_request).collect();
         for with_conditions in [false, true] {
-            let set = policy_set(n, with_conditions);
+            let set = policy_set(&render(&stmts, with_conditions));
             let compiled = CompiledPolicySet::new(&set);
-            // A hit: the first team-scoped request some Allow grants and
-            // no Deny takes back (every 7th statement is a Deny).
-            let hit = (0..=n / 30)
-                .flat_map(|team| {
-                    SERVICES.iter().map(move |(svc, ty)| {
-                        request(
-                            &format!("{svc}:GetThing"),
-                            &format!("acs:{svc}:cn-hangzhou:{ACCOUNT}:{ty}/team{team}-web"),
-                        )
-                    })
-                })
-                .find(|r| compiled.decide(r).0 == Decision::Allow)
-                .expect("the workload allows something");
-            // A miss: a team no statement names.
-            let miss = request(
-                "ecs:GetInstance",
-                "acs:ecs:cn-hangzhou:1234567890123456:instance/team999-web",
-            );
-            assert_eq!(compiled.decide(&miss).0, Decision::ImplicitDeny);
+            let first = |wanted: Decision| {
+                requests
+                    .iter()
+                    .find(|r| compiled.decide(r).0 == wanted)
+                    .expect("the workload has both outcomes")
+            };
             let label = if with_conditions {
                 "conditions"
             } else {
                 "plain"
             };
-            for (kind, r) in [("hit", &hit), ("miss", &miss)] {
+            for (kind, r) in [
+                ("hit", first(Decision::Allow)),
+                ("miss", first(Decision::ImplicitDeny)),
+            ] {
                 group.bench_with_input(
                     BenchmarkId::new(format!("compiled/{kind}/{label}"), n),
                     r,
@@ -136,15 +61,35 @@ fn bench_decisions(c: &mut Criterion) {
                 );
             }
             if with_conditions {
+                // Throughput over the comparison's whole mix: the time of
+                // one iteration over 1,000 decisions.
+                group.bench_with_input(
+                    BenchmarkId::new("compiled/mix-of-1000/conditions", n),
+                    &requests,
+                    |b, rs| {
+                        b.iter(|| {
+                            rs.iter()
+                                .filter(|r| compiled.decide(black_box(r)).0.is_allowed())
+                                .count()
+                        })
+                    },
+                );
                 group.bench_with_input(
                     BenchmarkId::new("core-evaluate/hit/conditions", n),
-                    &hit,
+                    first(Decision::Allow),
                     |b, r| b.iter(|| evaluate(&set, black_box(r))),
                 );
             }
         }
     }
     group.finish();
+}
+
+/// Policy `p` of the load benchmark: 8 statements of the workload, with
+/// conditions in every other policy.
+fn store_policy(p: usize) -> String {
+    let mut rng = Rng(SEED ^ ((p as u64) << 16));
+    render(&statements(8, &mut rng), p.is_multiple_of(2))
 }
 
 /// A store the size of RAM's per-account limit: 1,500 custom policies.
@@ -164,7 +109,7 @@ fn write_store(policies: usize) -> PathBuf {
         ));
     }
     for p in 0..policies {
-        std::fs::write(dir.join(format!("Policy{p}.json")), policy(8, p % 2 == 0)).unwrap();
+        std::fs::write(dir.join(format!("Policy{p}.json")), store_policy(p)).unwrap();
     }
     std::fs::write(
         dir.join("principals.json"),
@@ -186,7 +131,7 @@ fn bench_load(c: &mut Criterion) {
     });
     // Parsing alone, without the file system.
     let texts: HashMap<String, String> = (0..1500)
-        .map(|p| (format!("Policy{p}"), policy(8, p % 2 == 0)))
+        .map(|p| (format!("Policy{p}"), store_policy(p)))
         .collect();
     group.bench_function("parse/1500-policies", |b| {
         b.iter(|| {
