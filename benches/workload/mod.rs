@@ -135,37 +135,46 @@ pub fn ram_document(stmts: &[Stmt]) -> String {
 /// The statements as a RAM policy document, with their conditions or
 /// without.
 pub fn render(stmts: &[Stmt], with_conditions: bool) -> String {
-    let rendered: Vec<String> = stmts
-        .iter()
-        .map(|s| {
-            let condition = match &s.cond {
-                Cond::IpAddress(c) => format!(r#"{{"IpAddress": {{"acs:SourceIp": "{c}"}}}}"#),
-                Cond::StringEquals(v) => {
-                    format!(r#"{{"StringEquals": {{"acs:SourceVpc": "{v}"}}}}"#)
-                }
-                Cond::Bool(b) => format!(r#"{{"Bool": {{"acs:SecureTransport": "{b}"}}}}"#),
-                Cond::DateLessThan(t) => format!(
-                    r#"{{"DateLessThan": {{"acs:CurrentTime": "{}"}}}}"#,
-                    rfc3339(*t)
-                ),
-            };
-            let condition = if with_conditions {
-                format!(r#", "Condition": {condition}"#)
-            } else {
-                String::new()
-            };
-            format!(
-                r#"    {{"Effect": "{}", "Action": "{}", "Resource": "{}"{condition}}}"#,
-                if s.deny { "Deny" } else { "Allow" },
-                s.action_pattern(),
-                s.resource_pattern()
-            )
-        })
-        .collect();
+    document(stmts.iter().map(|s| s.render(with_conditions)))
+}
+
+/// A policy document of rendered statements.
+pub fn document(statements: impl IntoIterator<Item = String>) -> String {
+    let rendered: Vec<String> = statements.into_iter().collect();
     format!(
         "{{\"Version\": \"1\", \"Statement\": [\n{}\n]}}",
         rendered.join(",\n")
     )
+}
+
+impl Stmt {
+    /// The statement as RAM JSON, with its condition or without.
+    pub fn render(&self, with_conditions: bool) -> String {
+        let condition = if with_conditions {
+            format!(r#", "Condition": {}"#, self.condition())
+        } else {
+            String::new()
+        };
+        format!(
+            r#"    {{"Effect": "{}", "Action": "{}", "Resource": "{}"{condition}}}"#,
+            if self.deny { "Deny" } else { "Allow" },
+            self.action_pattern(),
+            self.resource_pattern()
+        )
+    }
+
+    /// The statement's `Condition` object.
+    pub fn condition(&self) -> String {
+        match &self.cond {
+            Cond::IpAddress(c) => format!(r#"{{"IpAddress": {{"acs:SourceIp": "{c}"}}}}"#),
+            Cond::StringEquals(v) => format!(r#"{{"StringEquals": {{"acs:SourceVpc": "{v}"}}}}"#),
+            Cond::Bool(b) => format!(r#"{{"Bool": {{"acs:SecureTransport": "{b}"}}}}"#),
+            Cond::DateLessThan(t) => format!(
+                r#"{{"DateLessThan": {{"acs:CurrentTime": "{}"}}}}"#,
+                rfc3339(*t)
+            ),
+        }
+    }
 }
 
 /// One request, engine-independent.
