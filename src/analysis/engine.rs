@@ -198,6 +198,18 @@ pub(crate) struct Space {
     pub extra_resources: Vec<u32>,
     /// The caller's `acs:Service` key, when a `Principal` names a service.
     service_key: Option<usize>,
+    /// The caller is a service (`sts:AssumeRole` takes the trust policy
+    /// alone).
+    service_caller: bool,
+    /// The caller is a service-linked role or a session of one: control
+    /// policies do not apply (docs/semantics.md, "Evaluation", step 1).
+    linked_caller: bool,
+    /// `acs:PrincipalARN`, when conditions test it and the caller has one:
+    /// its key and the one class RAM's value falls in. RAM fills the key
+    /// from the caller and `Request::new` refuses any other value
+    /// (docs/semantics.md, "Request context RAM fills"), so no request of
+    /// the question carries another.
+    pub(crate) principal_arn: Option<(usize, usize)>,
 }
 
 /// What a question adds to the policies' own patterns.
@@ -322,6 +334,20 @@ impl Space {
             keys.push(KeyDomain::build(name, tests).map_err(Undecided)?);
         }
         let service_key = key_index.get("acs:service").copied();
+        let principal_arn = match (
+            key_index.get("acs:principalarn"),
+            principal.and_then(Principal::principal_arn),
+        ) {
+            (Some(&k), Some(arn)) => {
+                let c = keys[k].classify(&arn).ok_or_else(|| {
+                    Undecided(format!(
+                        "the caller's acs:PrincipalARN {arn:?} fits no class of the key"
+                    ))
+                })?;
+                Some((k, c as usize))
+            }
+            _ => None,
+        };
 
         let mut space = Space {
             actions,
@@ -333,6 +359,9 @@ impl Space {
             extra_actions,
             extra_resources,
             service_key,
+            service_caller: matches!(principal, Some(Principal::Service { .. })),
+            linked_caller: principal.is_some_and(Principal::is_service_linked),
+            principal_arn,
         };
         for (i, s) in c.statements.iter().enumerate() {
             let action = space.actions.matching(&c.stmt_actions[i], s.action.negated);
@@ -505,14 +534,20 @@ impl Space {
 
     /// The cube of every request.
     pub(crate) fn full_cube(&self) -> Cube {
+        let mut keys: Vec<KeyForm> = self
+            .keys
+            .iter()
+            .map(|d| KeyForm::full(d.len(), !d.always_present))
+            .collect();
+        if let Some((k, c)) = self.principal_arn {
+            let mut one = Bits::new(self.keys[k].len());
+            one.set(c);
+            keys[k] = KeyForm::present(one, Vec::new());
+        }
         Cube {
             action: self.actions.all(),
             resource: self.resources.all(),
-            keys: self
-                .keys
-                .iter()
-                .map(|d| KeyForm::full(d.len(), !d.always_present))
-                .collect(),
+            keys,
             matched: Vec::new(),
         }
     }
@@ -532,9 +567,12 @@ impl Space {
     }
 
     /// "Some request a policy set allows": the formula of the evaluation
-    /// steps (docs/semantics.md, "Evaluation") for a caller that is not a
-    /// service, when `resource` holds the resource's policy.
-    pub(crate) fn allowed(&self, set: &PolicySet, service_caller: bool) -> F {
+    /// steps (docs/semantics.md, "Evaluation") for the space's caller, when
+    /// `resource` holds the resource's policy. As in `eval::evaluate`,
+    /// control policies do not apply to a service-linked role, and a
+    /// service assuming a role needs the trust policy alone.
+    pub(crate) fn allowed(&self, set: &PolicySet) -> F {
+        let service_caller = self.service_caller;
         let allows = |ps: &[PolicyRef]| -> F {
             let mut allow = Vec::new();
             let mut deny = Vec::new();
@@ -568,7 +606,7 @@ impl Space {
             )
         };
         let mut goals = Vec::new();
-        if !set.control.is_empty() {
+        if !set.control.is_empty() && !self.linked_caller {
             goals.push(allows(&set.control));
         }
         if let Some(s) = &set.session {
@@ -593,8 +631,8 @@ impl Space {
     }
 
     /// "The policy set does not allow": the negation of [`Space::allowed`].
-    pub(crate) fn not_allowed(&self, set: &PolicySet, service_caller: bool) -> F {
-        negate(&self.allowed(set, service_caller))
+    pub(crate) fn not_allowed(&self, set: &PolicySet) -> F {
+        negate(&self.allowed(set))
     }
 
     fn match_goals(&self, s: u32) -> Vec<F> {

@@ -50,6 +50,21 @@ pub struct GrantList {
     pub undecided: Vec<String>,
 }
 
+impl GrantList {
+    /// 0 when something is listed, 4 when nothing is and some statement's
+    /// question was undecided (an empty list is never a guess,
+    /// docs/analysis.md), 1 when nothing is granted.
+    pub fn exit_code(&self) -> u8 {
+        if !self.grants.is_empty() {
+            0
+        } else if !self.undecided.is_empty() {
+            4
+        } else {
+            1
+        }
+    }
+}
+
 fn describe(p: &PolicyRef, s: &Statement) -> String {
     let sid = s
         .sid
@@ -120,7 +135,7 @@ pub fn list(
         .filter(|s| service.is_none_or(|code| s.ram_code.eq_ignore_ascii_case(code)))
         .flat_map(|s| s.actions.iter().map(|a| a.action.clone()))
         .collect();
-    let allowed = space.allowed(set, false);
+    let allowed = space.allowed(set);
     let mut search = Search::new(&space);
     let mut grants = Vec::new();
     for p in &set.identity {

@@ -276,11 +276,7 @@ fn new_access(
             return Ok(());
         }
     };
-    let service = matches!(caller, Principal::Service { .. });
-    let gained = F::and(vec![
-        space.allowed(new.set, service),
-        space.not_allowed(old.set, service),
-    ]);
+    let gained = F::and(vec![space.allowed(new.set), space.not_allowed(old.set)]);
     let granting: Vec<u32> = new
         .set
         .identity
@@ -419,6 +415,7 @@ fn callers(policies: &[PolicyRef]) -> Result<Vec<Principal>, Undecided> {
     accounts.push(OUTSIDER_ACCOUNT.to_string());
     accounts.sort();
     accounts.dedup();
+    principal_arn_callers(policies, &accounts, &mut out)?;
     for a in &accounts {
         out.push(Principal::user(a, "ramcheck-user"));
         out.push(Principal::role(a, "ramcheck-role"));
@@ -434,6 +431,78 @@ fn callers(policies: &[PolicyRef]) -> Result<Vec<Principal>, Undecided> {
     services.dedup();
     out.extend(services.iter().map(|s| Principal::service(s)));
     Ok(out)
+}
+
+/// The callers that `acs:PrincipalARN` conditions name. RAM fills the key
+/// from the caller (docs/semantics.md, "Request context RAM fills"), so a
+/// condition `StringEquals acs:PrincipalARN acs:ram::<account>:user/x` is
+/// met by user x of that account alone: it must be among the callers, or a
+/// grant to it is never found. A value whose account is `*` names that
+/// principal in every account of the question; a value with a wildcard
+/// anywhere else (in the account beyond `*`, or in the name) makes the
+/// question undecided, as for `Principal` entries (docs/analysis.md,
+/// "Limits").
+fn principal_arn_callers(
+    policies: &[PolicyRef],
+    accounts: &[String],
+    out: &mut Vec<Principal>,
+) -> Result<(), Undecided> {
+    for p in policies {
+        for s in &p.statements {
+            let Some(cond) = &s.condition else { continue };
+            for clause in &cond.clauses {
+                for entry in &clause.entries {
+                    if entry.key_lower != "acs:principalarn" {
+                        continue;
+                    }
+                    for v in &entry.raw_values {
+                        principal_arn_value(v, accounts, out)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn principal_arn_value(
+    value: &str,
+    accounts: &[String],
+    out: &mut Vec<Principal>,
+) -> Result<(), Undecided> {
+    let parts: Vec<&str> = value.splitn(5, ':').collect();
+    let [_, service, _, account, relative] = parts[..] else {
+        // Not an ARN: no caller's acs:PrincipalARN is this value.
+        return Ok(());
+    };
+    let wild = |t: &str| t.contains(['*', '?']);
+    let undecided = || {
+        Undecided(format!(
+            "the acs:PrincipalARN value {value:?} holds a wildcard in its account or name;              only exact values, or `*` as the account, are analysed"
+        ))
+    };
+    if wild(relative) || (wild(account) && account != "*") {
+        return Err(undecided());
+    }
+    if wild(service) && service != "*" {
+        return Err(undecided());
+    }
+    let named: Vec<&str> = if account == "*" {
+        accounts.iter().map(String::as_str).collect()
+    } else {
+        vec![account]
+    };
+    for a in named {
+        if let Some(name) = relative.strip_prefix("user/") {
+            out.push(Principal::user(a, name));
+        } else if let Some(name) = relative.strip_prefix("role/") {
+            out.push(Principal::role(a, name));
+            out.push(Principal::role_session(a, name, "ramcheck-session"));
+        } else if relative == "root" {
+            out.push(Principal::account_root(a));
+        }
+    }
+    Ok(())
 }
 
 /// An account no policy of the question names.
@@ -887,8 +956,7 @@ fn find_allowed(
     prefer_actions: &[String],
     undecided: &mut Vec<String>,
 ) -> Result<Vec<(witness::Found, eval::Response)>, AnalysisError> {
-    let service = matches!(caller, Principal::Service { .. });
-    let allowed = space.allowed(set, service);
+    let allowed = space.allowed(set);
     let granting: Vec<u32> = set
         .identity
         .iter()
@@ -1056,10 +1124,14 @@ pub fn who_can(
 }
 
 impl WhoCanReport {
-    /// 0 when someone can, 1 when nobody can.
+    /// 0 when someone can, 4 when nobody is shown to and some principal's
+    /// question was undecided (never "nobody" on a guess, docs/analysis.md),
+    /// 1 when nobody can.
     pub fn exit_code(&self) -> u8 {
         if self.principals.iter().any(|p| p.decision != "Deny") {
             0
+        } else if !self.undecided.is_empty() {
+            4
         } else {
             1
         }

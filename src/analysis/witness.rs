@@ -216,7 +216,9 @@ fn choose_context(
     let mut context = given.clone();
     let mut chosen = BTreeMap::new();
     for (k, domain) in space.keys.iter().enumerate() {
-        if given.contains(&domain.lower) {
+        // RAM fills acs:PrincipalARN from the caller, and so does
+        // `Request::new` (docs/semantics.md, "Request context RAM fills").
+        if given.contains(&domain.lower) || space.principal_arn.is_some_and(|(p, _)| p == k) {
             continue;
         }
         let form = &cube.keys[k];
@@ -318,8 +320,14 @@ pub(crate) fn who(
             })
             .collect()
     };
-    let request = Request::new(action, resource, caller.clone(), given.clone())
-        .map_err(AnalysisError::from)?;
+    let request = match Request::new(action, resource, caller.clone(), given.clone()) {
+        Ok(r) => r,
+        // The given context names another caller's acs:PrincipalARN: no
+        // request of this caller carries it (docs/semantics.md, "Request
+        // context RAM fills").
+        Err(crate::request::RequestError::ContradictsPrincipal { .. }) => return Ok(None),
+        Err(e) => return Err(AnalysisError::from(e).into()),
+    };
     let response = eval::evaluate(set, &request);
     if response.decision.is_allowed() {
         return Ok(Some(WhoCanEntry {
@@ -343,6 +351,7 @@ pub(crate) fn who(
     let granting = set.identity.iter().chain(set.resource.iter());
     if !granting.flat_map(|p| p.statements.iter()).any(could)
         || (!set.control.is_empty()
+            && !caller.is_service_linked()
             && !set
                 .control
                 .iter()
@@ -394,7 +403,7 @@ pub(crate) fn who(
             },
         )));
     }
-    goals.push(space.allowed(set, matches!(caller, Principal::Service { .. })));
+    goals.push(space.allowed(set));
     let found = Search::new(&space)
         .find(cube.clone(), F::and(goals))
         .map_err(|Undecided(r)| WhoError::Undecided(r))?;
