@@ -915,3 +915,132 @@ fn resource_policy_conditioned_on_principal_arn_is_found() {
         assert!(!w.context.contains_key("acs:PrincipalARN"), "{w:#?}");
     }
 }
+
+// ---------------------------------------------------------------------
+// Hostile documents: every question is bounded by counted budgets
+// (docs/analysis.md, "Limits") and answers undecided (exit 4) past them;
+// no recursion a document controls. These assert the answer, not the
+// time.
+
+fn hostile_policy(name: &str, statements: &[String]) -> PolicyRef {
+    policy(name, &statements.join(","))
+}
+
+#[test]
+fn thousands_of_deny_statements_do_not_overflow_the_stack() {
+    // Each Deny is one more level of choices ("which constraint fails");
+    // the search recursed once per level and overflowed a test thread's
+    // stack.
+    let mut statements = vec![ALL.to_string()];
+    statements.extend((0..1500).map(|i| {
+        format!(
+            r#"{{"Effect": "Deny", "Action": "imm:*", "Resource": "*",
+                "Condition": {{"StringEquals": {{"k:s{i}": "v"}}}}}}"#
+        )
+    }));
+    let new = hostile_policy("new", &statements);
+    let r = diff_policies(&policy("old", ""), &new, &DiffOptions::default()).unwrap();
+    // Every key absent is such a request; a budget may also stop first.
+    assert_ne!(r.result, Verdict::Pass, "{r:#?}");
+    for w in &r.new_access {
+        assert!(allowed(&new, &request_of(w)), "{w:#?}");
+    }
+}
+
+#[test]
+fn many_condition_values_are_undecided() {
+    let numbers: Vec<String> = (0..60_000).map(|i| format!("\"{i}\"")).collect();
+    let ips: Vec<String> = (0..40_000)
+        .map(|i| format!("\"10.{}.{}.0/24\"", i / 256, i % 256))
+        .collect();
+    for (operator, key, values) in [
+        ("NumericEquals", "k:n", &numbers),
+        ("IpAddress", "acs:SourceIp", &ips),
+    ] {
+        let new = hostile_policy(
+            "new",
+            &[format!(
+                r#"{{"Effect": "Allow", "Action": "imm:*", "Resource": "*",
+                    "Condition": {{"{operator}": {{"{key}": [{}]}}}}}}"#,
+                values.join(",")
+            )],
+        );
+        let r = diff_policies(&policy("old", ""), &new, &DiffOptions::default()).unwrap();
+        assert_eq!(r.result, Verdict::Unknown, "{operator}: {r:#?}");
+        assert!(
+            r.undecided.iter().any(|u| u.contains("value comparisons")),
+            "{:?}",
+            r.undecided
+        );
+    }
+}
+
+#[test]
+fn a_huge_not_action_list_is_decided() {
+    let not: Vec<String> = (0..30_000).map(|i| format!("\"imm:Act{i}\"")).collect();
+    let new = hostile_policy(
+        "new",
+        &[format!(
+            r#"{{"Effect": "Allow", "NotAction": [{}], "Resource": "*"}}"#,
+            not.join(",")
+        )],
+    );
+    let r = diff_policies(&policy("old", ""), &new, &DiffOptions::default()).unwrap();
+    assert_eq!(r.result, Verdict::Fail, "{r:#?}");
+    for w in &r.new_access {
+        assert!(
+            !w.action.to_ascii_lowercase().starts_with("imm:act"),
+            "{w:#?}"
+        );
+        assert!(allowed(&new, &request_of(w)), "{w:#?}");
+    }
+}
+
+#[test]
+fn who_can_and_list_on_a_hostile_store_are_undecided() {
+    // 200 roles share a policy whose one condition is past the comparison
+    // budget: the store's question shares one budget, so the first role
+    // spends it and the others are undecided at once, instead of each
+    // taking its own.
+    let dir = scratch("who-can-hostile-store");
+    let numbers: Vec<String> = (0..60_000).map(|i| format!("\"{i}\"")).collect();
+    write(
+        &dir,
+        "Heavy.json",
+        &format!(
+            r#"{{"Effect": "Allow", "Action": "imm:*", "Resource": "*",
+                "Condition": {{"NumericEquals": {{"k:n": [{}]}}}}}}"#,
+            numbers.join(",")
+        ),
+    );
+    let roles: Vec<String> = (0..200)
+        .map(|i| format!(r#"{{"RoleName": "r{i}", "Policies": ["Heavy"]}}"#))
+        .collect();
+    fs::write(
+        dir.join("principals.json"),
+        format!(
+            r#"{{"AccountId": "1234567890123456", "Roles": [{}]}}"#,
+            roles.join(",")
+        ),
+    )
+    .unwrap();
+    let store = dir.to_str().unwrap();
+    let out = ramcheck(&[
+        "who-can",
+        "imm:DeleteProject",
+        PROJECT,
+        "--store",
+        store,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status(&out), 4, "{}{}", stdout(&out), stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let undecided = json["undecided"].as_array().unwrap();
+    assert_eq!(undecided.len(), 200, "{json:#}");
+    assert!(undecided[1].as_str().unwrap().contains("steps"), "{json:#}");
+    let out = ramcheck(&[
+        "can-i", "--list", "--as", "role/r0", "--store", store, "--format", "json",
+    ]);
+    assert_eq!(status(&out), 4, "{}{}", stdout(&out), stderr(&out));
+}

@@ -185,6 +185,18 @@ pub(crate) struct Cube {
     matched: Vec<u32>,
 }
 
+impl Cube {
+    /// The words a copy of the cube takes, for the search's step count.
+    fn weight(&self) -> u64 {
+        let keys: usize = self
+            .keys
+            .iter()
+            .map(|k| 1 + k.all.words() * (1 + k.exists.len()))
+            .sum();
+        (self.action.words() + self.resource.words() + keys + self.matched.len()) as u64
+    }
+}
+
 /// The space of requests that the given statements can tell apart.
 pub(crate) struct Space {
     pub actions: Lang,
@@ -210,6 +222,9 @@ pub(crate) struct Space {
     /// (docs/semantics.md, "Request context RAM fills"), so no request of
     /// the question carries another.
     pub(crate) principal_arn: Option<(usize, usize)>,
+    /// The value comparisons its construction took, charged to the
+    /// question's [`Budget`].
+    pub(crate) work: u64,
 }
 
 /// What a question adds to the policies' own patterns.
@@ -329,9 +344,10 @@ impl Space {
                 key_tests[k].push(test.clone());
             }
         }
+        let mut budget = super::domain::MAX_COMPARISONS;
         let mut keys = Vec::with_capacity(key_names.len());
         for (name, tests) in key_names.iter().zip(key_tests) {
-            keys.push(KeyDomain::build(name, tests).map_err(Undecided)?);
+            keys.push(KeyDomain::build(name, tests, &mut budget).map_err(Undecided)?);
         }
         let service_key = key_index.get("acs:service").copied();
         let principal_arn = match (
@@ -362,6 +378,7 @@ impl Space {
             service_caller: matches!(principal, Some(Principal::Service { .. })),
             linked_caller: principal.is_some_and(Principal::is_service_linked),
             principal_arn,
+            work: 0,
         };
         for (i, s) in c.statements.iter().enumerate() {
             let action = space.actions.matching(&c.stmt_actions[i], s.action.negated);
@@ -374,6 +391,14 @@ impl Space {
             if let Some(cond) = &s.condition {
                 for clause in &cond.clauses {
                     for entry in &clause.entries {
+                        // Each class of the key against each value.
+                        let n = space.keys[space.key_index[&entry.key_lower]].len() as u64;
+                        super::domain::charge(
+                            &mut budget,
+                            n.saturating_mul(entry.raw_values.len().max(1) as u64),
+                            &format!("condition key {}", entry.key),
+                        )
+                        .map_err(Undecided)?;
                         entries.push(space.entry_forms(
                             &clause.operator,
                             &entry.key_lower,
@@ -391,6 +416,9 @@ impl Space {
                 entries,
             });
         }
+        space.work = (super::domain::MAX_COMPARISONS - budget)
+            .saturating_add(space.actions.work)
+            .saturating_add(space.resources.work);
         Ok(space)
     }
 
@@ -777,19 +805,98 @@ enum Alternatives {
 }
 
 /// A depth-first search for a request satisfying a formula.
+///
+/// The search keeps its own stack (no recursion whose depth a policy
+/// controls: a document of thousands of Deny statements branches thousands
+/// deep) and counts its work in steps: a goal taken from the queue, a
+/// branch looked at, a word of a cube copied. A question past
+/// [`MAX_NODES`] nodes or [`MAX_STEPS`] steps in one search, or past
+/// [`MAX_QUESTION_STEPS`] steps over all its searches, is undecided
+/// (docs/analysis.md, "Limits"). Memory is bounded by the steps: every
+/// word the stack holds was counted when it was copied.
 pub(crate) struct Search<'s> {
     space: &'s Space,
     nodes: u64,
     limit: u64,
+    steps: u64,
+    step_limit: u64,
+    /// Steps over every `find` of this search.
+    total: u64,
+    total_limit: u64,
+}
+
+/// The most steps one search may take (see [`Search`]).
+pub const MAX_STEPS: u64 = 20_000_000;
+
+/// The most steps all the searches of one question may take together
+/// (`diff` runs one search per granting statement, `can-i --list` one per
+/// statement and class of actions).
+pub const MAX_QUESTION_STEPS: u64 = 60_000_000;
+
+/// What is left of one question's [`MAX_QUESTION_STEPS`], over all its
+/// spaces and searches: `diff` builds one per caller, `who-can` one per
+/// principal of the store, so a per-search bound alone would let a
+/// document with thousands of `Principal` entries, or a store with
+/// thousands of roles, multiply it (docs/analysis.md, "Limits").
+#[derive(Debug)]
+pub(crate) struct Budget(u64);
+
+impl Budget {
+    /// A question's budget.
+    pub(crate) fn question() -> Budget {
+        Budget(MAX_QUESTION_STEPS)
+    }
+
+    /// `Undecided` when nothing is left: checked before a space is built.
+    pub(crate) fn check(&self) -> Result<(), Undecided> {
+        if self.0 == 0 {
+            return Err(Undecided(format!(
+                "the question took more than {MAX_QUESTION_STEPS} steps"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A search drawing on what is left, or `Undecided` when nothing is.
+    pub(crate) fn search<'s>(&self, space: &'s Space) -> Result<Search<'s>, Undecided> {
+        self.check()?;
+        Ok(Search::new(space).with_total_limit(self.0))
+    }
+
+    /// Charges a space whose construction ran out of its budget: what it
+    /// may take at most (the value comparisons, and the automata of both
+    /// dimensions).
+    pub(crate) fn spend_failed_build(&mut self) {
+        let most = super::domain::MAX_COMPARISONS + 2 * super::lang::MAX_WORK;
+        self.0 = self.0.saturating_sub(most);
+    }
+
+    /// Charges what a space's construction and a search took.
+    pub(crate) fn spend(&mut self, space: &Space, search: &Search<'_>) {
+        self.0 = self
+            .0
+            .saturating_sub(space.work.saturating_add(search.total_steps()));
+    }
+}
+
+/// A node of the search still to visit: a shared parent state (cube and
+/// pending branch goals) and the alternative this node takes.
+struct Frame {
+    base: Rc<(Cube, Vec<F>)>,
+    alt: Option<F>,
+}
+
+/// What propagating a node's goals gave.
+enum Expanded {
+    Found(Cube),
+    Empty,
+    /// Branch over `alts`, each with the cube and the other branch goals.
+    Branch(Cube, Vec<F>, Vec<F>),
 }
 
 impl<'s> Search<'s> {
     pub(crate) fn new(space: &'s Space) -> Search<'s> {
-        Search {
-            space,
-            nodes: 0,
-            limit: MAX_NODES,
-        }
+        Search::with_limit(space, MAX_NODES)
     }
 
     /// A search that gives up after `limit` nodes.
@@ -798,14 +905,80 @@ impl<'s> Search<'s> {
             space,
             nodes: 0,
             limit,
+            steps: 0,
+            step_limit: MAX_STEPS,
+            total: 0,
+            total_limit: MAX_QUESTION_STEPS,
         }
+    }
+
+    /// The steps taken by every `find` so far.
+    pub(crate) fn total_steps(&self) -> u64 {
+        self.total
+    }
+
+    /// Limits every `find` together to `limit` steps (a question made of
+    /// several searches, e.g. `who-can` over a store's principals).
+    pub(crate) fn with_total_limit(mut self, limit: u64) -> Search<'s> {
+        self.total_limit = limit;
+        self
     }
 
     /// A cube of requests satisfying `goal` inside `cube`, `None` when
     /// there is none.
     pub(crate) fn find(&mut self, cube: Cube, goal: F) -> Result<Option<Cube>, Undecided> {
         self.nodes = 0;
-        self.solve(cube, vec![goal])
+        self.steps = 0;
+        let mut stack = vec![Frame {
+            base: Rc::new((cube, vec![goal])),
+            alt: None,
+        }];
+        while let Some(frame) = stack.pop() {
+            self.nodes += 1;
+            if self.nodes > self.limit {
+                return Err(Undecided(format!(
+                    "the search visited more than {} nodes",
+                    self.limit
+                )));
+            }
+            let (cube, mut goals) =
+                Rc::try_unwrap(frame.base).unwrap_or_else(|shared| (*shared).clone());
+            self.step(cube.weight() + goals.len() as u64)?;
+            goals.extend(frame.alt);
+            match self.expand(cube, goals)? {
+                Expanded::Found(c) => return Ok(Some(c)),
+                Expanded::Empty => {}
+                Expanded::Branch(cube, branches, alts) => {
+                    // Reversed, so the first alternative is searched first.
+                    let base = Rc::new((cube, branches));
+                    for alt in alts.into_iter().rev() {
+                        stack.push(Frame {
+                            base: base.clone(),
+                            alt: Some(alt),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn step(&mut self, n: u64) -> Result<(), Undecided> {
+        self.steps += n;
+        self.total += n;
+        if self.steps > self.step_limit {
+            return Err(Undecided(format!(
+                "the search took more than {} steps",
+                self.step_limit
+            )));
+        }
+        if self.total > self.total_limit {
+            return Err(Undecided(format!(
+                "the question's searches took more than {} steps",
+                self.total_limit
+            )));
+        }
+        Ok(())
     }
 
     fn alternatives(&self, cube: &Cube, goal: &F) -> Alternatives {
@@ -882,6 +1055,9 @@ impl<'s> Search<'s> {
                     Quick::Unknown
                 }
             }
+            // Formulas are built by the analysis (`Space::allowed` and the
+            // questions), a few levels deep whatever the input: the
+            // recursion is bounded by the code, not by a document.
             F::And(v) => {
                 let mut all_true = true;
                 for g in v {
@@ -901,25 +1077,20 @@ impl<'s> Search<'s> {
         }
     }
 
-    fn solve(&mut self, mut cube: Cube, goals: Vec<F>) -> Result<Option<Cube>, Undecided> {
-        self.nodes += 1;
-        if self.nodes > self.limit {
-            return Err(Undecided(format!(
-                "the search visited more than {} nodes",
-                self.limit
-            )));
-        }
+    /// Propagates a node's goals until only choices are left.
+    fn expand(&mut self, mut cube: Cube, goals: Vec<F>) -> Result<Expanded, Undecided> {
         let sp = self.space;
         let mut pending = goals;
         let mut branches: Vec<F> = Vec::new();
         loop {
             while let Some(g) = pending.pop() {
+                self.step(1)?;
                 match g {
                     F::True => {}
-                    F::False => return Ok(None),
+                    F::False => return Ok(Expanded::Empty),
                     F::Lit(l) => {
                         if !sp.apply(&mut cube, &l) {
-                            return Ok(None);
+                            return Ok(Expanded::Empty);
                         }
                     }
                     F::And(v) => pending.extend(v),
@@ -932,13 +1103,14 @@ impl<'s> Search<'s> {
                     g @ (F::NotMatch(_) | F::Or(_)) => branches.push(g),
                 }
             }
+            self.step(branches.len() as u64)?;
             let mut changed = false;
             let mut keep = Vec::with_capacity(branches.len());
             for b in branches.drain(..) {
                 match self.alternatives(&cube, &b) {
                     Alternatives::Satisfied => {}
                     Alternatives::List(mut v) => match v.len() {
-                        0 => return Ok(None),
+                        0 => return Ok(Expanded::Empty),
                         1 => {
                             pending.extend(v.pop());
                             changed = true;
@@ -951,20 +1123,15 @@ impl<'s> Search<'s> {
             if !changed {
                 // Branch on the goal with the fewest ways out.
                 let Some((i, _)) = keep.iter().enumerate().min_by_key(|(_, (_, n))| *n) else {
-                    return Ok(Some(cube));
+                    return Ok(Expanded::Found(cube));
                 };
                 let chosen = branches.swap_remove(i);
                 let Alternatives::List(alts) = self.alternatives(&cube, &chosen) else {
-                    return self.solve(cube, branches);
+                    // Cannot happen (it had two alternatives above); the
+                    // other goals decide.
+                    return Ok(Expanded::Branch(cube, branches, vec![F::True]));
                 };
-                for alt in alts {
-                    let mut goals = branches.clone();
-                    goals.push(alt);
-                    if let Some(found) = self.solve(cube.clone(), goals)? {
-                        return Ok(Some(found));
-                    }
-                }
-                return Ok(None);
+                return Ok(Expanded::Branch(cube, branches, alts));
             }
         }
     }

@@ -16,8 +16,11 @@
 //!   (exit 3), a bug, never printed;
 //! - **no**, proved by an exhausted search;
 //! - **undecided**, when a documented budget ([`lang::MAX_STATES`],
-//!   [`lang::MAX_WORK`], [`engine::MAX_NODES`]) is exceeded or a condition
-//!   key is compared as two kinds of value; never a guess.
+//!   [`lang::MAX_WORK`], [`lang::MAX_CELLS`], [`MAX_COMPARISONS`],
+//!   [`engine::MAX_NODES`], [`engine::MAX_STEPS`],
+//!   [`engine::MAX_QUESTION_STEPS`]; docs/analysis.md, "Limits") is
+//!   exceeded or a condition key is compared as two kinds of value; never
+//!   a guess.
 
 pub(crate) mod bits;
 pub(crate) mod domain;
@@ -38,8 +41,9 @@ use crate::request::RequestError;
 use crate::store::{Store, StoreError};
 use crate::wildcard::{Case, Wildcard};
 
-use engine::{Extra, F, Lit, Search, Space, Undecided};
+use engine::{Budget, Extra, F, Lit, Search, Space, Undecided};
 
+pub use domain::MAX_COMPARISONS;
 pub use list::{Grant, GrantList, list};
 pub use render::Format;
 
@@ -267,11 +271,17 @@ fn new_access(
     max: usize,
     witnesses: &mut Vec<Witness>,
     undecided: &mut Vec<String>,
+    budget: &mut Budget,
 ) -> Result<(), AnalysisError> {
     let policies = all_policies(&[old.set, new.set]);
+    if let Err(Undecided(reason)) = budget.check() {
+        undecided.push(reason);
+        return Ok(());
+    }
     let space = match Space::build(&policies, Some(caller), &Extra::default()) {
         Ok(s) => s,
         Err(Undecided(reason)) => {
+            budget.spend_failed_build();
             undecided.push(reason);
             return Ok(());
         }
@@ -287,7 +297,42 @@ fn new_access(
         .filter(|(_, e)| *e == Effect::Allow)
         .map(|(id, _)| id)
         .collect();
-    let mut search = Search::new(&space);
+    let mut search = match budget.search(&space) {
+        Ok(s) => s,
+        Err(Undecided(reason)) => {
+            undecided.push(reason);
+            return Ok(());
+        }
+    };
+    let result = new_access_search(
+        &space,
+        &mut search,
+        &policies,
+        &gained,
+        granting,
+        (&old, &new),
+        caller,
+        max,
+        witnesses,
+        undecided,
+    );
+    budget.spend(&space, &search);
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_access_search(
+    space: &Space,
+    search: &mut Search<'_>,
+    policies: &[PolicyRef],
+    gained: &F,
+    granting: Vec<u32>,
+    (old, new): (&Side<'_>, &Side<'_>),
+    caller: &Principal,
+    max: usize,
+    witnesses: &mut Vec<Witness>,
+    undecided: &mut Vec<String>,
+) -> Result<(), AnalysisError> {
     let mut found = 0;
     for id in granting {
         if found >= max {
@@ -296,7 +341,7 @@ fn new_access(
         let goal = F::and(vec![F::Match(id), gained.clone()]);
         match search.find(space.full_cube(), goal) {
             Ok(Some(cube)) => {
-                let w = witness::build(&space, &cube, caller, &policies, &[])?;
+                let w = witness::build(space, &cube, caller, policies, &[])?;
                 let old_r = eval::evaluate(old.set, &w.request);
                 let new_r = eval::evaluate(new.set, &w.request);
                 if !new_r.decision.is_allowed() || old_r.decision.is_allowed() {
@@ -537,6 +582,7 @@ pub fn diff_policies(
     };
     let run = |from: &PolicyRef, to: &PolicyRef, undecided: &mut Vec<String>| {
         let mut out = Vec::new();
+        let mut budget = Budget::question();
         for caller in &callers {
             let (a, b) = (standalone(from, caller), standalone(to, caller));
             new_access(
@@ -552,6 +598,7 @@ pub fn diff_policies(
                 options.max.saturating_sub(out.len()),
                 &mut out,
                 undecided,
+                &mut budget,
             )?;
         }
         Ok::<_, AnalysisError>(out)
@@ -559,9 +606,18 @@ pub fn diff_policies(
     let new_access = run(old, new, &mut undecided)?;
     let removed = if options.both {
         let mut r = Vec::new();
+        let mut budget = Budget::question();
         for caller in &callers {
             let (a, b) = (standalone(new, caller), standalone(old, caller));
-            new_access_into(&a, &b, caller, options.max, &mut r, &mut undecided)?;
+            new_access_into(
+                &a,
+                &b,
+                caller,
+                options.max,
+                &mut r,
+                &mut undecided,
+                &mut budget,
+            )?;
         }
         Some(r)
     } else {
@@ -577,6 +633,7 @@ fn new_access_into(
     max: usize,
     out: &mut Vec<Witness>,
     undecided: &mut Vec<String>,
+    budget: &mut Budget,
 ) -> Result<(), AnalysisError> {
     // Removed access: what OLD allows and NEW does not, described from
     // OLD's side.
@@ -593,6 +650,7 @@ fn new_access_into(
         max.saturating_sub(out.len()),
         out,
         undecided,
+        budget,
     )
 }
 
@@ -639,6 +697,7 @@ pub fn diff_stores(
     let mut gained = Vec::new();
     let mut removed = options.both.then(Vec::new);
     let empty = PolicySet::default();
+    let (mut gained_budget, mut removed_budget) = (Budget::question(), Budget::question());
     for spec in &principals {
         let old_set = old_s.resolve(spec).ok();
         let new_set = new_s.resolve(spec).ok();
@@ -663,6 +722,7 @@ pub fn diff_stores(
                 options.max.saturating_sub(gained.len()),
                 &mut gained,
                 &mut undecided,
+                &mut gained_budget,
             )?;
             if let Some(r) = removed.as_mut() {
                 let max = options.max.saturating_sub(r.len());
@@ -679,6 +739,7 @@ pub fn diff_stores(
                     max,
                     r,
                     &mut undecided,
+                    &mut removed_budget,
                 )?;
             }
         }
@@ -782,6 +843,7 @@ pub fn check(
 ) -> Result<CheckReport, AnalysisError> {
     let mut violations = Vec::new();
     let mut undecided = Vec::new();
+    let mut budget = Budget::question();
     match question {
         CheckQuestion::NotGranted(list) => {
             for q in list {
@@ -798,9 +860,14 @@ pub fn check(
                 };
                 for caller in &callers {
                     let set = standalone(policy, caller);
+                    if let Err(Undecided(r)) = budget.check() {
+                        undecided.push(r);
+                        break;
+                    }
                     let space = match Space::build(&all_policies(&[&set]), Some(caller), &extra) {
                         Ok(s) => s,
                         Err(Undecided(r)) => {
+                            budget.spend_failed_build();
                             undecided.push(r);
                             continue;
                         }
@@ -824,6 +891,7 @@ pub fn check(
                         max.saturating_sub(violations.len()),
                         &prefer,
                         &mut undecided,
+                        &mut budget,
                     )?;
                     for (w, resp) in found {
                         if !a.matches(w.request.action()) || !r.matches(w.request.resource()) {
@@ -875,10 +943,15 @@ pub fn check(
             ];
             for caller in &outsiders {
                 let set = standalone(policy, caller);
+                if let Err(Undecided(r)) = budget.check() {
+                    undecided.push(r);
+                    break;
+                }
                 let space =
                     match Space::build(&all_policies(&[&set]), Some(caller), &Extra::default()) {
                         Ok(s) => s,
                         Err(Undecided(r)) => {
+                            budget.spend_failed_build();
                             undecided.push(r);
                             continue;
                         }
@@ -899,6 +972,7 @@ pub fn check(
                     max.saturating_sub(violations.len()),
                     &[],
                     &mut undecided,
+                    &mut budget,
                 )?;
                 for (w, resp) in found {
                     let description = format!(
@@ -947,6 +1021,7 @@ fn engine_absent(n: usize) -> engine::KeyForm {
 
 /// Requests inside `region` that `set` allows, one per granting
 /// statement, each checked with the evaluator.
+#[allow(clippy::too_many_arguments)]
 fn find_allowed(
     space: &Space,
     set: &PolicySet,
@@ -955,6 +1030,7 @@ fn find_allowed(
     max: usize,
     prefer_actions: &[String],
     undecided: &mut Vec<String>,
+    budget: &mut Budget,
 ) -> Result<Vec<(witness::Found, eval::Response)>, AnalysisError> {
     let allowed = space.allowed(set);
     let granting: Vec<u32> = set
@@ -967,38 +1043,48 @@ fn find_allowed(
         .map(|(id, _)| id)
         .collect();
     let policies = all_policies(&[set]);
-    let mut search = Search::new(space);
+    let mut search = match budget.search(space) {
+        Ok(s) => s,
+        Err(Undecided(r)) => {
+            undecided.push(r);
+            return Ok(Vec::new());
+        }
+    };
     let mut out: Vec<(witness::Found, eval::Response)> = Vec::new();
-    for id in granting {
-        if out.len() >= max {
-            break;
-        }
-        let goal = F::and(vec![F::Match(id), region.clone(), allowed.clone()]);
-        match search.find(space.full_cube(), goal) {
-            Ok(Some(cube)) => {
-                let w = witness::build(space, &cube, caller, &policies, prefer_actions)?;
-                let resp = eval::evaluate(set, &w.request);
-                if !resp.decision.is_allowed() {
-                    return Err(AnalysisError::WitnessFailed(format!(
-                        "{} on {}: {}",
-                        w.request.action(),
-                        w.request.resource(),
-                        resp.decision
-                    )));
-                }
-                if out.iter().any(|(x, _)| {
-                    x.request.action() == w.request.action()
-                        && x.request.resource() == w.request.resource()
-                }) {
-                    continue;
-                }
-                out.push((w, resp));
+    let result = (|| {
+        for id in granting {
+            if out.len() >= max {
+                break;
             }
-            Ok(None) => {}
-            Err(Undecided(r)) => undecided.push(r),
+            let goal = F::and(vec![F::Match(id), region.clone(), allowed.clone()]);
+            match search.find(space.full_cube(), goal) {
+                Ok(Some(cube)) => {
+                    let w = witness::build(space, &cube, caller, &policies, prefer_actions)?;
+                    let resp = eval::evaluate(set, &w.request);
+                    if !resp.decision.is_allowed() {
+                        return Err(AnalysisError::WitnessFailed(format!(
+                            "{} on {}: {}",
+                            w.request.action(),
+                            w.request.resource(),
+                            resp.decision
+                        )));
+                    }
+                    if out.iter().any(|(x, _)| {
+                        x.request.action() == w.request.action()
+                            && x.request.resource() == w.request.resource()
+                    }) {
+                        continue;
+                    }
+                    out.push((w, resp));
+                }
+                Ok(None) => {}
+                Err(Undecided(r)) => undecided.push(r),
+            }
         }
-    }
-    Ok(out)
+        Ok(())
+    })();
+    budget.spend(space, &search);
+    result.map(|()| out)
 }
 
 /// One principal `who-can` lists.
@@ -1093,9 +1179,12 @@ pub fn who_can(
     }
     let mut principals = Vec::new();
     let mut undecided = Vec::new();
+    // One budget for the whole store: a store of thousands of roles
+    // shares it (docs/analysis.md, "Limits").
+    let mut budget = Budget::question();
     for (spec, principal, mut set) in callers {
         set.resource = trust.clone();
-        match witness::who(&set, &principal, action, resource, &given) {
+        match witness::who(&set, &principal, action, resource, &given, &mut budget) {
             Ok(Some(entry)) => principals.push(WhoCanEntry {
                 principal: spec,
                 ..entry

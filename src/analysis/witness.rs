@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::engine::{Cube, Extra, F, Lit, Search, Space, Undecided};
+use super::engine::{Budget, Cube, Extra, F, Lit, Space, Undecided};
 use super::{AnalysisError, StatementLoc, Via, WhoCanEntry, Witness};
 use crate::catalog::Catalog;
 use crate::eval::{self, PolicySet, StatementRef};
@@ -308,6 +308,7 @@ pub(crate) fn who(
     action: &str,
     resource: &str,
     given: &Context,
+    budget: &mut Budget,
 ) -> Result<Option<WhoCanEntry>, WhoError> {
     let policies = super::all_policies(&[set]);
     let via = |statements: &[StatementRef]| -> Vec<Via> {
@@ -360,8 +361,18 @@ pub(crate) fn who(
     {
         return Ok(None);
     }
-    let space = Space::build(&policies, Some(caller), &Extra::default())
+    budget
+        .check()
         .map_err(|Undecided(r)| WhoError::Undecided(r))?;
+    let space = match Space::build(&policies, Some(caller), &Extra::default()) {
+        Ok(space) => space,
+        Err(Undecided(r)) => {
+            // Charged as much as a space may take: a store of roles whose
+            // policies each run out of budget must not multiply it.
+            budget.spend_failed_build();
+            return Err(WhoError::Undecided(r));
+        }
+    };
     let mut cube = space.full_cube();
     let restrict = |lang: &super::lang::Lang, text: &str| {
         let mut b = super::bits::Bits::new(lang.len());
@@ -404,9 +415,12 @@ pub(crate) fn who(
         )));
     }
     goals.push(space.allowed(set));
-    let found = Search::new(&space)
-        .find(cube.clone(), F::and(goals))
+    let mut search = budget
+        .search(&space)
         .map_err(|Undecided(r)| WhoError::Undecided(r))?;
+    let found = search.find(cube.clone(), F::and(goals));
+    budget.spend(&space, &search);
+    let found = found.map_err(|Undecided(r)| WhoError::Undecided(r))?;
     let Some(found) = found else {
         return Ok(None);
     };
