@@ -1044,3 +1044,49 @@ fn who_can_and_list_on_a_hostile_store_are_undecided() {
     ]);
     assert_eq!(status(&out), 4, "{}{}", stdout(&out), stderr(&out));
 }
+
+#[test]
+fn who_can_over_a_trust_policy_of_many_services_is_bounded() {
+    // 40,000 Service entries: each named service is a caller, and each
+    // evaluation reads the whole trust policy. The callers were
+    // deduplicated by a scan (quadratic) and every one evaluated
+    // (quadratic again): minutes. Now the concrete evaluations share a
+    // budget; past it the rest are undecided.
+    let dir = scratch("who-can-many-services");
+    let services: Vec<String> = (0..40_000)
+        .map(|i| format!("\"s{i}.aliyuncs.com\""))
+        .collect();
+    write(
+        &dir,
+        "Trust.json",
+        &format!(
+            r#"{{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {{"Service": [{}]}}}}"#,
+            services.join(",")
+        ),
+    );
+    fs::write(
+        dir.join("principals.json"),
+        r#"{"AccountId": "1234567890123456", "Roles": [{"RoleName": "r", "TrustPolicy": "Trust"}]}"#,
+    )
+    .unwrap();
+    let out = ramcheck(&[
+        "who-can",
+        "sts:AssumeRole",
+        "acs:ram::1234567890123456:role/r",
+        "--store",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let allowed = json["principals"].as_array().unwrap();
+    let undecided = json["undecided"].as_array().unwrap();
+    assert!(!allowed.is_empty() && !undecided.is_empty());
+    assert_eq!(allowed.len() + undecided.len(), 40_001);
+    assert!(
+        allowed.iter().all(|p| p["decision"] == "Allow"
+            && p["principal"].as_str().unwrap().starts_with("service/")),
+        "{allowed:?}"
+    );
+}

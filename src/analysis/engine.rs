@@ -857,6 +857,14 @@ impl Budget {
         Ok(())
     }
 
+    /// Charges `n` steps of work done outside a search (`who-can`'s
+    /// concrete evaluations), `Undecided` when that leaves nothing.
+    pub(crate) fn charge(&mut self, n: u64) -> Result<(), Undecided> {
+        self.check()?;
+        self.0 = self.0.saturating_sub(n);
+        Ok(())
+    }
+
     /// A search drawing on what is left, or `Undecided` when nothing is.
     pub(crate) fn search<'s>(&self, space: &'s Space) -> Result<Search<'s>, Undecided> {
         self.check()?;

@@ -1164,12 +1164,16 @@ pub fn who_can(
         None
     };
     if let Some(t) = &trust {
+        // A set, not a scan of the list per entry: a trust policy of tens
+        // of thousands of Service entries made this quadratic.
+        let mut named: std::collections::HashSet<String> =
+            callers.iter().map(|(_, p, _)| p.to_string()).collect();
         for s in &t.statements {
             if let Some(block) = &s.principal {
                 for e in &block.service {
                     if !e.value.contains(['*', '?']) {
                         let p = Principal::service(&e.value);
-                        if !callers.iter().any(|(_, q, _)| *q == p) {
+                        if named.insert(p.to_string()) {
                             callers.push((p.to_string(), p, PolicySet::default()));
                         }
                     }
@@ -1182,8 +1186,20 @@ pub fn who_can(
     // One budget for the whole store: a store of thousands of roles
     // shares it (docs/analysis.md, "Limits").
     let mut budget = Budget::question();
+    let mut concrete = Budget::question();
     for (spec, principal, mut set) in callers {
         set.resource = trust.clone();
+        // The concrete evaluations (up to three per principal) have a
+        // budget of their own: each costs about the size of the
+        // principal's policies, and the callers a trust policy names grow
+        // with that policy, so together they would grow with its square
+        // (docs/analysis.md, "Limits"). Their own, so that a principal
+        // whose question exhausted the engine's budget does not keep the
+        // others from a plain Allow.
+        if let Err(Undecided(r)) = concrete.charge(3 * evaluation_cost(&set)) {
+            undecided.push(format!("{spec}: {r}"));
+            continue;
+        }
         match witness::who(&set, &principal, action, resource, &given, &mut budget) {
             Ok(Some(entry)) => principals.push(WhoCanEntry {
                 principal: spec,
@@ -1210,6 +1226,30 @@ pub fn who_can(
         principals,
         undecided,
     })
+}
+
+/// About the work of one concrete evaluation of `set`: its statements,
+/// patterns, principal entries and condition values.
+fn evaluation_cost(set: &PolicySet) -> u64 {
+    all_policies(&[set])
+        .iter()
+        .flat_map(|p| p.statements.iter())
+        .map(|s| {
+            let principal = s
+                .principal
+                .as_ref()
+                .map_or(0, |b| b.ram.len() + b.service.len() + b.federated.len());
+            let condition = s.condition.as_ref().map_or(0, |c| {
+                c.clauses
+                    .iter()
+                    .flat_map(|cl| cl.entries.iter())
+                    .map(|e| e.raw_values.len() + 1)
+                    .sum()
+            });
+            let resource = s.resource.as_ref().map_or(0, |r| r.patterns.len());
+            (1 + s.action.patterns.len() + resource + principal + condition) as u64
+        })
+        .sum()
 }
 
 impl WhoCanReport {
