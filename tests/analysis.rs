@@ -1090,3 +1090,34 @@ fn who_can_over_a_trust_policy_of_many_services_is_bounded() {
         "{allowed:?}"
     );
 }
+
+#[test]
+fn can_i_list_of_a_huge_action_list_is_bounded() {
+    // 12,000 literal actions, each its own class: each witness was spelled
+    // from and evaluated against all 12,000 patterns, with nothing to stop
+    // it (30,000 took over 5 minutes). The witnesses share a budget now.
+    let dir = scratch("list-huge-action-list");
+    let actions: Vec<String> = (0..12_000).map(|i| format!("\"imm:Act{i}\"")).collect();
+    write(
+        &dir,
+        "P.json",
+        &format!(
+            r#"{{"Effect": "Allow", "Action": [{}], "Resource": "*"}}"#,
+            actions.join(",")
+        ),
+    );
+    fs::write(
+        dir.join("principals.json"),
+        r#"{"AccountId": "1234567890123456", "Users": [{"UserName": "alice", "Policies": ["P"]}]}"#,
+    )
+    .unwrap();
+    let (code, json) = list_json(&dir, "user/alice");
+    assert_eq!(code, 0, "{json:#}");
+    let undecided = json["undecided"].as_array().unwrap();
+    assert!(
+        undecided
+            .iter()
+            .any(|u| u.as_str().unwrap().contains("witnesses took more than")),
+        "{undecided:?}"
+    );
+}
