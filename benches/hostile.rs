@@ -6,8 +6,11 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use std::sync::Arc;
+
+use ramcheck::analysis::{DiffOptions, diff_policies};
 use ramcheck::lint::lint_text;
-use ramcheck::policy::PolicyKind;
+use ramcheck::policy::{Policy, PolicyKind, PolicyRef};
 use ramcheck::wildcard::{Case, Wildcard};
 
 fn document(statements: &[String]) -> String {
@@ -73,6 +76,31 @@ fn bench(c: &mut Criterion) {
     );
     group.bench_function("lint/80KB-of-long-star-patterns", |b| {
         b.iter(|| black_box(lint_text(black_box(&text), PolicyKind::Identity)))
+    });
+
+    // The analysis on documents far over RAM's limit: each question stops
+    // at its budget (docs/analysis.md, "Limits") and answers `unknown`.
+    let parse = |text: &str| -> PolicyRef {
+        Arc::new(Policy::parse(text, "p", "p.json", PolicyKind::Identity).expect("parses"))
+    };
+    let empty = parse(&document(&[]));
+    let mut denies = vec![r#"{"Effect": "Allow", "Action": "imm:*", "Resource": "*"}"#.to_string()];
+    denies.extend((0..3000).map(|i| {
+        format!(
+            r#"{{"Effect": "Deny", "Action": "imm:*", "Resource": "*", "Condition": {{"StringEquals": {{"k:s{i}": "v"}}}}}}"#
+        )
+    }));
+    let denies = parse(&document(&denies));
+    group.bench_function("analysis/diff-3000-deny-statements", |b| {
+        b.iter(|| black_box(diff_policies(&empty, &denies, &DiffOptions::default()).is_ok()))
+    });
+    let numbers: Vec<String> = (0..60_000).map(|i| format!("\"{i}\"")).collect();
+    let numbers = parse(&document(&[format!(
+        r#"{{"Effect": "Allow", "Action": "imm:*", "Resource": "*", "Condition": {{"NumericEquals": {{"k:n": [{}]}}}}}}"#,
+        numbers.join(",")
+    )]));
+    group.bench_function("analysis/diff-60000-numeric-values", |b| {
+        b.iter(|| black_box(diff_policies(&empty, &numbers, &DiffOptions::default()).is_ok()))
     });
     group.finish();
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target in turn, one at a time, single job.
 # Usage: fuzz/run-all.sh [SECONDS_POLICY_JSON] [SECONDS_OTHERS] [TARGET...]
-#   SECONDS_OTHERS is for evaluate, wildcard, store and rpc. Naming targets
+#   SECONDS_OTHERS is for evaluate, wildcard, store, rpc and analysis. Naming targets
 #   runs only those (in the order given), e.g. `run-all.sh 300 300 store rpc`.
 # Logs: fuzz/logs/<target>.log (libFuzzer's own output, from -jobs=1's fuzz-0.log).
 set -u
@@ -11,7 +11,7 @@ short=${2:-180}
 shift $(( $# < 2 ? $# : 2 ))
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(policy json evaluate wildcard store rpc)
+    targets=(policy json evaluate wildcard store rpc analysis)
 fi
 export RUSTC_BOOTSTRAP=1 CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-1}
 mkdir -p logs
@@ -29,6 +29,7 @@ for t in "${targets[@]}"; do
         wildcard) extra=(-max_len=65536) ;;
         store) extra=(-dict=dicts/store.dict -max_len=16384) ;;
         rpc) extra=(-dict=dicts/rpc.dict) ;;
+        analysis) extra=(-dict=dicts/policy.dict -max_len=4096) ;;
     esac
     mkdir -p "corpus/$t"
     rm -f fuzz-0.log

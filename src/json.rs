@@ -421,7 +421,12 @@ impl<'a> Reader<'a> {
 
     fn number(&self, input: &'a str) -> Result<(&'a str, Value), JsonError> {
         match number(input) {
-            Ok((rest, text)) => {
+            Ok((rest, _)) => {
+                // The text from the lengths: nom's `recognize` gave `1` for
+                // a document that is only `123` (a number ending the
+                // input), and the gateway reads each context value as such
+                // a document.
+                let text = &input[..input.len() - rest.len()];
                 // `01` or `1.` would otherwise parse as `0` then junk.
                 if let Some(c) = rest.chars().next() {
                     if c.is_ascii_digit() {
@@ -800,6 +805,11 @@ mod tests {
         assert_eq!(items[3].value, Value::Number("-1.5e3".into()));
         assert_eq!(items[4].value, Value::String("a\"é😀".into()));
         assert_eq!(items[4].pointer, "/4");
+        // A document that is one number, as the gateway reads each context
+        // value: every digit kept.
+        for n in ["123", "-123", "100000000000000000001", "0", "1.5", "12e3"] {
+            assert_eq!(parse(n).unwrap().value, Value::Number(n.into()), "{n}");
+        }
     }
 
     #[test]

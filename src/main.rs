@@ -193,7 +193,8 @@ enum Command {
     Check(CheckArgs),
     /// List every principal of the store allowed an action on a resource.
     ///
-    /// Exit status: 0 someone can; 1 nobody can; 2 error; 3 internal error.
+    /// Exit status: 0 someone can; 1 nobody can; 2 error; 3 internal error;
+    /// 4 undecided (a budget was exceeded and nobody was shown to).
     ///
     /// Examples:
     ///
@@ -1027,7 +1028,7 @@ fn can_i_list(args: CanIArgs, out: &mut Output) -> u8 {
                     serde_json::to_value(&list).unwrap_or_default()
                 )),
             }
-            if list.grants.is_empty() { 1 } else { 0 }
+            list.exit_code()
         }
         Err(e) => analysis_error(e, ErrorFormat::of(args.format), out),
     }

@@ -680,3 +680,444 @@ fn lint_rc604_finds_coverage_by_a_union() {
     let text = json.to_string();
     assert!(text.contains("RC604") && text.contains("union"), "{json:#}");
 }
+
+// ---------------------------------------------------------------------
+// Principals: the analysis takes requests as the evaluator does
+// (docs/semantics.md, "Request context RAM fills" and "Evaluation"):
+// `acs:PrincipalARN` is the caller's, and service-linked roles skip the
+// control policies.
+
+const ALLOW_ALL: &str = r#"{"Effect": "Allow", "Action": "*", "Resource": "*"}"#;
+/// Resource Directory's documented control policy: deny everything but
+/// to the account access role (docs/semantics.md).
+const RD_CONTROL: &str = r#"{"Effect": "Allow", "Action": "*", "Resource": "*"},
+    {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition":
+      {"StringNotLike": {"acs:PrincipalARN": "acs:ram:*:*:role/resourcedirectoryaccountaccessrole"}}}"#;
+const DENY_ALL_CONTROL: &str = r#"{"Effect": "Allow", "Action": "*", "Resource": "*"},
+    {"Effect": "Deny", "Action": "*", "Resource": "*"}"#;
+const FROM_OFFICE: &str = r#"{"Effect": "Allow", "Action": "imm:*", "Resource": "*",
+    "Condition": {"IpAddress": {"acs:SourceIp": "192.0.2.0/24"}}}"#;
+const PROJECT: &str = "acs:imm:cn-hangzhou:1234567890123456:project/p";
+
+/// A store of user alice and roles ResourceDirectoryAccountAccessRole and
+/// AliyunServiceRoleForIMM, each with `grant`, under `control`.
+fn principal_store(name: &str, grant: &str, control: &str) -> std::path::PathBuf {
+    let dir = scratch(name);
+    write(&dir, "Grant.json", grant);
+    write(&dir, "Control.json", control);
+    fs::write(
+        dir.join("principals.json"),
+        r#"{"AccountId": "1234567890123456",
+            "Users": [{"UserName": "alice", "Policies": ["Grant"]}],
+            "Roles": [
+              {"RoleName": "ResourceDirectoryAccountAccessRole", "Policies": ["Grant"]},
+              {"RoleName": "AliyunServiceRoleForIMM", "Policies": ["Grant"], "IsServiceLinkedRole": true}
+            ],
+            "ControlPolicies": ["Control"]}"#,
+    )
+    .unwrap();
+    dir
+}
+
+fn who_can_json(store: &Path, action: &str, resource: &str) -> (i32, BTreeMap<String, String>) {
+    let out = ramcheck(&[
+        "who-can",
+        action,
+        resource,
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    let got = json["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["principal"].as_str().unwrap().to_string(),
+                p["decision"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (status(&out), got)
+}
+
+#[test]
+fn who_can_takes_principal_arn_from_the_caller() {
+    // Conditional grant: the engine, not the first concrete evaluation,
+    // decides. alice cannot claim the access role's ARN.
+    let store = principal_store("who-can-principal-arn", FROM_OFFICE, RD_CONTROL);
+    let (code, got) = who_can_json(&store, "imm:DeleteProject", PROJECT);
+    assert_eq!(code, 0);
+    assert_eq!(
+        got.get("role/ResourceDirectoryAccountAccessRole")
+            .map(String::as_str),
+        Some("ConditionalAllow"),
+        "{got:?}"
+    );
+    assert_eq!(
+        got.get("role/AliyunServiceRoleForIMM").map(String::as_str),
+        Some("ConditionalAllow"),
+        "{got:?}"
+    );
+    assert!(!got.contains_key("user/alice"), "{got:?}");
+    // A context naming one caller's ARN is a request only that caller
+    // makes: the others are not listed, and it is no error.
+    let out = ramcheck(&[
+        "who-can",
+        "imm:DeleteProject",
+        PROJECT,
+        "--store",
+        store.to_str().unwrap(),
+        "--context",
+        "acs:PrincipalARN=acs:ram::1234567890123456:role/resourcedirectoryaccountaccessrole",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = json["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["principal"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["role/ResourceDirectoryAccountAccessRole"]);
+}
+
+#[test]
+fn who_can_service_linked_role_skips_control_policies() {
+    let store = principal_store("who-can-linked", FROM_OFFICE, DENY_ALL_CONTROL);
+    let (code, got) = who_can_json(&store, "imm:DeleteProject", PROJECT);
+    assert_eq!(code, 0, "{got:?}");
+    let want: BTreeMap<String, String> = [(
+        "role/AliyunServiceRoleForIMM".to_string(),
+        "ConditionalAllow".to_string(),
+    )]
+    .into();
+    assert_eq!(got, want);
+}
+
+fn list_json(store: &Path, principal: &str) -> (i32, serde_json::Value) {
+    let out = ramcheck(&[
+        "can-i",
+        "--list",
+        "--as",
+        principal,
+        "--service",
+        "imm",
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    (status(&out), json)
+}
+
+#[test]
+fn can_i_list_agrees_with_the_evaluator_on_principals() {
+    let store = principal_store("list-principals", FROM_OFFICE, RD_CONTROL);
+    // alice: the control policy denies her everything.
+    let (code, json) = list_json(&store, "user/alice");
+    assert_eq!(code, 1, "{json:#}");
+    assert!(json["grants"].as_array().unwrap().is_empty(), "{json:#}");
+    let (code, json) = list_json(&store, "role/ResourceDirectoryAccountAccessRole");
+    assert_eq!(code, 0, "{json:#}");
+    // A service-linked role under a deny-all control policy.
+    let store = principal_store("list-linked", ALLOW_ALL, DENY_ALL_CONTROL);
+    let (code, json) = list_json(&store, "role/AliyunServiceRoleForIMM");
+    assert_eq!(code, 0, "{json:#}");
+    assert!(!json["grants"].as_array().unwrap().is_empty(), "{json:#}");
+    let (code, _) = list_json(&store, "user/alice");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn diff_of_stores_sees_principals_as_the_evaluator_does() {
+    // A grant added under a deny-all control policy reaches only the
+    // service-linked role.
+    let old = principal_store("diff-linked-old", "", DENY_ALL_CONTROL);
+    let new = principal_store("diff-linked-new", ALLOW_ALL, DENY_ALL_CONTROL);
+    let out = ramcheck(&[
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let who: Vec<&str> = json["new_access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["principal"].as_str().unwrap())
+        .collect();
+    assert!(
+        !who.is_empty() && who.iter().all(|p| p.ends_with("AliyunServiceRoleForIMM")),
+        "{who:?}"
+    );
+    // Under the RD control policy, only the access role (and the linked
+    // one) gain; no witness claims another caller's ARN.
+    let old = principal_store("diff-arn-old", "", RD_CONTROL);
+    let new = principal_store("diff-arn-new", ALLOW_ALL, RD_CONTROL);
+    let out = ramcheck(&[
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--format",
+        "json",
+        "--max",
+        "50",
+    ]);
+    assert_eq!(status(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for w in json["new_access"].as_array().unwrap() {
+        let p = w["principal"].as_str().unwrap();
+        assert!(!p.ends_with("user/alice"), "{w:#}");
+        assert!(w["context"].get("acs:PrincipalARN").is_none(), "{w:#}");
+    }
+}
+
+#[test]
+fn resource_policy_conditioned_on_principal_arn_is_found() {
+    // Principal names an account; the condition narrows it to one user.
+    // The callers enumerated must include that user, or the grant is
+    // never found (a diff that passes while access is gained).
+    let resource = |cond: &str| {
+        let text = format!(
+            r#"{{"Version": "1", "Statement": [{{"Effect": "Allow", "Action": "oss:GetObject",
+                "Resource": "acs:oss:*:*:bucket/*", "Principal": {{"RAM": ["1111111111111111"]}}{cond}}}]}}"#
+        );
+        let p: PolicyRef =
+            Arc::new(Policy::parse(&text, "bucket", "bucket.json", PolicyKind::Resource).unwrap());
+        p
+    };
+    let old = resource(
+        r#", "Condition": {"StringEquals": {"acs:PrincipalARN": "acs:ram::1111111111111111:user/nobody"}}"#,
+    );
+    let new = resource(
+        r#", "Condition": {"StringEquals": {"acs:PrincipalARN": "acs:ram::1111111111111111:user/reader"}}"#,
+    );
+    let r = diff_policies(&old, &new, &DiffOptions::default()).unwrap();
+    assert_eq!(r.result, Verdict::Fail, "{r:#?}");
+    for w in &r.new_access {
+        assert_eq!(
+            w.principal.as_deref(),
+            Some("acs:ram::1111111111111111:user/reader"),
+            "{w:#?}"
+        );
+        assert!(!w.context.contains_key("acs:PrincipalARN"), "{w:#?}");
+    }
+}
+
+// ---------------------------------------------------------------------
+// Hostile documents: every question is bounded by counted budgets
+// (docs/analysis.md, "Limits") and answers undecided (exit 4) past them;
+// no recursion a document controls. These assert the answer, not the
+// time.
+
+fn hostile_policy(name: &str, statements: &[String]) -> PolicyRef {
+    policy(name, &statements.join(","))
+}
+
+#[test]
+fn thousands_of_deny_statements_do_not_overflow_the_stack() {
+    // Each Deny is one more level of choices ("which constraint fails");
+    // the search recursed once per level and overflowed a test thread's
+    // stack.
+    let mut statements = vec![ALL.to_string()];
+    statements.extend((0..1500).map(|i| {
+        format!(
+            r#"{{"Effect": "Deny", "Action": "imm:*", "Resource": "*",
+                "Condition": {{"StringEquals": {{"k:s{i}": "v"}}}}}}"#
+        )
+    }));
+    let new = hostile_policy("new", &statements);
+    let r = diff_policies(&policy("old", ""), &new, &DiffOptions::default()).unwrap();
+    // Every key absent is such a request; a budget may also stop first.
+    assert_ne!(r.result, Verdict::Pass, "{r:#?}");
+    for w in &r.new_access {
+        assert!(allowed(&new, &request_of(w)), "{w:#?}");
+    }
+}
+
+#[test]
+fn many_condition_values_are_undecided() {
+    let numbers: Vec<String> = (0..60_000).map(|i| format!("\"{i}\"")).collect();
+    let ips: Vec<String> = (0..40_000)
+        .map(|i| format!("\"10.{}.{}.0/24\"", i / 256, i % 256))
+        .collect();
+    for (operator, key, values) in [
+        ("NumericEquals", "k:n", &numbers),
+        ("IpAddress", "acs:SourceIp", &ips),
+    ] {
+        let new = hostile_policy(
+            "new",
+            &[format!(
+                r#"{{"Effect": "Allow", "Action": "imm:*", "Resource": "*",
+                    "Condition": {{"{operator}": {{"{key}": [{}]}}}}}}"#,
+                values.join(",")
+            )],
+        );
+        let r = diff_policies(&policy("old", ""), &new, &DiffOptions::default()).unwrap();
+        assert_eq!(r.result, Verdict::Unknown, "{operator}: {r:#?}");
+        assert!(
+            r.undecided.iter().any(|u| u.contains("value comparisons")),
+            "{:?}",
+            r.undecided
+        );
+    }
+}
+
+#[test]
+fn a_huge_not_action_list_is_decided() {
+    let not: Vec<String> = (0..30_000).map(|i| format!("\"imm:Act{i}\"")).collect();
+    let new = hostile_policy(
+        "new",
+        &[format!(
+            r#"{{"Effect": "Allow", "NotAction": [{}], "Resource": "*"}}"#,
+            not.join(",")
+        )],
+    );
+    let r = diff_policies(&policy("old", ""), &new, &DiffOptions::default()).unwrap();
+    assert_eq!(r.result, Verdict::Fail, "{r:#?}");
+    for w in &r.new_access {
+        assert!(
+            !w.action.to_ascii_lowercase().starts_with("imm:act"),
+            "{w:#?}"
+        );
+        assert!(allowed(&new, &request_of(w)), "{w:#?}");
+    }
+}
+
+#[test]
+fn who_can_and_list_on_a_hostile_store_are_undecided() {
+    // 200 roles share a policy whose one condition is past the comparison
+    // budget: the store's question shares one budget, so the first role
+    // spends it and the others are undecided at once, instead of each
+    // taking its own.
+    let dir = scratch("who-can-hostile-store");
+    let numbers: Vec<String> = (0..60_000).map(|i| format!("\"{i}\"")).collect();
+    write(
+        &dir,
+        "Heavy.json",
+        &format!(
+            r#"{{"Effect": "Allow", "Action": "imm:*", "Resource": "*",
+                "Condition": {{"NumericEquals": {{"k:n": [{}]}}}}}}"#,
+            numbers.join(",")
+        ),
+    );
+    let roles: Vec<String> = (0..200)
+        .map(|i| format!(r#"{{"RoleName": "r{i}", "Policies": ["Heavy"]}}"#))
+        .collect();
+    fs::write(
+        dir.join("principals.json"),
+        format!(
+            r#"{{"AccountId": "1234567890123456", "Roles": [{}]}}"#,
+            roles.join(",")
+        ),
+    )
+    .unwrap();
+    let store = dir.to_str().unwrap();
+    let out = ramcheck(&[
+        "who-can",
+        "imm:DeleteProject",
+        PROJECT,
+        "--store",
+        store,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status(&out), 4, "{}{}", stdout(&out), stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let undecided = json["undecided"].as_array().unwrap();
+    assert_eq!(undecided.len(), 200, "{json:#}");
+    assert!(undecided[1].as_str().unwrap().contains("steps"), "{json:#}");
+    let out = ramcheck(&[
+        "can-i", "--list", "--as", "role/r0", "--store", store, "--format", "json",
+    ]);
+    assert_eq!(status(&out), 4, "{}{}", stdout(&out), stderr(&out));
+}
+
+#[test]
+fn who_can_over_a_trust_policy_of_many_services_is_bounded() {
+    // 40,000 Service entries: each named service is a caller, and each
+    // evaluation reads the whole trust policy. The callers were
+    // deduplicated by a scan (quadratic) and every one evaluated
+    // (quadratic again): minutes. Now the concrete evaluations share a
+    // budget; past it the rest are undecided.
+    let dir = scratch("who-can-many-services");
+    let services: Vec<String> = (0..40_000)
+        .map(|i| format!("\"s{i}.aliyuncs.com\""))
+        .collect();
+    write(
+        &dir,
+        "Trust.json",
+        &format!(
+            r#"{{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {{"Service": [{}]}}}}"#,
+            services.join(",")
+        ),
+    );
+    fs::write(
+        dir.join("principals.json"),
+        r#"{"AccountId": "1234567890123456", "Roles": [{"RoleName": "r", "TrustPolicy": "Trust"}]}"#,
+    )
+    .unwrap();
+    let out = ramcheck(&[
+        "who-can",
+        "sts:AssumeRole",
+        "acs:ram::1234567890123456:role/r",
+        "--store",
+        dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let allowed = json["principals"].as_array().unwrap();
+    let undecided = json["undecided"].as_array().unwrap();
+    assert!(!allowed.is_empty() && !undecided.is_empty());
+    assert_eq!(allowed.len() + undecided.len(), 40_001);
+    assert!(
+        allowed.iter().all(|p| p["decision"] == "Allow"
+            && p["principal"].as_str().unwrap().starts_with("service/")),
+        "{allowed:?}"
+    );
+}
+
+#[test]
+fn can_i_list_of_a_huge_action_list_is_bounded() {
+    // 12,000 literal actions, each its own class: each witness was spelled
+    // from and evaluated against all 12,000 patterns, with nothing to stop
+    // it (30,000 took over 5 minutes). The witnesses share a budget now.
+    let dir = scratch("list-huge-action-list");
+    let actions: Vec<String> = (0..12_000).map(|i| format!("\"imm:Act{i}\"")).collect();
+    write(
+        &dir,
+        "P.json",
+        &format!(
+            r#"{{"Effect": "Allow", "Action": [{}], "Resource": "*"}}"#,
+            actions.join(",")
+        ),
+    );
+    fs::write(
+        dir.join("principals.json"),
+        r#"{"AccountId": "1234567890123456", "Users": [{"UserName": "alice", "Policies": ["P"]}]}"#,
+    )
+    .unwrap();
+    let (code, json) = list_json(&dir, "user/alice");
+    assert_eq!(code, 0, "{json:#}");
+    let undecided = json["undecided"].as_array().unwrap();
+    assert!(
+        undecided
+            .iter()
+            .any(|u| u.as_str().unwrap().contains("witnesses took more than")),
+        "{undecided:?}"
+    );
+}

@@ -615,3 +615,22 @@ fn a_param_given_twice_is_refused() {
         stderr(&out)
     );
 }
+
+// ---------------------------------------------------------------------
+// The second pass, over the surfaces added since (SECURITY.md): the
+// analysis (tests/analysis.rs holds its budget and principal tests), the
+// gateway's numbers (tests/serve.rs), `catalog`.
+
+/// `catalog`'s pattern answer echoed the argument raw: an escape sequence
+/// in it reached the terminal.
+#[test]
+fn catalog_escapes_the_pattern_it_echoes() {
+    let out = ramcheck(&["catalog", "imm:\u{1b}[2J\u{1b}]0;pwn\u{7}*"]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("\\u{1b}[2J"), "{text:?}");
+}

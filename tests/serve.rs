@@ -1105,3 +1105,45 @@ fn a_stalled_log_reader_never_holds_up_decisions() {
         .process
         .wait_stderr("the writer fell behind", Duration::from_secs(5));
 }
+
+/// JSON numbers are compared as written, as `can-i --batch` and the CLI
+/// compare them: read as binary floats, `0.30000000000000000001` was 0.3
+/// and a Deny on `NumericGreaterThan 0.3` did not apply (an allow), and
+/// integers past 2^64 lost their last digits.
+#[test]
+fn context_numbers_keep_every_digit() {
+    let dir = scratch("serve-numbers");
+    std::fs::write(
+        dir.join("P.json"),
+        r#"{"Version": "1", "Statement": [
+            {"Effect": "Allow", "Action": "imm:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "imm:*", "Resource": "*",
+             "Condition": {"NumericGreaterThan": {"imm:f": "0.3"}}},
+            {"Effect": "Deny", "Action": "imm:*", "Resource": "*",
+             "Condition": {"NumericGreaterThan": {"imm:n": "100000000000000000000"}}}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("principals.json"),
+        r#"{"AccountId": "1234567890123456", "Users": [{"UserName": "bob", "Policies": ["P"]}]}"#,
+    )
+    .unwrap();
+    let serve = Serve::start(&["--store", dir.to_str().unwrap()]);
+    let body = |f: &str, n: &str| {
+        format!(
+            r#"{{"principal": "user/bob", "action": "imm:GetProject", "resource": "*",
+                 "context": {{"imm:f": {f}, "imm:n": {n}}}}}"#
+        )
+    };
+    for (f, n, want) in [
+        ("0.1", "1", "Allow"),
+        ("0.30000000000000000001", "1", "ExplicitDeny"),
+        (r#""0.30000000000000000001""#, "1", "ExplicitDeny"),
+        ("[0.30000000000000000001]", "1", "ExplicitDeny"),
+        ("0.1", "100000000000000000001", "ExplicitDeny"),
+        ("0.1", "100000000000000000000", "Allow"),
+    ] {
+        let reply = serve.post_json("/v1/authorize", &body(f, n));
+        assert_eq!(decision(&reply), want, "{f} {n}: {reply:?}");
+    }
+}

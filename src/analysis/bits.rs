@@ -21,6 +21,11 @@ impl Bits {
         b
     }
 
+    /// The 64-bit words it holds.
+    pub(crate) fn words(&self) -> usize {
+        self.words.len()
+    }
+
     pub(crate) fn set(&mut self, i: usize) {
         if i < self.len {
             self.words[i / 64] |= 1 << (i % 64);

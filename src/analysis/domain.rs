@@ -34,6 +34,28 @@ use crate::values::{DecimalRef, ValueType, common_key_type, parse_date};
 /// A value the non-string operators cannot read.
 const UNREADABLE: &str = "x";
 
+/// The most value comparisons (a candidate value against one value of a
+/// condition entry, through the evaluator's `value_matches`) the keys of
+/// one question may take, cutting the keys into classes and compiling the
+/// entries together. Past it the question is undecided (docs/analysis.md,
+/// "Limits"): 60,000 numbers in one `NumericEquals` would otherwise take
+/// 60,000 × 120,000 comparisons.
+pub const MAX_COMPARISONS: u64 = 20_000_000;
+
+/// Charges `n` comparisons to `budget` (what is left of
+/// [`MAX_COMPARISONS`]).
+pub(crate) fn charge(budget: &mut u64, n: u64, what: &str) -> Result<(), String> {
+    match budget.checked_sub(n) {
+        Some(left) => {
+            *budget = left;
+            Ok(())
+        }
+        None => Err(format!(
+            "{what}: more than {MAX_COMPARISONS} value comparisons"
+        )),
+    }
+}
+
 /// One comparison made on the key: an operator and its values.
 #[derive(Debug, Clone)]
 pub(crate) struct Test {
@@ -86,7 +108,11 @@ fn family(operator: Operator) -> Option<Family> {
 impl KeyDomain {
     /// Cuts the key's values by `tests`. `Err` names why the key cannot be
     /// decided.
-    pub(crate) fn build(name: &str, tests: Vec<Test>) -> Result<KeyDomain, String> {
+    pub(crate) fn build(
+        name: &str,
+        tests: Vec<Test>,
+        budget: &mut u64,
+    ) -> Result<KeyDomain, String> {
         let lower = name.to_ascii_lowercase();
         let common = common_key_type(name);
         let multi = common.is_none_or(|(_, multi)| multi);
@@ -127,7 +153,7 @@ impl KeyDomain {
                 }
                 .to_string(),
             ),
-            Some(Family::String) => candidates.extend(string_candidates(&tests)?),
+            Some(Family::String) => candidates.extend(string_candidates(&tests, budget)?),
             Some(Family::Number) => candidates.extend(number_candidates(&tests)),
             Some(Family::Date) => candidates.extend(date_candidates(&tests)),
             Some(Family::Bool) => candidates.extend(["true".to_string(), "false".to_string()]),
@@ -136,6 +162,12 @@ impl KeyDomain {
         if typed.is_none() && !matches!(family, None | Some(Family::String)) {
             candidates.push(UNREADABLE.to_string());
         }
+        let per_candidate: u64 = tests.iter().map(|t| t.raw.len().max(1) as u64).sum();
+        charge(
+            budget,
+            per_candidate.saturating_mul(candidates.len() as u64),
+            &format!("condition key {name}"),
+        )?;
         let mut domain = KeyDomain {
             lower,
             name: name.to_string(),
@@ -186,7 +218,7 @@ fn lower_is_current_time(name: &str) -> bool {
 
 /// One string per class of the string tests: the policy's own values
 /// first, then a plain word, then the automaton's shortest strings.
-fn string_candidates(tests: &[Test]) -> Result<Vec<String>, String> {
+fn string_candidates(tests: &[Test], budget: &mut u64) -> Result<Vec<String>, String> {
     let mut builder = LangBuilder::default();
     for t in tests {
         match &t.values {
@@ -209,6 +241,7 @@ fn string_candidates(tests: &[Test]) -> Result<Vec<String>, String> {
         }
     }
     let lang = builder.build(Universe::Text).map_err(|e| e.0)?;
+    charge(budget, lang.work, "string values")?;
     let mut out: Vec<String> = Vec::new();
     for t in tests {
         for raw in &t.raw {
@@ -474,6 +507,10 @@ fn ip_candidates(tests: &[Test]) -> Vec<String> {
 mod tests {
     use super::*;
 
+    fn build(name: &str, tests: Vec<Test>) -> Result<KeyDomain, String> {
+        KeyDomain::build(name, tests, &mut { MAX_COMPARISONS })
+    }
+
     fn test(op: &str, raw: &[&str]) -> Test {
         let operator = Operator::from_name(op).unwrap();
         let raw: Vec<String> = raw.iter().map(|s| s.to_string()).collect();
@@ -486,7 +523,7 @@ mod tests {
 
     #[test]
     fn numbers_cut_into_points_and_gaps() {
-        let d = KeyDomain::build(
+        let d = build(
             "imm:n",
             vec![
                 test("NumericLessThan", &["3", "3.5"]),
@@ -503,7 +540,7 @@ mod tests {
 
     #[test]
     fn ips_agree_with_mapped_spellings() {
-        let d = KeyDomain::build(
+        let d = build(
             "acs:SourceIp",
             vec![test(
                 "IpAddress",
@@ -518,7 +555,7 @@ mod tests {
     #[test]
     fn mixed_families_are_undecided() {
         assert!(
-            KeyDomain::build(
+            build(
                 "imm:n",
                 vec![
                     test("NumericLessThan", &["3"]),
@@ -531,13 +568,13 @@ mod tests {
 
     #[test]
     fn dates_and_strings() {
-        let d = KeyDomain::build(
+        let d = build(
             "acs:CurrentTime",
             vec![test("DateLessThan", &["2026-01-01T00:00:00Z"])],
         )
         .unwrap();
         assert_eq!(d.len(), 2);
-        let s = KeyDomain::build(
+        let s = build(
             "acs:SourceVpc",
             vec![
                 test("StringLike", &["vpc-*"]),

@@ -185,6 +185,18 @@ pub(crate) struct Cube {
     matched: Vec<u32>,
 }
 
+impl Cube {
+    /// The words a copy of the cube takes, for the search's step count.
+    fn weight(&self) -> u64 {
+        let keys: usize = self
+            .keys
+            .iter()
+            .map(|k| 1 + k.all.words() * (1 + k.exists.len()))
+            .sum();
+        (self.action.words() + self.resource.words() + keys + self.matched.len()) as u64
+    }
+}
+
 /// The space of requests that the given statements can tell apart.
 pub(crate) struct Space {
     pub actions: Lang,
@@ -198,6 +210,21 @@ pub(crate) struct Space {
     pub extra_resources: Vec<u32>,
     /// The caller's `acs:Service` key, when a `Principal` names a service.
     service_key: Option<usize>,
+    /// The caller is a service (`sts:AssumeRole` takes the trust policy
+    /// alone).
+    service_caller: bool,
+    /// The caller is a service-linked role or a session of one: control
+    /// policies do not apply (docs/semantics.md, "Evaluation", step 1).
+    linked_caller: bool,
+    /// `acs:PrincipalARN`, when conditions test it and the caller has one:
+    /// its key and the one class RAM's value falls in. RAM fills the key
+    /// from the caller and `Request::new` refuses any other value
+    /// (docs/semantics.md, "Request context RAM fills"), so no request of
+    /// the question carries another.
+    pub(crate) principal_arn: Option<(usize, usize)>,
+    /// The value comparisons its construction took, charged to the
+    /// question's [`Budget`].
+    pub(crate) work: u64,
 }
 
 /// What a question adds to the policies' own patterns.
@@ -317,11 +344,26 @@ impl Space {
                 key_tests[k].push(test.clone());
             }
         }
+        let mut budget = super::domain::MAX_COMPARISONS;
         let mut keys = Vec::with_capacity(key_names.len());
         for (name, tests) in key_names.iter().zip(key_tests) {
-            keys.push(KeyDomain::build(name, tests).map_err(Undecided)?);
+            keys.push(KeyDomain::build(name, tests, &mut budget).map_err(Undecided)?);
         }
         let service_key = key_index.get("acs:service").copied();
+        let principal_arn = match (
+            key_index.get("acs:principalarn"),
+            principal.and_then(Principal::principal_arn),
+        ) {
+            (Some(&k), Some(arn)) => {
+                let c = keys[k].classify(&arn).ok_or_else(|| {
+                    Undecided(format!(
+                        "the caller's acs:PrincipalARN {arn:?} fits no class of the key"
+                    ))
+                })?;
+                Some((k, c as usize))
+            }
+            _ => None,
+        };
 
         let mut space = Space {
             actions,
@@ -333,6 +375,10 @@ impl Space {
             extra_actions,
             extra_resources,
             service_key,
+            service_caller: principal.is_some_and(Principal::is_outside_ram),
+            linked_caller: principal.is_some_and(Principal::is_service_linked),
+            principal_arn,
+            work: 0,
         };
         for (i, s) in c.statements.iter().enumerate() {
             let action = space.actions.matching(&c.stmt_actions[i], s.action.negated);
@@ -345,6 +391,14 @@ impl Space {
             if let Some(cond) = &s.condition {
                 for clause in &cond.clauses {
                     for entry in &clause.entries {
+                        // Each class of the key against each value.
+                        let n = space.keys[space.key_index[&entry.key_lower]].len() as u64;
+                        super::domain::charge(
+                            &mut budget,
+                            n.saturating_mul(entry.raw_values.len().max(1) as u64),
+                            &format!("condition key {}", entry.key),
+                        )
+                        .map_err(Undecided)?;
                         entries.push(space.entry_forms(
                             &clause.operator,
                             &entry.key_lower,
@@ -362,6 +416,9 @@ impl Space {
                 entries,
             });
         }
+        space.work = (super::domain::MAX_COMPARISONS - budget)
+            .saturating_add(space.actions.work)
+            .saturating_add(space.resources.work);
         Ok(space)
     }
 
@@ -505,14 +562,20 @@ impl Space {
 
     /// The cube of every request.
     pub(crate) fn full_cube(&self) -> Cube {
+        let mut keys: Vec<KeyForm> = self
+            .keys
+            .iter()
+            .map(|d| KeyForm::full(d.len(), !d.always_present))
+            .collect();
+        if let Some((k, c)) = self.principal_arn {
+            let mut one = Bits::new(self.keys[k].len());
+            one.set(c);
+            keys[k] = KeyForm::present(one, Vec::new());
+        }
         Cube {
             action: self.actions.all(),
             resource: self.resources.all(),
-            keys: self
-                .keys
-                .iter()
-                .map(|d| KeyForm::full(d.len(), !d.always_present))
-                .collect(),
+            keys,
             matched: Vec::new(),
         }
     }
@@ -532,9 +595,12 @@ impl Space {
     }
 
     /// "Some request a policy set allows": the formula of the evaluation
-    /// steps (docs/semantics.md, "Evaluation") for a caller that is not a
-    /// service, when `resource` holds the resource's policy.
-    pub(crate) fn allowed(&self, set: &PolicySet, service_caller: bool) -> F {
+    /// steps (docs/semantics.md, "Evaluation") for the space's caller, when
+    /// `resource` holds the resource's policy. As in `eval::evaluate`,
+    /// control policies do not apply to a service-linked role, and a
+    /// service assuming a role needs the trust policy alone.
+    pub(crate) fn allowed(&self, set: &PolicySet) -> F {
+        let service_caller = self.service_caller;
         let allows = |ps: &[PolicyRef]| -> F {
             let mut allow = Vec::new();
             let mut deny = Vec::new();
@@ -568,7 +634,7 @@ impl Space {
             )
         };
         let mut goals = Vec::new();
-        if !set.control.is_empty() {
+        if !set.control.is_empty() && !self.linked_caller {
             goals.push(allows(&set.control));
         }
         if let Some(s) = &set.session {
@@ -593,8 +659,8 @@ impl Space {
     }
 
     /// "The policy set does not allow": the negation of [`Space::allowed`].
-    pub(crate) fn not_allowed(&self, set: &PolicySet, service_caller: bool) -> F {
-        negate(&self.allowed(set, service_caller))
+    pub(crate) fn not_allowed(&self, set: &PolicySet) -> F {
+        negate(&self.allowed(set))
     }
 
     fn match_goals(&self, s: u32) -> Vec<F> {
@@ -739,19 +805,106 @@ enum Alternatives {
 }
 
 /// A depth-first search for a request satisfying a formula.
+///
+/// The search keeps its own stack (no recursion whose depth a policy
+/// controls: a document of thousands of Deny statements branches thousands
+/// deep) and counts its work in steps: a goal taken from the queue, a
+/// branch looked at, a word of a cube copied. A question past
+/// [`MAX_NODES`] nodes or [`MAX_STEPS`] steps in one search, or past
+/// [`MAX_QUESTION_STEPS`] steps over all its searches, is undecided
+/// (docs/analysis.md, "Limits"). Memory is bounded by the steps: every
+/// word the stack holds was counted when it was copied.
 pub(crate) struct Search<'s> {
     space: &'s Space,
     nodes: u64,
     limit: u64,
+    steps: u64,
+    step_limit: u64,
+    /// Steps over every `find` of this search.
+    total: u64,
+    total_limit: u64,
+}
+
+/// The most steps one search may take (see [`Search`]).
+pub const MAX_STEPS: u64 = 20_000_000;
+
+/// The most steps all the searches of one question may take together
+/// (`diff` runs one search per granting statement, `can-i --list` one per
+/// statement and class of actions).
+pub const MAX_QUESTION_STEPS: u64 = 60_000_000;
+
+/// What is left of one question's [`MAX_QUESTION_STEPS`], over all its
+/// spaces and searches: `diff` builds one per caller, `who-can` one per
+/// principal of the store, so a per-search bound alone would let a
+/// document with thousands of `Principal` entries, or a store with
+/// thousands of roles, multiply it (docs/analysis.md, "Limits").
+#[derive(Debug)]
+pub(crate) struct Budget(u64);
+
+impl Budget {
+    /// A question's budget.
+    pub(crate) fn question() -> Budget {
+        Budget(MAX_QUESTION_STEPS)
+    }
+
+    /// `Undecided` when nothing is left: checked before a space is built.
+    pub(crate) fn check(&self) -> Result<(), Undecided> {
+        if self.0 == 0 {
+            return Err(Undecided(format!(
+                "the question took more than {MAX_QUESTION_STEPS} steps"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Charges `n` steps of work done outside a search (`who-can`'s
+    /// concrete evaluations), `Undecided` when that leaves nothing.
+    pub(crate) fn charge(&mut self, n: u64) -> Result<(), Undecided> {
+        self.check()?;
+        self.0 = self.0.saturating_sub(n);
+        Ok(())
+    }
+
+    /// A search drawing on what is left, or `Undecided` when nothing is.
+    pub(crate) fn search<'s>(&self, space: &'s Space) -> Result<Search<'s>, Undecided> {
+        self.check()?;
+        Ok(Search::new(space).with_total_limit(self.0))
+    }
+
+    /// Charges a space whose construction ran out of its budget: what it
+    /// may take at most (the value comparisons, and the automata of both
+    /// dimensions).
+    pub(crate) fn spend_failed_build(&mut self) {
+        let most = super::domain::MAX_COMPARISONS + 2 * super::lang::MAX_WORK;
+        self.0 = self.0.saturating_sub(most);
+    }
+
+    /// Charges what a space's construction and a search took.
+    pub(crate) fn spend(&mut self, space: &Space, search: &Search<'_>) {
+        self.0 = self
+            .0
+            .saturating_sub(space.work.saturating_add(search.total_steps()));
+    }
+}
+
+/// A node of the search still to visit: a shared parent state (cube and
+/// pending branch goals) and the alternative this node takes.
+struct Frame {
+    base: Rc<(Cube, Vec<F>)>,
+    alt: Option<F>,
+}
+
+/// What propagating a node's goals gave.
+enum Expanded {
+    Found(Cube),
+    Empty,
+    /// Branch over `alts`, each with the cube and the other branch goals.
+    Branch(Cube, Vec<F>, Vec<F>),
 }
 
 impl<'s> Search<'s> {
     pub(crate) fn new(space: &'s Space) -> Search<'s> {
-        Search {
-            space,
-            nodes: 0,
-            limit: MAX_NODES,
-        }
+        Search::with_limit(space, MAX_NODES)
     }
 
     /// A search that gives up after `limit` nodes.
@@ -760,14 +913,80 @@ impl<'s> Search<'s> {
             space,
             nodes: 0,
             limit,
+            steps: 0,
+            step_limit: MAX_STEPS,
+            total: 0,
+            total_limit: MAX_QUESTION_STEPS,
         }
+    }
+
+    /// The steps taken by every `find` so far.
+    pub(crate) fn total_steps(&self) -> u64 {
+        self.total
+    }
+
+    /// Limits every `find` together to `limit` steps (a question made of
+    /// several searches, e.g. `who-can` over a store's principals).
+    pub(crate) fn with_total_limit(mut self, limit: u64) -> Search<'s> {
+        self.total_limit = limit;
+        self
     }
 
     /// A cube of requests satisfying `goal` inside `cube`, `None` when
     /// there is none.
     pub(crate) fn find(&mut self, cube: Cube, goal: F) -> Result<Option<Cube>, Undecided> {
         self.nodes = 0;
-        self.solve(cube, vec![goal])
+        self.steps = 0;
+        let mut stack = vec![Frame {
+            base: Rc::new((cube, vec![goal])),
+            alt: None,
+        }];
+        while let Some(frame) = stack.pop() {
+            self.nodes += 1;
+            if self.nodes > self.limit {
+                return Err(Undecided(format!(
+                    "the search visited more than {} nodes",
+                    self.limit
+                )));
+            }
+            let (cube, mut goals) =
+                Rc::try_unwrap(frame.base).unwrap_or_else(|shared| (*shared).clone());
+            self.step(cube.weight() + goals.len() as u64)?;
+            goals.extend(frame.alt);
+            match self.expand(cube, goals)? {
+                Expanded::Found(c) => return Ok(Some(c)),
+                Expanded::Empty => {}
+                Expanded::Branch(cube, branches, alts) => {
+                    // Reversed, so the first alternative is searched first.
+                    let base = Rc::new((cube, branches));
+                    for alt in alts.into_iter().rev() {
+                        stack.push(Frame {
+                            base: base.clone(),
+                            alt: Some(alt),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn step(&mut self, n: u64) -> Result<(), Undecided> {
+        self.steps += n;
+        self.total += n;
+        if self.steps > self.step_limit {
+            return Err(Undecided(format!(
+                "the search took more than {} steps",
+                self.step_limit
+            )));
+        }
+        if self.total > self.total_limit {
+            return Err(Undecided(format!(
+                "the question's searches took more than {} steps",
+                self.total_limit
+            )));
+        }
+        Ok(())
     }
 
     fn alternatives(&self, cube: &Cube, goal: &F) -> Alternatives {
@@ -844,6 +1063,9 @@ impl<'s> Search<'s> {
                     Quick::Unknown
                 }
             }
+            // Formulas are built by the analysis (`Space::allowed` and the
+            // questions), a few levels deep whatever the input: the
+            // recursion is bounded by the code, not by a document.
             F::And(v) => {
                 let mut all_true = true;
                 for g in v {
@@ -863,25 +1085,20 @@ impl<'s> Search<'s> {
         }
     }
 
-    fn solve(&mut self, mut cube: Cube, goals: Vec<F>) -> Result<Option<Cube>, Undecided> {
-        self.nodes += 1;
-        if self.nodes > self.limit {
-            return Err(Undecided(format!(
-                "the search visited more than {} nodes",
-                self.limit
-            )));
-        }
+    /// Propagates a node's goals until only choices are left.
+    fn expand(&mut self, mut cube: Cube, goals: Vec<F>) -> Result<Expanded, Undecided> {
         let sp = self.space;
         let mut pending = goals;
         let mut branches: Vec<F> = Vec::new();
         loop {
             while let Some(g) = pending.pop() {
+                self.step(1)?;
                 match g {
                     F::True => {}
-                    F::False => return Ok(None),
+                    F::False => return Ok(Expanded::Empty),
                     F::Lit(l) => {
                         if !sp.apply(&mut cube, &l) {
-                            return Ok(None);
+                            return Ok(Expanded::Empty);
                         }
                     }
                     F::And(v) => pending.extend(v),
@@ -894,13 +1111,14 @@ impl<'s> Search<'s> {
                     g @ (F::NotMatch(_) | F::Or(_)) => branches.push(g),
                 }
             }
+            self.step(branches.len() as u64)?;
             let mut changed = false;
             let mut keep = Vec::with_capacity(branches.len());
             for b in branches.drain(..) {
                 match self.alternatives(&cube, &b) {
                     Alternatives::Satisfied => {}
                     Alternatives::List(mut v) => match v.len() {
-                        0 => return Ok(None),
+                        0 => return Ok(Expanded::Empty),
                         1 => {
                             pending.extend(v.pop());
                             changed = true;
@@ -913,20 +1131,15 @@ impl<'s> Search<'s> {
             if !changed {
                 // Branch on the goal with the fewest ways out.
                 let Some((i, _)) = keep.iter().enumerate().min_by_key(|(_, (_, n))| *n) else {
-                    return Ok(Some(cube));
+                    return Ok(Expanded::Found(cube));
                 };
                 let chosen = branches.swap_remove(i);
                 let Alternatives::List(alts) = self.alternatives(&cube, &chosen) else {
-                    return self.solve(cube, branches);
+                    // Cannot happen (it had two alternatives above); the
+                    // other goals decide.
+                    return Ok(Expanded::Branch(cube, branches, vec![F::True]));
                 };
-                for alt in alts {
-                    let mut goals = branches.clone();
-                    goals.push(alt);
-                    if let Some(found) = self.solve(cube.clone(), goals)? {
-                        return Ok(Some(found));
-                    }
-                }
-                return Ok(None);
+                return Ok(Expanded::Branch(cube, branches, alts));
             }
         }
     }

@@ -269,6 +269,9 @@ pub(crate) struct Lang {
     pub classes: Vec<Class>,
     /// For each pattern, the classes whose strings it matches.
     pub pattern_classes: Vec<Bits>,
+    /// The automaton steps its construction took (at most [`MAX_WORK`]),
+    /// charged to the question's budget.
+    pub work: u64,
 }
 
 /// Characters whose lower case differs from themselves, by the first
@@ -553,6 +556,7 @@ impl Lang {
             }
         }
         Ok(Lang {
+            work,
             universe,
             alphabet: chars,
             other,

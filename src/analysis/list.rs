@@ -7,8 +7,8 @@
 use std::path::Path;
 
 use super::bits::Bits;
-use super::engine::{Extra, F, Lit, Search, Space, Undecided};
-use super::{AnalysisError, all_policies, witness};
+use super::engine::{Budget, Extra, F, Lit, Search, Space, Undecided};
+use super::{AnalysisError, all_policies, evaluation_cost, witness};
 use crate::catalog::Catalog;
 use crate::eval;
 use crate::policy::{Effect, PolicyRef, Statement};
@@ -48,6 +48,21 @@ pub struct GrantList {
     /// Statements whose question was not decided, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub undecided: Vec<String>,
+}
+
+impl GrantList {
+    /// 0 when something is listed, 4 when nothing is and some statement's
+    /// question was undecided (an empty list is never a guess,
+    /// docs/analysis.md), 1 when nothing is granted.
+    pub fn exit_code(&self) -> u8 {
+        if !self.grants.is_empty() {
+            0
+        } else if !self.undecided.is_empty() {
+            4
+        } else {
+            1
+        }
+    }
 }
 
 fn describe(p: &PolicyRef, s: &Statement) -> String {
@@ -120,8 +135,14 @@ pub fn list(
         .filter(|s| service.is_none_or(|code| s.ram_code.eq_ignore_ascii_case(code)))
         .flat_map(|s| s.actions.iter().map(|a| a.action.clone()))
         .collect();
-    let allowed = space.allowed(set, false);
+    let allowed = space.allowed(set);
     let mut search = Search::new(&space);
+    // Each witness is spelled from, and evaluated against, every pattern
+    // of the principal's policies: a statement of 30,000 literal actions
+    // made 30,000 witnesses of 30,000 patterns each. They share a budget
+    // (docs/analysis.md, "Limits"); past it, the rest are undecided.
+    let witness_cost = 2 * evaluation_cost(set);
+    let mut concrete = Budget::question();
     let mut grants = Vec::new();
     for p in &set.identity {
         for s in &p.statements {
@@ -137,6 +158,8 @@ pub fn list(
                 .filter(|a| s.action.matches(a))
                 .cloned()
                 .collect();
+            let mut seen: std::collections::HashSet<String> =
+                names.iter().map(|n| n.to_ascii_lowercase()).collect();
             for a in &s.action.patterns {
                 let text = a.wildcard.as_str();
                 let in_service = service.is_none_or(|code| {
@@ -146,7 +169,7 @@ pub fn list(
                 });
                 if !text.contains(['*', '?'])
                     && in_service
-                    && !names.iter().any(|n| n.eq_ignore_ascii_case(text))
+                    && seen.insert(text.to_ascii_lowercase())
                 {
                     names.push(text.to_string());
                 }
@@ -157,12 +180,13 @@ pub fn list(
             // One question per class of actions.
             let mut usable: Vec<String> = Vec::new();
             let mut unusable: Vec<String> = Vec::new();
-            let mut by_class: Vec<(u32, Option<bool>)> = Vec::new();
+            let mut by_class: std::collections::HashMap<u32, Option<bool>> =
+                std::collections::HashMap::new();
             for name in &names {
                 let Some(c) = space.actions.classify(name) else {
                     continue;
                 };
-                let known = by_class.iter().find(|(k, _)| *k == c).map(|(_, v)| *v);
+                let known = by_class.get(&c).copied();
                 let verdict = match known {
                     Some(v) => v,
                     None => {
@@ -174,6 +198,13 @@ pub fn list(
                             allowed.clone(),
                         ]);
                         let v = match search.find(space.full_cube(), goal) {
+                            Ok(Some(_)) if concrete.charge(witness_cost).is_err() => {
+                                undecided.push(format!(
+                                    "{name}: the witnesses took more than {} steps",
+                                    super::engine::MAX_QUESTION_STEPS
+                                ));
+                                None
+                            }
                             Ok(Some(cube)) => {
                                 let w = witness::build(
                                     &space,
@@ -199,7 +230,7 @@ pub fn list(
                                 None
                             }
                         };
-                        by_class.push((c, v));
+                        by_class.insert(c, v);
                         v
                     }
                 };

@@ -16,8 +16,11 @@
 //!   (exit 3), a bug, never printed;
 //! - **no**, proved by an exhausted search;
 //! - **undecided**, when a documented budget ([`lang::MAX_STATES`],
-//!   [`lang::MAX_WORK`], [`engine::MAX_NODES`]) is exceeded or a condition
-//!   key is compared as two kinds of value; never a guess.
+//!   [`lang::MAX_WORK`], [`lang::MAX_CELLS`], [`MAX_COMPARISONS`],
+//!   [`engine::MAX_NODES`], [`engine::MAX_STEPS`],
+//!   [`engine::MAX_QUESTION_STEPS`]; docs/analysis.md, "Limits") is
+//!   exceeded or a condition key is compared as two kinds of value; never
+//!   a guess.
 
 pub(crate) mod bits;
 pub(crate) mod domain;
@@ -38,8 +41,9 @@ use crate::request::RequestError;
 use crate::store::{Store, StoreError};
 use crate::wildcard::{Case, Wildcard};
 
-use engine::{Extra, F, Lit, Search, Space, Undecided};
+use engine::{Budget, Extra, F, Lit, Search, Space, Undecided};
 
+pub use domain::MAX_COMPARISONS;
 pub use list::{Grant, GrantList, list};
 pub use render::Format;
 
@@ -267,20 +271,22 @@ fn new_access(
     max: usize,
     witnesses: &mut Vec<Witness>,
     undecided: &mut Vec<String>,
+    budget: &mut Budget,
 ) -> Result<(), AnalysisError> {
     let policies = all_policies(&[old.set, new.set]);
+    if let Err(Undecided(reason)) = budget.check() {
+        undecided.push(reason);
+        return Ok(());
+    }
     let space = match Space::build(&policies, Some(caller), &Extra::default()) {
         Ok(s) => s,
         Err(Undecided(reason)) => {
+            budget.spend_failed_build();
             undecided.push(reason);
             return Ok(());
         }
     };
-    let service = caller.is_outside_ram();
-    let gained = F::and(vec![
-        space.allowed(new.set, service),
-        space.not_allowed(old.set, service),
-    ]);
+    let gained = F::and(vec![space.allowed(new.set), space.not_allowed(old.set)]);
     let granting: Vec<u32> = new
         .set
         .identity
@@ -291,7 +297,42 @@ fn new_access(
         .filter(|(_, e)| *e == Effect::Allow)
         .map(|(id, _)| id)
         .collect();
-    let mut search = Search::new(&space);
+    let mut search = match budget.search(&space) {
+        Ok(s) => s,
+        Err(Undecided(reason)) => {
+            undecided.push(reason);
+            return Ok(());
+        }
+    };
+    let result = new_access_search(
+        &space,
+        &mut search,
+        &policies,
+        &gained,
+        granting,
+        (&old, &new),
+        caller,
+        max,
+        witnesses,
+        undecided,
+    );
+    budget.spend(&space, &search);
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_access_search(
+    space: &Space,
+    search: &mut Search<'_>,
+    policies: &[PolicyRef],
+    gained: &F,
+    granting: Vec<u32>,
+    (old, new): (&Side<'_>, &Side<'_>),
+    caller: &Principal,
+    max: usize,
+    witnesses: &mut Vec<Witness>,
+    undecided: &mut Vec<String>,
+) -> Result<(), AnalysisError> {
     let mut found = 0;
     for id in granting {
         if found >= max {
@@ -300,7 +341,7 @@ fn new_access(
         let goal = F::and(vec![F::Match(id), gained.clone()]);
         match search.find(space.full_cube(), goal) {
             Ok(Some(cube)) => {
-                let w = witness::build(&space, &cube, caller, &policies, &[])?;
+                let w = witness::build(space, &cube, caller, policies, &[])?;
                 let old_r = eval::evaluate(old.set, &w.request);
                 let new_r = eval::evaluate(new.set, &w.request);
                 if !new_r.decision.is_allowed() || old_r.decision.is_allowed() {
@@ -419,6 +460,7 @@ fn callers(policies: &[PolicyRef]) -> Result<Vec<Principal>, Undecided> {
     accounts.push(OUTSIDER_ACCOUNT.to_string());
     accounts.sort();
     accounts.dedup();
+    principal_arn_callers(policies, &accounts, &mut out)?;
     for a in &accounts {
         out.push(Principal::user(a, "ramcheck-user"));
         out.push(Principal::role(a, "ramcheck-role"));
@@ -434,6 +476,78 @@ fn callers(policies: &[PolicyRef]) -> Result<Vec<Principal>, Undecided> {
     services.dedup();
     out.extend(services.iter().map(|s| Principal::service(s)));
     Ok(out)
+}
+
+/// The callers that `acs:PrincipalARN` conditions name. RAM fills the key
+/// from the caller (docs/semantics.md, "Request context RAM fills"), so a
+/// condition `StringEquals acs:PrincipalARN acs:ram::<account>:user/x` is
+/// met by user x of that account alone: it must be among the callers, or a
+/// grant to it is never found. A value whose account is `*` names that
+/// principal in every account of the question; a value with a wildcard
+/// anywhere else (in the account beyond `*`, or in the name) makes the
+/// question undecided, as for `Principal` entries (docs/analysis.md,
+/// "Limits").
+fn principal_arn_callers(
+    policies: &[PolicyRef],
+    accounts: &[String],
+    out: &mut Vec<Principal>,
+) -> Result<(), Undecided> {
+    for p in policies {
+        for s in &p.statements {
+            let Some(cond) = &s.condition else { continue };
+            for clause in &cond.clauses {
+                for entry in &clause.entries {
+                    if entry.key_lower != "acs:principalarn" {
+                        continue;
+                    }
+                    for v in &entry.raw_values {
+                        principal_arn_value(v, accounts, out)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn principal_arn_value(
+    value: &str,
+    accounts: &[String],
+    out: &mut Vec<Principal>,
+) -> Result<(), Undecided> {
+    let parts: Vec<&str> = value.splitn(5, ':').collect();
+    let [_, service, _, account, relative] = parts[..] else {
+        // Not an ARN: no caller's acs:PrincipalARN is this value.
+        return Ok(());
+    };
+    let wild = |t: &str| t.contains(['*', '?']);
+    let undecided = || {
+        Undecided(format!(
+            "the acs:PrincipalARN value {value:?} holds a wildcard in its account or name;              only exact values, or `*` as the account, are analysed"
+        ))
+    };
+    if wild(relative) || (wild(account) && account != "*") {
+        return Err(undecided());
+    }
+    if wild(service) && service != "*" {
+        return Err(undecided());
+    }
+    let named: Vec<&str> = if account == "*" {
+        accounts.iter().map(String::as_str).collect()
+    } else {
+        vec![account]
+    };
+    for a in named {
+        if let Some(name) = relative.strip_prefix("user/") {
+            out.push(Principal::user(a, name));
+        } else if let Some(name) = relative.strip_prefix("role/") {
+            out.push(Principal::role(a, name));
+            out.push(Principal::role_session(a, name, "ramcheck-session"));
+        } else if relative == "root" {
+            out.push(Principal::account_root(a));
+        }
+    }
+    Ok(())
 }
 
 /// An account no policy of the question names.
@@ -468,6 +582,7 @@ pub fn diff_policies(
     };
     let run = |from: &PolicyRef, to: &PolicyRef, undecided: &mut Vec<String>| {
         let mut out = Vec::new();
+        let mut budget = Budget::question();
         for caller in &callers {
             let (a, b) = (standalone(from, caller), standalone(to, caller));
             new_access(
@@ -483,6 +598,7 @@ pub fn diff_policies(
                 options.max.saturating_sub(out.len()),
                 &mut out,
                 undecided,
+                &mut budget,
             )?;
         }
         Ok::<_, AnalysisError>(out)
@@ -490,9 +606,18 @@ pub fn diff_policies(
     let new_access = run(old, new, &mut undecided)?;
     let removed = if options.both {
         let mut r = Vec::new();
+        let mut budget = Budget::question();
         for caller in &callers {
             let (a, b) = (standalone(new, caller), standalone(old, caller));
-            new_access_into(&a, &b, caller, options.max, &mut r, &mut undecided)?;
+            new_access_into(
+                &a,
+                &b,
+                caller,
+                options.max,
+                &mut r,
+                &mut undecided,
+                &mut budget,
+            )?;
         }
         Some(r)
     } else {
@@ -508,6 +633,7 @@ fn new_access_into(
     max: usize,
     out: &mut Vec<Witness>,
     undecided: &mut Vec<String>,
+    budget: &mut Budget,
 ) -> Result<(), AnalysisError> {
     // Removed access: what OLD allows and NEW does not, described from
     // OLD's side.
@@ -524,6 +650,7 @@ fn new_access_into(
         max.saturating_sub(out.len()),
         out,
         undecided,
+        budget,
     )
 }
 
@@ -570,6 +697,7 @@ pub fn diff_stores(
     let mut gained = Vec::new();
     let mut removed = options.both.then(Vec::new);
     let empty = PolicySet::default();
+    let (mut gained_budget, mut removed_budget) = (Budget::question(), Budget::question());
     for spec in &principals {
         let old_set = old_s.resolve(spec).ok();
         let new_set = new_s.resolve(spec).ok();
@@ -594,6 +722,7 @@ pub fn diff_stores(
                 options.max.saturating_sub(gained.len()),
                 &mut gained,
                 &mut undecided,
+                &mut gained_budget,
             )?;
             if let Some(r) = removed.as_mut() {
                 let max = options.max.saturating_sub(r.len());
@@ -610,6 +739,7 @@ pub fn diff_stores(
                     max,
                     r,
                     &mut undecided,
+                    &mut removed_budget,
                 )?;
             }
         }
@@ -713,6 +843,7 @@ pub fn check(
 ) -> Result<CheckReport, AnalysisError> {
     let mut violations = Vec::new();
     let mut undecided = Vec::new();
+    let mut budget = Budget::question();
     match question {
         CheckQuestion::NotGranted(list) => {
             for q in list {
@@ -729,9 +860,14 @@ pub fn check(
                 };
                 for caller in &callers {
                     let set = standalone(policy, caller);
+                    if let Err(Undecided(r)) = budget.check() {
+                        undecided.push(r);
+                        break;
+                    }
                     let space = match Space::build(&all_policies(&[&set]), Some(caller), &extra) {
                         Ok(s) => s,
                         Err(Undecided(r)) => {
+                            budget.spend_failed_build();
                             undecided.push(r);
                             continue;
                         }
@@ -755,6 +891,7 @@ pub fn check(
                         max.saturating_sub(violations.len()),
                         &prefer,
                         &mut undecided,
+                        &mut budget,
                     )?;
                     for (w, resp) in found {
                         if !a.matches(w.request.action()) || !r.matches(w.request.resource()) {
@@ -806,10 +943,15 @@ pub fn check(
             ];
             for caller in &outsiders {
                 let set = standalone(policy, caller);
+                if let Err(Undecided(r)) = budget.check() {
+                    undecided.push(r);
+                    break;
+                }
                 let space =
                     match Space::build(&all_policies(&[&set]), Some(caller), &Extra::default()) {
                         Ok(s) => s,
                         Err(Undecided(r)) => {
+                            budget.spend_failed_build();
                             undecided.push(r);
                             continue;
                         }
@@ -830,6 +972,7 @@ pub fn check(
                     max.saturating_sub(violations.len()),
                     &[],
                     &mut undecided,
+                    &mut budget,
                 )?;
                 for (w, resp) in found {
                     let description = format!(
@@ -878,6 +1021,7 @@ fn engine_absent(n: usize) -> engine::KeyForm {
 
 /// Requests inside `region` that `set` allows, one per granting
 /// statement, each checked with the evaluator.
+#[allow(clippy::too_many_arguments)]
 fn find_allowed(
     space: &Space,
     set: &PolicySet,
@@ -886,9 +1030,9 @@ fn find_allowed(
     max: usize,
     prefer_actions: &[String],
     undecided: &mut Vec<String>,
+    budget: &mut Budget,
 ) -> Result<Vec<(witness::Found, eval::Response)>, AnalysisError> {
-    let service = caller.is_outside_ram();
-    let allowed = space.allowed(set, service);
+    let allowed = space.allowed(set);
     let granting: Vec<u32> = set
         .identity
         .iter()
@@ -899,38 +1043,48 @@ fn find_allowed(
         .map(|(id, _)| id)
         .collect();
     let policies = all_policies(&[set]);
-    let mut search = Search::new(space);
+    let mut search = match budget.search(space) {
+        Ok(s) => s,
+        Err(Undecided(r)) => {
+            undecided.push(r);
+            return Ok(Vec::new());
+        }
+    };
     let mut out: Vec<(witness::Found, eval::Response)> = Vec::new();
-    for id in granting {
-        if out.len() >= max {
-            break;
-        }
-        let goal = F::and(vec![F::Match(id), region.clone(), allowed.clone()]);
-        match search.find(space.full_cube(), goal) {
-            Ok(Some(cube)) => {
-                let w = witness::build(space, &cube, caller, &policies, prefer_actions)?;
-                let resp = eval::evaluate(set, &w.request);
-                if !resp.decision.is_allowed() {
-                    return Err(AnalysisError::WitnessFailed(format!(
-                        "{} on {}: {}",
-                        w.request.action(),
-                        w.request.resource(),
-                        resp.decision
-                    )));
-                }
-                if out.iter().any(|(x, _)| {
-                    x.request.action() == w.request.action()
-                        && x.request.resource() == w.request.resource()
-                }) {
-                    continue;
-                }
-                out.push((w, resp));
+    let result = (|| {
+        for id in granting {
+            if out.len() >= max {
+                break;
             }
-            Ok(None) => {}
-            Err(Undecided(r)) => undecided.push(r),
+            let goal = F::and(vec![F::Match(id), region.clone(), allowed.clone()]);
+            match search.find(space.full_cube(), goal) {
+                Ok(Some(cube)) => {
+                    let w = witness::build(space, &cube, caller, &policies, prefer_actions)?;
+                    let resp = eval::evaluate(set, &w.request);
+                    if !resp.decision.is_allowed() {
+                        return Err(AnalysisError::WitnessFailed(format!(
+                            "{} on {}: {}",
+                            w.request.action(),
+                            w.request.resource(),
+                            resp.decision
+                        )));
+                    }
+                    if out.iter().any(|(x, _)| {
+                        x.request.action() == w.request.action()
+                            && x.request.resource() == w.request.resource()
+                    }) {
+                        continue;
+                    }
+                    out.push((w, resp));
+                }
+                Ok(None) => {}
+                Err(Undecided(r)) => undecided.push(r),
+            }
         }
-    }
-    Ok(out)
+        Ok(())
+    })();
+    budget.spend(space, &search);
+    result.map(|()| out)
 }
 
 /// One principal `who-can` lists.
@@ -1010,12 +1164,16 @@ pub fn who_can(
         None
     };
     if let Some(t) = &trust {
+        // A set, not a scan of the list per entry: a trust policy of tens
+        // of thousands of Service entries made this quadratic.
+        let mut named: std::collections::HashSet<String> =
+            callers.iter().map(|(_, p, _)| p.to_string()).collect();
         for s in &t.statements {
             if let Some(block) = &s.principal {
                 for e in &block.service {
                     if !e.value.contains(['*', '?']) {
                         let p = Principal::service(&e.value);
-                        if !callers.iter().any(|(_, q, _)| *q == p) {
+                        if named.insert(p.to_string()) {
                             callers.push((p.to_string(), p, PolicySet::default()));
                         }
                     }
@@ -1025,9 +1183,24 @@ pub fn who_can(
     }
     let mut principals = Vec::new();
     let mut undecided = Vec::new();
+    // One budget for the whole store: a store of thousands of roles
+    // shares it (docs/analysis.md, "Limits").
+    let mut budget = Budget::question();
+    let mut concrete = Budget::question();
     for (spec, principal, mut set) in callers {
         set.resource = trust.clone();
-        match witness::who(&set, &principal, action, resource, &given) {
+        // The concrete evaluations (up to three per principal) have a
+        // budget of their own: each costs about the size of the
+        // principal's policies, and the callers a trust policy names grow
+        // with that policy, so together they would grow with its square
+        // (docs/analysis.md, "Limits"). Their own, so that a principal
+        // whose question exhausted the engine's budget does not keep the
+        // others from a plain Allow.
+        if let Err(Undecided(r)) = concrete.charge(3 * evaluation_cost(&set)) {
+            undecided.push(format!("{spec}: {r}"));
+            continue;
+        }
+        match witness::who(&set, &principal, action, resource, &given, &mut budget) {
             Ok(Some(entry)) => principals.push(WhoCanEntry {
                 principal: spec,
                 ..entry
@@ -1055,11 +1228,39 @@ pub fn who_can(
     })
 }
 
+/// About the work of one concrete evaluation of `set`: its statements,
+/// patterns, principal entries and condition values.
+fn evaluation_cost(set: &PolicySet) -> u64 {
+    all_policies(&[set])
+        .iter()
+        .flat_map(|p| p.statements.iter())
+        .map(|s| {
+            let principal = s
+                .principal
+                .as_ref()
+                .map_or(0, |b| b.ram.len() + b.service.len() + b.federated.len());
+            let condition = s.condition.as_ref().map_or(0, |c| {
+                c.clauses
+                    .iter()
+                    .flat_map(|cl| cl.entries.iter())
+                    .map(|e| e.raw_values.len() + 1)
+                    .sum()
+            });
+            let resource = s.resource.as_ref().map_or(0, |r| r.patterns.len());
+            (1 + s.action.patterns.len() + resource + principal + condition) as u64
+        })
+        .sum()
+}
+
 impl WhoCanReport {
-    /// 0 when someone can, 1 when nobody can.
+    /// 0 when someone can, 4 when nobody is shown to and some principal's
+    /// question was undecided (never "nobody" on a guess, docs/analysis.md),
+    /// 1 when nobody can.
     pub fn exit_code(&self) -> u8 {
         if self.principals.iter().any(|p| p.decision != "Deny") {
             0
+        } else if !self.undecided.is_empty() {
+            4
         } else {
             1
         }

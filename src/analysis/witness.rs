@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::engine::{Cube, Extra, F, Lit, Search, Space, Undecided};
+use super::engine::{Budget, Cube, Extra, F, Lit, Space, Undecided};
 use super::{AnalysisError, StatementLoc, Via, WhoCanEntry, Witness};
 use crate::catalog::Catalog;
 use crate::eval::{self, PolicySet, StatementRef};
@@ -216,7 +216,9 @@ fn choose_context(
     let mut context = given.clone();
     let mut chosen = BTreeMap::new();
     for (k, domain) in space.keys.iter().enumerate() {
-        if given.contains(&domain.lower) {
+        // RAM fills acs:PrincipalARN from the caller, and so does
+        // `Request::new` (docs/semantics.md, "Request context RAM fills").
+        if given.contains(&domain.lower) || space.principal_arn.is_some_and(|(p, _)| p == k) {
             continue;
         }
         let form = &cube.keys[k];
@@ -306,6 +308,7 @@ pub(crate) fn who(
     action: &str,
     resource: &str,
     given: &Context,
+    budget: &mut Budget,
 ) -> Result<Option<WhoCanEntry>, WhoError> {
     let policies = super::all_policies(&[set]);
     let via = |statements: &[StatementRef]| -> Vec<Via> {
@@ -318,8 +321,14 @@ pub(crate) fn who(
             })
             .collect()
     };
-    let request = Request::new(action, resource, caller.clone(), given.clone())
-        .map_err(AnalysisError::from)?;
+    let request = match Request::new(action, resource, caller.clone(), given.clone()) {
+        Ok(r) => r,
+        // The given context names another caller's acs:PrincipalARN: no
+        // request of this caller carries it (docs/semantics.md, "Request
+        // context RAM fills").
+        Err(crate::request::RequestError::ContradictsPrincipal { .. }) => return Ok(None),
+        Err(e) => return Err(AnalysisError::from(e).into()),
+    };
     let response = eval::evaluate(set, &request);
     if response.decision.is_allowed() {
         return Ok(Some(WhoCanEntry {
@@ -343,6 +352,7 @@ pub(crate) fn who(
     let granting = set.identity.iter().chain(set.resource.iter());
     if !granting.flat_map(|p| p.statements.iter()).any(could)
         || (!set.control.is_empty()
+            && !caller.is_service_linked()
             && !set
                 .control
                 .iter()
@@ -351,8 +361,18 @@ pub(crate) fn who(
     {
         return Ok(None);
     }
-    let space = Space::build(&policies, Some(caller), &Extra::default())
+    budget
+        .check()
         .map_err(|Undecided(r)| WhoError::Undecided(r))?;
+    let space = match Space::build(&policies, Some(caller), &Extra::default()) {
+        Ok(space) => space,
+        Err(Undecided(r)) => {
+            // Charged as much as a space may take: a store of roles whose
+            // policies each run out of budget must not multiply it.
+            budget.spend_failed_build();
+            return Err(WhoError::Undecided(r));
+        }
+    };
     let mut cube = space.full_cube();
     let restrict = |lang: &super::lang::Lang, text: &str| {
         let mut b = super::bits::Bits::new(lang.len());
@@ -394,10 +414,13 @@ pub(crate) fn who(
             },
         )));
     }
-    goals.push(space.allowed(set, caller.is_outside_ram()));
-    let found = Search::new(&space)
-        .find(cube.clone(), F::and(goals))
+    goals.push(space.allowed(set));
+    let mut search = budget
+        .search(&space)
         .map_err(|Undecided(r)| WhoError::Undecided(r))?;
+    let found = search.find(cube.clone(), F::and(goals));
+    budget.spend(&space, &search);
+    let found = found.map_err(|Undecided(r)| WhoError::Undecided(r))?;
     let Some(found) = found else {
         return Ok(None);
     };

@@ -361,7 +361,14 @@ impl Answer<'_> {
                 for (_, a) in actions {
                     out += &format!("{:width$}  {}\n", a.action, a.access_level);
                 }
-                out += &format!("{pattern} covers {} catalogued actions", actions.len());
+                // The pattern is the user's argument: escaped, as every
+                // text output escapes what a terminal would act on
+                // (SECURITY.md, "Safe output").
+                out += &format!(
+                    "{} covers {} catalogued actions",
+                    crate::terminal::escape(pattern),
+                    actions.len()
+                );
                 if partial.is_empty() {
                     out += ".\n";
                 } else {

@@ -54,6 +54,7 @@ use crate::api_call::{self, ApiCall, ApiCallRequestError};
 use crate::can_i::{Answer, typo_warnings};
 use crate::eval::{self, Decision};
 use crate::http::{BodyError, Limits, read_body};
+use crate::json::{Node, Value as JsonValue};
 use crate::principal::Principal;
 use crate::request::{Context, Request, RequestError};
 use crate::store::StoreError;
@@ -510,9 +511,14 @@ impl Decided<'_> {
 }
 
 /// A JSON object's members in order, repeated names kept so that they can
-/// be refused.
+/// be refused. Each value is read from its exact text by ramcheck's own
+/// JSON reader, as `can-i --batch` reads it: a number keeps the digits
+/// written. Read as a `serde_json::Value`, `0.30000000000000000001` became
+/// the binary float `0.3`, and a Deny on `NumericGreaterThan 0.3` let the
+/// request through (docs/semantics.md: the values compared are the
+/// values sent).
 #[derive(Debug, Default)]
-struct Members(Vec<(String, Value)>);
+struct Members(Vec<(String, Node)>);
 
 impl<'de> Deserialize<'de> for Members {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -526,9 +532,13 @@ impl<'de> Deserialize<'de> for Members {
                 self,
                 mut map: A,
             ) -> Result<Members, A::Error> {
+                use serde::de::Error;
                 let mut members = Vec::new();
-                while let Some(member) = map.next_entry::<String, Value>()? {
-                    members.push(member);
+                while let Some((name, raw)) =
+                    map.next_entry::<String, Box<serde_json::value::RawValue>>()?
+                {
+                    let node = crate::json::parse(raw.get()).map_err(A::Error::custom)?;
+                    members.push((name, node));
                 }
                 Ok(Members(members))
             }
@@ -649,12 +659,13 @@ fn merge_context(context: &mut Context, extra: &Context) -> Result<(), Reply> {
     Ok(())
 }
 
-/// A JSON scalar as the text a context value or parameter takes.
-fn scalar(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
+/// A JSON scalar as the text a context value or parameter takes: strings
+/// as they are, numbers exactly as written, booleans as `true`/`false`.
+fn scalar(node: &Node) -> Option<String> {
+    match &node.value {
+        JsonValue::String(s) => Some(s.clone()),
+        JsonValue::Bool(b) => Some(b.to_string()),
+        JsonValue::Number(n) => Some(n.clone()),
         _ => None,
     }
 }
@@ -678,8 +689,8 @@ fn context_from_pairs(members: Members) -> Result<Context, Reply> {
                 "the context key {key:?} is given twice (as {first:?}); condition keys are case-insensitive"
             )));
         }
-        let values: Vec<String> = match &value {
-            Value::Array(items) if !items.is_empty() => {
+        let values: Vec<String> = match &value.value {
+            JsonValue::Array(items) if !items.is_empty() => {
                 match items.iter().map(scalar).collect::<Option<Vec<_>>>() {
                     Some(values) => values,
                     None => {
@@ -689,7 +700,7 @@ fn context_from_pairs(members: Members) -> Result<Context, Reply> {
                     }
                 }
             }
-            other => match scalar(other) {
+            _ => match scalar(&value) {
                 Some(v) => vec![v],
                 None => {
                     return Err(bad(format!(
