@@ -3,7 +3,7 @@
 //! resource must be one the action is authorised against.
 
 use crate::arn::Template;
-use crate::catalog::{ActionInfo, Catalog};
+use crate::catalog::{ActionInfo, ActionResource, Catalog};
 use crate::json::{Node, Value};
 
 use super::conditions::{ConditionSet, clause_for};
@@ -67,6 +67,15 @@ pub fn fits_template(template: &str, resource: &str) -> bool {
     Template::parse(template).fits(resource)
 }
 
+/// [`fits_template`] for one of an action's resource types, whose
+/// template knows its path placeholders (an OSS object key holds `/`).
+pub fn fits_resource(r: &ActionResource, resource: &str) -> bool {
+    if r.arn_template.ends_with('*') || resource.contains(['*', '?']) {
+        return fits_template(&r.arn_template, resource);
+    }
+    r.template().fits(resource)
+}
+
 /// Checks a resource for an action: `*` or an ARN that fits one of the
 /// action's resource types, with a plausible region and a numeric account.
 pub fn check_resource(info: &ActionInfo, resource: &str) -> Result<String, String> {
@@ -94,11 +103,7 @@ pub fn check_resource(info: &ActionInfo, resource: &str) -> Result<String, Strin
             ));
         }
     }
-    if info
-        .resources
-        .iter()
-        .any(|r| fits_template(&r.arn_template, resource))
-    {
+    if info.resources.iter().any(|r| fits_resource(r, resource)) {
         return Ok(resource.to_string());
     }
     let expected: Vec<String> = info
@@ -256,7 +261,10 @@ mod tests {
         ))
         .unwrap();
         let i = intent_from_node(&node, "f:1".into()).unwrap();
-        assert_eq!(i.conditions["acs:SourceIp"].operator, "IpAddress");
+        assert_eq!(
+            i.conditions["acs:SourceIp"].operator,
+            crate::condition::Operator::IpAddress
+        );
         let node = crate::json::parse(r#"{"action": "imm:GetProject", "resources": "*"}"#).unwrap();
         assert!(intent_from_node(&node, "f:1".into()).is_err());
     }
