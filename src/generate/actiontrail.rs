@@ -35,7 +35,9 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 
 use crate::catalog::{ActionInfo, Catalog, Service};
-use crate::json::{self, Member, Node, Value};
+use serde::Deserialize;
+
+use crate::json::{self, Node, Value};
 use crate::values::parse_date;
 
 use super::intent::check_arn_parts;
@@ -240,24 +242,18 @@ enum Skip {
 /// in that order: a failed call of another principal is another
 /// principal's event, not a failed call of ours (docs/generate.md,
 /// "ActionTrail").
-fn filter_event(event: &Node, filter: &Filter) -> Result<(), Skip> {
+fn filter_event(event: &impl EventFields, filter: &Filter) -> Result<(), Skip> {
     if let Some(principal) = &filter.principal {
-        let identity = event.get("userIdentity").map(|m| &m.value);
-        let identity_text = |key: &str| identity.and_then(|i| text_of(i, key)).unwrap_or("");
-        if !principal.matches(identity_text("type"), identity_text("userName")) {
+        let identity = |key| event.identity(key).unwrap_or("");
+        if !principal.matches(identity("type"), identity("userName")) {
             return Err(Skip::OtherPrincipal);
         }
     }
-    let failed = match event.get("errorCode").map(|m| &m.value.value) {
-        None | Some(Value::Null) => false,
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(_) => true,
-    };
-    if failed && !filter.include_failed {
+    if event.failed() && !filter.include_failed {
         return Err(Skip::Failed);
     }
     if filter.since.is_some() || filter.until.is_some() {
-        let Some(time) = text_of(event, "eventTime").and_then(|t| parse_date(t).ok()) else {
+        let Some(time) = event.text("eventTime").and_then(|t| parse_date(t).ok()) else {
             return Err(Skip::Unreadable(
                 "no readable eventTime to compare with --since/--until".into(),
             ));
@@ -267,6 +263,221 @@ fn filter_event(event: &Node, filter: &Filter) -> Result<(), Skip> {
         }
     }
     Ok(())
+}
+
+/// The fields of an event that `generate` reads, from the crate's JSON
+/// tree or from the fast reader of JSON lines ([`FastEvent`]).
+trait EventFields {
+    /// A top-level string field (`eventName`, `acsRegion`, ...).
+    fn text(&self, key: &str) -> Option<&str>;
+    /// A string field of `userIdentity`.
+    fn identity(&self, key: &str) -> Option<&str>;
+    /// Whether `errorCode` says the call failed: present, not null, and
+    /// not the empty string.
+    fn failed(&self) -> bool;
+    /// The request parameters: name, and the value as text when it is a
+    /// string or a number.
+    fn params(&self) -> impl Iterator<Item = (&str, Option<&str>)>;
+}
+
+impl EventFields for Node {
+    fn text(&self, key: &str) -> Option<&str> {
+        text_of(self, key)
+    }
+
+    fn identity(&self, key: &str) -> Option<&str> {
+        self.get("userIdentity")
+            .and_then(|m| text_of(&m.value, key))
+    }
+
+    fn failed(&self) -> bool {
+        match self.get("errorCode").map(|m| &m.value.value) {
+            None | Some(Value::Null) => false,
+            Some(Value::String(s)) => !s.is_empty(),
+            Some(_) => true,
+        }
+    }
+
+    fn params(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.get("requestParameters")
+            .and_then(|m| m.value.as_object())
+            .unwrap_or(&[])
+            .iter()
+            .map(|m| (m.key.as_str(), param_text(&m.value)))
+    }
+}
+
+/// An ActionTrail event read from one JSON line by `serde_json`, borrowing
+/// from the line: only the fields `generate` reads. A line that does not
+/// read as one (an SLS row, an intent, a field of another type, a number
+/// among the request parameters, a syntax error) goes through the crate's
+/// strict reader instead, which gives the same answers and the errors'
+/// positions. A duplicate of a field read here is an error as there; a
+/// duplicate among the fields not read is not looked for (docs/generate.md,
+/// "Scale").
+#[derive(Debug, Deserialize)]
+pub struct FastEvent<'a> {
+    #[serde(rename = "eventName", borrow)]
+    event_name: Cow<'a, str>,
+    #[serde(rename = "serviceName", borrow, default)]
+    service_name: Option<Cow<'a, str>>,
+    #[serde(rename = "acsRegion", borrow, default)]
+    acs_region: Option<Cow<'a, str>>,
+    #[serde(rename = "eventTime", borrow, default)]
+    event_time: Option<Cow<'a, str>>,
+    #[serde(rename = "eventId", borrow, default)]
+    event_id: Option<Cow<'a, str>>,
+    #[serde(rename = "errorCode", default)]
+    error_code: Option<serde_json::Value>,
+    #[serde(rename = "userIdentity", borrow, default)]
+    user_identity: Option<FastIdentity<'a>>,
+    #[serde(rename = "requestParameters", borrow, default)]
+    request_parameters: Option<FastParams<'a>>,
+    /// An SLS row or an intent: not for the fast reader.
+    #[serde(default)]
+    event: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    action: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FastIdentity<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(rename = "userName", borrow, default)]
+    user_name: Option<Cow<'a, str>>,
+    #[serde(rename = "accountId", borrow, default)]
+    account_id: Option<Cow<'a, str>>,
+}
+
+/// `requestParameters`: string values kept, others (objects, arrays,
+/// Booleans, null) only named; a number or a duplicate name refuses the
+/// fast reader.
+#[derive(Debug, Default)]
+struct FastParams<'a>(Vec<(Cow<'a, str>, Option<Cow<'a, str>>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for FastParams<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = FastParams<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<FastParams<'a>, M::Error> {
+                let mut out: Vec<(Cow<'a, str>, Option<Cow<'a, str>>)> = Vec::new();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if out.iter().any(|(k, _)| *k == key) {
+                        return Err(serde::de::Error::custom("duplicate parameter"));
+                    }
+                    let value = map.next_value::<FastParam<'de>>()?;
+                    out.push((key, value.0));
+                }
+                Ok(FastParams(out))
+            }
+        }
+        d.deserialize_map(Visitor(std::marker::PhantomData))
+    }
+}
+
+/// One parameter's value: its text when a string, `None` for an object,
+/// an array, a Boolean or null; a number is refused (its text as written
+/// is what the strict reader keeps).
+struct FastParam<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for FastParam<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = FastParam<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<FastParam<'a>, E> {
+                Ok(FastParam(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<FastParam<'a>, E> {
+                Ok(FastParam(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<FastParam<'a>, E> {
+                Ok(FastParam(Some(Cow::Owned(v))))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<FastParam<'a>, E> {
+                Ok(FastParam(None))
+            }
+            fn visit_unit<E>(self) -> Result<FastParam<'a>, E> {
+                Ok(FastParam(None))
+            }
+            fn visit_seq<S: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: S,
+            ) -> Result<FastParam<'a>, S::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(FastParam(None))
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<FastParam<'a>, M::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(FastParam(None))
+            }
+        }
+        d.deserialize_any(Visitor(std::marker::PhantomData))
+    }
+}
+
+impl<'a> FastEvent<'a> {
+    /// Reads one JSON line as an event, or `None` when the line is for the
+    /// strict reader.
+    pub fn parse(line: &'a str) -> Option<FastEvent<'a>> {
+        let event: FastEvent = serde_json::from_str(line).ok()?;
+        (event.event.is_none() && event.action.is_none()).then_some(event)
+    }
+}
+
+impl EventFields for FastEvent<'_> {
+    fn text(&self, key: &str) -> Option<&str> {
+        match key {
+            "eventName" => Some(&self.event_name),
+            "serviceName" => self.service_name.as_deref(),
+            "acsRegion" => self.acs_region.as_deref(),
+            "eventTime" => self.event_time.as_deref(),
+            "eventId" => self.event_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn identity(&self, key: &str) -> Option<&str> {
+        let identity = self.user_identity.as_ref()?;
+        match key {
+            "type" => identity.kind.as_deref(),
+            "userName" => identity.user_name.as_deref(),
+            "accountId" => identity.account_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    fn failed(&self) -> bool {
+        match &self.error_code {
+            None | Some(serde_json::Value::Null) => false,
+            Some(serde_json::Value::String(s)) => !s.is_empty(),
+            Some(_) => true,
+        }
+    }
+
+    fn params(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.request_parameters
+            .iter()
+            .flat_map(|p| p.0.iter())
+            .map(|(k, v)| (k.as_ref(), v.as_deref()))
+    }
 }
 
 /// The catalogue's answer for each (`serviceName`, `eventName`) seen, so
@@ -330,15 +541,34 @@ pub fn read_event_with(
         tally.unmappable(origin, "the event is not a JSON object".into());
         return None;
     }
+    read_fields(&*event, origin, filter, tally, mapper)
+}
+
+/// [`read_event_with`] for an event the fast reader of JSON lines read.
+pub fn read_fast_event(
+    event: &FastEvent,
+    origin: &str,
+    filter: &Filter,
+    tally: &mut Tally,
+    mapper: &mut Mapper,
+) -> Option<MappedEvent> {
+    tally.read += 1;
+    read_fields(event, origin, filter, tally, mapper)
+}
+
+/// Filters and maps one event, counting what happened to it.
+fn read_fields(
+    event: &impl EventFields,
+    origin: &str,
+    filter: &Filter,
+    tally: &mut Tally,
+    mapper: &mut Mapper,
+) -> Option<MappedEvent> {
     let what = || {
-        let or_unknown = |key| {
-            text_of(&event, key)
-                .filter(|t| !t.is_empty())
-                .unwrap_or("?")
-        };
+        let or_unknown = |key| event.text(key).filter(|t| !t.is_empty()).unwrap_or("?");
         format!("{} {}", or_unknown("serviceName"), or_unknown("eventName"))
     };
-    match filter_event(&event, filter) {
+    match filter_event(event, filter) {
         Ok(()) => {}
         Err(Skip::OtherPrincipal) => {
             tally.other_principal += 1;
@@ -357,13 +587,13 @@ pub fn read_event_with(
             return None;
         }
     }
-    match map_event(&event, mapper) {
+    match map_event(event, mapper) {
         Ok((action, resources)) => {
             tally.mapped += 1;
             Some(MappedEvent {
                 action,
                 resources,
-                origin: match text_of(&event, "eventId") {
+                origin: match event.text("eventId") {
                     Some(id) => format!("{origin} (event {id})"),
                     None => origin.to_string(),
                 },
@@ -397,9 +627,7 @@ fn action_for_event<'c>(service: &'c Service, event_name: &str) -> Option<&'c Ac
 /// none.
 fn lookup_action(service_name: &str, event_name: &str) -> Result<&'static ActionInfo, String> {
     let Some(service) = Catalog::builtin().service(service_name) else {
-        return Err(format!(
-            "service {service_name:?} is not in the catalogue"
-        ));
+        return Err(format!("service {service_name:?} is not in the catalogue"));
     };
     action_for_event(service, event_name).ok_or_else(|| {
         format!(
@@ -427,9 +655,12 @@ fn param_text(node: &Node) -> Option<&str> {
 /// placeholder's name in any case (`bucketName` for `{#BucketName}`), else
 /// by a parameter the resource type lists for it in `request_params`
 /// (`objectName` for OSS's `{#ObjectPath}`).
-fn map_event(event: &Node, mapper: &mut Mapper) -> Result<(String, Vec<String>), String> {
-    let event_name = text_of(event, "eventName").unwrap_or("");
-    let service_name = text_of(event, "serviceName").unwrap_or("");
+fn map_event(
+    event: &impl EventFields,
+    mapper: &mut Mapper,
+) -> Result<(String, Vec<String>), String> {
+    let event_name = event.text("eventName").unwrap_or("");
+    let service_name = event.text("serviceName").unwrap_or("");
     if event_name.is_empty() || service_name.is_empty() {
         return Err("the event has no eventName or serviceName".into());
     }
@@ -438,24 +669,19 @@ fn map_event(event: &Node, mapper: &mut Mapper) -> Result<(String, Vec<String>),
     let service = catalog
         .service(info.action.split_once(':').map_or("", |(code, _)| code))
         .ok_or_else(|| format!("service {service_name:?} is not in the catalogue"))?;
-    let region = text_of(event, "acsRegion").unwrap_or("");
-    let account = event
-        .get("userIdentity")
-        .and_then(|m| text_of(&m.value, "accountId"))
-        .unwrap_or("");
-    let params: &[Member] = event
-        .get("requestParameters")
-        .and_then(|m| m.value.as_object())
-        .unwrap_or(&[]);
+    let region = event.text("acsRegion").unwrap_or("");
+    let account = event.identity("accountId").unwrap_or("");
     let by_name = |name: &str| -> Option<&str> {
-        if let Some(m) = params.iter().find(|m| m.key == name) {
-            return param_text(&m.value);
+        if let Some((_, value)) = event.params().find(|(key, _)| *key == name) {
+            return value;
         }
         // In another case only when one parameter has that name: two
         // spellings could carry two values (fail closed).
-        let mut found = params.iter().filter(|m| m.key.eq_ignore_ascii_case(name));
+        let mut found = event
+            .params()
+            .filter(|(key, _)| key.eq_ignore_ascii_case(name));
         match (found.next(), found.next()) {
-            (Some(m), None) => param_text(&m.value),
+            (Some((_, value)), None) => value,
             _ => None,
         }
     };
@@ -512,5 +738,34 @@ mod tests {
             m.resources,
             ["acs:imm:cn-hangzhou:1234567890123456:project/immtest"]
         );
+    }
+
+    #[test]
+    fn the_fast_reader_leaves_what_it_cannot_read_exactly_to_the_strict_one() {
+        let line = r#"{"eventName": "GetProject", "serviceName": "imm", "acsRegion": "cn-hangzhou", "userIdentity": {"accountId": "1234567890123456", "type": "ram-user", "userName": "alice"}, "requestParameters": {"ProjectName": "immtest", "Tags": [1, {"a": true}]}, "errorCode": ""}"#;
+        let fast = FastEvent::parse(line).expect("an event");
+        let node = json::parse(line).unwrap();
+        let mut t1 = Tally::default();
+        let mut t2 = Tally::default();
+        let mut mapper = Mapper::default();
+        let a = read_fast_event(&fast, "f:1", &Filter::default(), &mut t1, &mut mapper);
+        let b = read_event_with(&node, "f:1", &Filter::default(), &mut t2, &mut mapper);
+        assert_eq!(a, b);
+        assert_eq!(
+            a.unwrap().resources,
+            ["acs:imm:cn-hangzhou:1234567890123456:project/immtest"]
+        );
+        // A number among the parameters (kept as written by the strict
+        // reader), a duplicate field read, an SLS row, an intent: not fast.
+        for line in [
+            r#"{"eventName": "GetProject", "requestParameters": {"ProjectName": 12}}"#,
+            r#"{"eventName": "GetProject", "eventName": "DeleteProject"}"#,
+            r#"{"eventName": "GetProject", "requestParameters": {"A": "1", "A": "2"}}"#,
+            r#"{"event": "{}"}"#,
+            r#"{"eventName": "x", "action": "imm:GetProject"}"#,
+            r#"{"eventName": 5}"#,
+        ] {
+            assert!(FastEvent::parse(line).is_none(), "{line}");
+        }
     }
 }

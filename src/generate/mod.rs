@@ -281,8 +281,22 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
     let mut progress = reader::Ticker::new(options.progress);
     let mut mapper = actiontrail::Mapper::default();
     for path in &options.from {
-        reader::read_file(path, &mut |node, origin| {
-            record(node, origin, &filter, &mut tally, &mut mapper, &mut inputs)?;
+        reader::read_file(path, &mut |r, origin| {
+            match r {
+                reader::Record::Node(node) => {
+                    record(node, origin, &filter, &mut tally, &mut mapper, &mut inputs)?;
+                }
+                reader::Record::Event(event) => {
+                    let mapped = actiontrail::read_fast_event(
+                        event,
+                        origin,
+                        &filter,
+                        &mut tally,
+                        &mut mapper,
+                    );
+                    add_mapped(mapped, &mut inputs);
+                }
+            }
             progress.tick(tally.read.max(1), tally.mapped, inputs.len());
             Ok(())
         })?;
@@ -355,12 +369,19 @@ fn record(
         );
         return Ok(());
     }
-    if let Some(m) = actiontrail::read_event_with(node, origin, filter, tally, mapper) {
+    add_mapped(
+        actiontrail::read_event_with(node, origin, filter, tally, mapper),
+        inputs,
+    );
+    Ok(())
+}
+
+fn add_mapped(mapped: Option<actiontrail::MappedEvent>, inputs: &mut Inputs) {
+    if let Some(m) = mapped {
         for resource in &m.resources {
             inputs.add(&m.action, resource, ConditionSet::new(), &m.origin);
         }
     }
-    Ok(())
 }
 
 /// The note for a collapse that found nothing to widen.

@@ -9,8 +9,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use time::{Duration, OffsetDateTime};
 use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
 
 use crate::authorizer::CompiledPolicySet;
 use crate::catalog::{ActionResource, Catalog, Service};
@@ -90,6 +90,10 @@ type Spec = BTreeMap<String, Witness>;
 /// is; should a request ever refuse it, any name in place of the `*` is
 /// matched by the same patterns.
 pub fn witness_resource(resource: &str) -> String {
+    if !resource.contains('*') {
+        // Nothing to stand in for; a request refuses it or not as it is.
+        return resource.to_string();
+    }
     if Request::new(
         "ramcheck:Witness",
         resource,
@@ -585,11 +589,7 @@ fn prove_near_misses(
 /// for such statements it is complete: nothing else can match them.
 /// Wildcard entries are checked as their literal text (what a collapse
 /// declared).
-fn prove_statements(
-    prover: &Prover,
-    policies: &[PolicyRef],
-    pairs: &[Pair],
-) -> Result<(), String> {
+fn prove_statements(prover: &Prover, policies: &[PolicyRef], pairs: &[Pair]) -> Result<(), String> {
     let catalog = Catalog::builtin();
     // The inputs themselves were decided in step 1.
     let mut inputs: HashMap<(&str, &str), Vec<&ConditionSet>> = HashMap::new();

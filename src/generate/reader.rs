@@ -14,7 +14,20 @@ use flate2::read::MultiGzDecoder;
 use crate::input::{Line, MAX_EVENTS_BYTES, display_name, is_stdin, open_lines, read_line_capped};
 use crate::json::{self, Node, Value};
 
+use super::actiontrail::FastEvent;
 use super::{GenerateError, Progress};
+
+/// One record of a file: read by the fast reader of ActionTrail events,
+/// or by the crate's strict JSON reader.
+pub(super) enum Record<'a> {
+    /// An ActionTrail event on one JSON line.
+    Event(&'a FastEvent<'a>),
+    /// Anything else: an intent, an SLS row, an event the fast reader
+    /// left to the strict one.
+    Node(&'a Node),
+}
+
+type Visit<'v> = dyn FnMut(Record<'_>, &str) -> Result<(), GenerateError> + 'v;
 
 /// The longest line read: 16 MiB. An ActionTrail event is a few KiB; a
 /// longer line is an error naming it, never held whole.
@@ -24,10 +37,7 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Calls `visit(record, origin)` for every record of `path`, `origin`
 /// being `file:line`.
-pub(super) fn read_file(
-    path: &Path,
-    visit: &mut dyn FnMut(&Node, &str) -> Result<(), GenerateError>,
-) -> Result<(), GenerateError> {
+pub(super) fn read_file(path: &Path, visit: &mut Visit) -> Result<(), GenerateError> {
     let shown = display_name(path);
     let mut reader = open(path, &shown)?;
     let mut line_no: u32 = 0;
@@ -61,14 +71,23 @@ pub(super) fn read_file(
         if !seen_record && trimmed.starts_with('[') {
             return read_whole(text, line_no, &mut *reader, &shown, visit);
         }
+        origin.clear();
+        origin.push_str(&shown);
+        origin.push(':');
+        origin.push_str(&line_no.to_string());
+        // Most lines of a trail are events: read them with the fast reader
+        // (an object only: serde would read an array as a struct too).
+        if trimmed.starts_with('{')
+            && let Some(event) = FastEvent::parse(text)
+        {
+            seen_record = true;
+            visit(Record::Event(&event), &origin)?;
+            continue;
+        }
         match json::parse(text) {
             Ok(node) => {
                 seen_record = true;
-                origin.clear();
-                origin.push_str(&shown);
-                origin.push(':');
-                origin.push_str(&line_no.to_string());
-                visit(&node, &origin)?;
+                visit(Record::Node(&node), &origin)?;
             }
             // One JSON value over several lines (a pretty-printed event).
             Err(_) if !seen_record => {
@@ -129,7 +148,7 @@ fn read_whole(
     first_line: u32,
     reader: &mut dyn BufRead,
     shown: &str,
-    visit: &mut dyn FnMut(&Node, &str) -> Result<(), GenerateError>,
+    visit: &mut Visit,
 ) -> Result<(), GenerateError> {
     // Lines before `first` were empty: keep them so positions stay right.
     let mut bytes = "\n".repeat(first_line as usize - 1).into_bytes();
@@ -158,10 +177,13 @@ fn read_whole(
     match &root.value {
         Value::Array(items) => {
             for item in items {
-                visit(item, &format!("{shown}:{}", item.span.start.line))?;
+                visit(
+                    Record::Node(item),
+                    &format!("{shown}:{}", item.span.start.line),
+                )?;
             }
         }
-        _ => visit(&root, &format!("{shown}:{first_line}"))?,
+        _ => visit(Record::Node(&root), &format!("{shown}:{first_line}"))?,
     }
     Ok(())
 }
