@@ -51,9 +51,55 @@ pub enum PrincipalFilter {
     Role(String),
 }
 
+/// `--principal` that is not `user/<name>` or `role/<name>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid --principal {0:?}: expected user/<name> or role/<name>")]
+pub struct InvalidPrincipal(pub String);
+
+/// Why an event could not be mapped to an action and its resources (listed
+/// on stderr, never fatal).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MapError {
+    /// The `event` field of an SLS row is a string but not JSON.
+    #[error("the `event` field is not JSON: {0}")]
+    SlsNotJson(String),
+    /// The `event` field of an SLS row is neither a string nor an object.
+    #[error("the `event` field is neither a JSON string nor an object")]
+    SlsNotAnEvent,
+    /// The record is not an object.
+    #[error("the event is not a JSON object")]
+    NotAnObject,
+    /// No `eventName` or `serviceName`.
+    #[error("the event has no eventName or serviceName")]
+    NoName,
+    /// `--since`/`--until` with an event without a readable time.
+    #[error("no readable eventTime to compare with --since/--until")]
+    NoTime,
+    /// A service without an action table.
+    #[error("service {0:?} is not in the catalogue")]
+    UnknownService(String),
+    /// An action the service does not have.
+    #[error("unknown action {action} (not in the catalogue){hint}")]
+    UnknownAction {
+        /// `<ram-code>:<eventName>`.
+        action: String,
+        /// ` (did you mean ...?)`, or empty.
+        hint: String,
+    },
+    /// A value the ARN needs is missing or invalid.
+    #[error(transparent)]
+    Arn(#[from] crate::catalog::ArnError),
+    /// The action needs no resource.
+    #[error("the call needs no resource")]
+    NoResource,
+    /// A region or account that is not one.
+    #[error(transparent)]
+    Resource(#[from] super::intent::IntentError),
+}
+
 impl PrincipalFilter {
     /// Reads `user/<name>` or `role/<name>`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, InvalidPrincipal> {
         match text.split_once('/') {
             Some(("user", name)) if !name.is_empty() && !name.contains('/') => {
                 Ok(PrincipalFilter::User(name.to_string()))
@@ -61,9 +107,7 @@ impl PrincipalFilter {
             Some(("role", name)) if !name.is_empty() && !name.contains('/') => {
                 Ok(PrincipalFilter::Role(name.to_string()))
             }
-            _ => Err(format!(
-                "invalid --principal {text:?}: expected user/<name> or role/<name>"
-            )),
+            _ => Err(InvalidPrincipal(text.to_string())),
         }
     }
 
@@ -216,14 +260,14 @@ fn text_of<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
 
 /// The event a record holds: the record itself, or the `event` field of
 /// an SLS row (a JSON string or object). `Err` says why there is none.
-fn unwrap_sls_row(record: &Node) -> Result<Cow<'_, Node>, String> {
+fn unwrap_sls_row(record: &Node) -> Result<Cow<'_, Node>, MapError> {
     match record.get("event") {
         Some(m) if record.get("eventName").is_none() => match &m.value.value {
             Value::String(s) => json::parse(s)
                 .map(Cow::Owned)
-                .map_err(|e| format!("the `event` field is not JSON: {e}")),
+                .map_err(|e| MapError::SlsNotJson(e.to_string())),
             Value::Object(_) => Ok(Cow::Borrowed(&m.value)),
-            _ => Err("the `event` field is neither a JSON string nor an object".into()),
+            _ => Err(MapError::SlsNotAnEvent),
         },
         _ => Ok(Cow::Borrowed(record)),
     }
@@ -235,7 +279,7 @@ enum Skip {
     Failed,
     OutsideWindow,
     /// Unmappable, with the reason.
-    Unreadable(String),
+    Unreadable(MapError),
 }
 
 /// The filters of `--principal`, `--include-failed` and `--since`/`--until`,
@@ -254,9 +298,7 @@ fn filter_event(event: &impl EventFields, filter: &Filter) -> Result<(), Skip> {
     }
     if filter.since.is_some() || filter.until.is_some() {
         let Some(time) = event.text("eventTime").and_then(|t| parse_date(t).ok()) else {
-            return Err(Skip::Unreadable(
-                "no readable eventTime to compare with --since/--until".into(),
-            ));
+            return Err(Skip::Unreadable(MapError::NoTime));
         };
         if filter.since.is_some_and(|s| time < s) || filter.until.is_some_and(|u| time >= u) {
             return Err(Skip::OutsideWindow);
@@ -484,7 +526,7 @@ impl EventFields for FastEvent<'_> {
 /// that a long trail looks each one up once.
 #[derive(Debug, Default)]
 pub struct Mapper {
-    actions: HashMap<String, HashMap<String, Result<&'static ActionInfo, String>>>,
+    actions: HashMap<String, HashMap<String, Result<&'static ActionInfo, MapError>>>,
 }
 
 impl Mapper {
@@ -493,7 +535,7 @@ impl Mapper {
         &mut self,
         service_name: &str,
         event_name: &str,
-    ) -> Result<&'static ActionInfo, String> {
+    ) -> Result<&'static ActionInfo, MapError> {
         if let Some(found) = self
             .actions
             .get(service_name)
@@ -533,12 +575,12 @@ pub fn read_event_with(
     let event = match unwrap_sls_row(record) {
         Ok(event) => event,
         Err(why) => {
-            tally.unmappable(origin, why);
+            tally.unmappable(origin, why.to_string());
             return None;
         }
     };
     if event.as_object().is_none() {
-        tally.unmappable(origin, "the event is not a JSON object".into());
+        tally.unmappable(origin, MapError::NotAnObject.to_string());
         return None;
     }
     read_fields(&*event, origin, filter, tally, mapper)
@@ -625,16 +667,13 @@ fn action_for_event<'c>(service: &'c Service, event_name: &str) -> Option<&'c Ac
 
 /// The catalogued action of `serviceName` and `eventName`, or why there is
 /// none.
-fn lookup_action(service_name: &str, event_name: &str) -> Result<&'static ActionInfo, String> {
+fn lookup_action(service_name: &str, event_name: &str) -> Result<&'static ActionInfo, MapError> {
     let Some(service) = Catalog::builtin().service(service_name) else {
-        return Err(format!("service {service_name:?} is not in the catalogue"));
+        return Err(MapError::UnknownService(service_name.to_string()));
     };
-    action_for_event(service, event_name).ok_or_else(|| {
-        format!(
-            "unknown action {}:{event_name} (not in the catalogue){}",
-            service.ram_code,
-            crate::suggest::hint(service.suggest_action(event_name).map(|a| &a.action))
-        )
+    action_for_event(service, event_name).ok_or_else(|| MapError::UnknownAction {
+        action: format!("{}:{event_name}", service.ram_code),
+        hint: crate::suggest::hint(service.suggest_action(event_name).map(|a| &a.action)),
     })
 }
 
@@ -658,17 +697,17 @@ fn param_text(node: &Node) -> Option<&str> {
 fn map_event(
     event: &impl EventFields,
     mapper: &mut Mapper,
-) -> Result<(String, Vec<String>), String> {
+) -> Result<(String, Vec<String>), MapError> {
     let event_name = event.text("eventName").unwrap_or("");
     let service_name = event.text("serviceName").unwrap_or("");
     if event_name.is_empty() || service_name.is_empty() {
-        return Err("the event has no eventName or serviceName".into());
+        return Err(MapError::NoName);
     }
     let info = mapper.action(service_name, event_name)?;
     let catalog = Catalog::builtin();
     let service = catalog
         .service(info.action.split_once(':').map_or("", |(code, _)| code))
-        .ok_or_else(|| format!("service {service_name:?} is not in the catalogue"))?;
+        .ok_or_else(|| MapError::UnknownService(service_name.to_string()))?;
     let region = event.text("acsRegion").unwrap_or("");
     let account = event.identity("accountId").unwrap_or("");
     let by_name = |name: &str| -> Option<&str> {
@@ -693,13 +732,11 @@ fn map_event(
             .flatten()
             .find_map(|alias| by_name(alias))
     };
-    let resources = info
-        .resource_arn_for_call(region, account, |name| {
-            by_name(name).or_else(|| aliases(name))
-        })
-        .map_err(|e| e.to_string())?;
+    let resources = info.resource_arn_for_call(region, account, |name| {
+        by_name(name).or_else(|| aliases(name))
+    })?;
     if resources.is_empty() {
-        return Err("the call needs no resource".into());
+        return Err(MapError::NoResource);
     }
     // The ARNs fit the action's templates by construction (they were
     // filled from them, and filling refuses values that change their

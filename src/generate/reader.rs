@@ -27,6 +27,71 @@ pub(super) enum Record<'a> {
     Node(&'a Node),
 }
 
+/// Why a `--from` file cannot be read as records (exit status 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    /// The file cannot be opened.
+    #[error("{file}: cannot read: {reason}")]
+    Open {
+        /// The file, as named.
+        file: String,
+        /// The operating system's error.
+        reason: String,
+    },
+    /// Reading failed after `line - 1` lines: an I/O error, or a damaged
+    /// gzip stream.
+    #[error("{file}:{line}: cannot read: {reason}{hint}")]
+    Io {
+        /// The file, as named.
+        file: String,
+        /// The line being read.
+        line: u32,
+        /// The error.
+        reason: String,
+        /// A hint for `.gz` files, or empty.
+        hint: &'static str,
+    },
+    /// A line over [`MAX_LINE_BYTES`].
+    #[error(
+        "{file}:{line}: a line longer than {MAX_LINE_BYTES} bytes, ramcheck's limit for one record"
+    )]
+    LineTooLong {
+        /// The file, as named.
+        file: String,
+        /// The line.
+        line: u32,
+    },
+    /// A line that is not UTF-8.
+    #[error("{file}:{line}: not UTF-8 text")]
+    NotUtf8 {
+        /// The file, as named.
+        file: String,
+        /// The line.
+        line: u32,
+    },
+    /// A line, or the whole file, that is not JSON.
+    #[error(
+        "{file}:{line}: not JSON (expected a JSON array, or one JSON object per line): {reason}"
+    )]
+    NotJson {
+        /// The file, as named.
+        file: String,
+        /// The line of the first error.
+        line: u32,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file read whole that is over [`MAX_EVENTS_BYTES`].
+    #[error(
+        "{0}: a JSON value larger than {MAX_EVENTS_BYTES} bytes, ramcheck's limit for a file read \
+         whole; write it as JSON lines (one record per line), which are read as a stream"
+    )]
+    TooLarge(String),
+    /// No record at all.
+    #[error("{0}: empty: no JSON record")]
+    Empty(String),
+}
+
 type Visit<'v> = dyn FnMut(Record<'_>, &str) -> Result<(), GenerateError> + 'v;
 
 /// The longest line read: 16 MiB. An ActionTrail event is a few KiB; a
@@ -44,26 +109,28 @@ pub(super) fn read_file(path: &Path, visit: &mut Visit) -> Result<(), GenerateEr
     let mut seen_record = false;
     let mut origin = String::new();
     loop {
-        let line = read_line_capped(&mut *reader, MAX_LINE_BYTES).map_err(|e| {
-            GenerateError::Input(format!(
-                "{shown}:{}: cannot read: {e}{}",
-                line_no + 1,
-                gzip_hint(path)
-            ))
+        let line = read_line_capped(&mut *reader, MAX_LINE_BYTES).map_err(|e| FileError::Io {
+            file: shown.clone(),
+            line: line_no + 1,
+            reason: e.to_string(),
+            hint: gzip_hint(path),
         })?;
         let Some(line) = line else { break };
         line_no += 1;
         let bytes = match line {
             Line::Text(bytes) => bytes,
             Line::TooLong => {
-                return Err(GenerateError::Input(format!(
-                    "{shown}:{line_no}: a line longer than {MAX_LINE_BYTES} bytes, \
-                     ramcheck's limit for one record"
-                )));
+                return Err(FileError::LineTooLong {
+                    file: shown,
+                    line: line_no,
+                }
+                .into());
             }
         };
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| GenerateError::Input(format!("{shown}:{line_no}: not UTF-8 text")))?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| FileError::NotUtf8 {
+            file: shown.clone(),
+            line: line_no,
+        })?;
         let trimmed = text.trim();
         if trimmed.is_empty() {
             continue;
@@ -94,18 +161,17 @@ pub(super) fn read_file(path: &Path, visit: &mut Visit) -> Result<(), GenerateEr
                 return read_whole(text, line_no, &mut *reader, &shown, visit);
             }
             Err(e) => {
-                return Err(GenerateError::Input(format!(
-                    "{shown}:{line_no}: not JSON (expected a JSON array, or one JSON object per \
-                     line): {}",
-                    e.kind
-                )));
+                return Err(FileError::NotJson {
+                    file: shown,
+                    line: line_no,
+                    reason: e.kind.to_string(),
+                }
+                .into());
             }
         }
     }
     if !seen_record {
-        return Err(GenerateError::Input(format!(
-            "{shown}: empty: no JSON record"
-        )));
+        return Err(FileError::Empty(shown).into());
     }
     Ok(())
 }
@@ -113,9 +179,15 @@ pub(super) fn read_file(path: &Path, visit: &mut Visit) -> Result<(), GenerateEr
 /// Opens `path`, through a gzip decoder when it starts with gzip's magic
 /// bytes.
 fn open(path: &Path, shown: &str) -> Result<Box<dyn BufRead>, GenerateError> {
-    let io = |e: std::io::Error| GenerateError::Input(format!("{shown}: cannot read: {e}"));
+    let io = |e: std::io::Error| FileError::Open {
+        file: shown.to_string(),
+        reason: e.to_string(),
+    };
     let mut reader: Box<dyn BufRead> = if is_stdin(path) {
-        open_lines(path).map_err(|e| GenerateError::Input(e.to_string()))?
+        open_lines(path).map_err(|e| FileError::Open {
+            file: shown.to_string(),
+            reason: e.to_string(),
+        })?
     } else {
         Box::new(BufReader::with_capacity(
             1 << 16,
@@ -158,21 +230,17 @@ fn read_whole(
     reader
         .take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| GenerateError::Input(format!("{shown}: cannot read: {e}")))?;
+        .map_err(|e| FileError::Open {
+            file: shown.to_string(),
+            reason: e.to_string(),
+        })?;
     if bytes.len() as u64 > MAX_EVENTS_BYTES {
-        return Err(GenerateError::Input(format!(
-            "{shown}: a JSON value larger than {MAX_EVENTS_BYTES} bytes, ramcheck's limit for a \
-             file read whole; write it as JSON lines (one record per line), which are read as \
-             a stream"
-        )));
+        return Err(FileError::TooLarge(shown.to_string()).into());
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| GenerateError::Input(format!("{shown} is not UTF-8 text")))?;
-    let root = json::parse(&text).map_err(|e| {
-        GenerateError::Input(format!(
-            "{shown}:{}: not JSON (expected a JSON array, or one JSON object per line): {}",
-            e.position.line, e.kind
-        ))
+    let root = json::parse_bytes(&bytes).map_err(|e| FileError::NotJson {
+        file: shown.to_string(),
+        line: e.position.line,
+        reason: e.kind.to_string(),
     })?;
     match &root.value {
         Value::Array(items) => {

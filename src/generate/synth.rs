@@ -598,6 +598,28 @@ fn size_alone(s: &Statement) -> usize {
     document_size(&[size(&render_statement(&probe))])
 }
 
+/// One action on one resource that does not fit in a policy on its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the statement for {actions} on {resources} alone exceeds {limit} characters")]
+pub struct TooLarge {
+    /// The statement's actions, comma-separated.
+    pub actions: String,
+    /// Its resources, comma-separated.
+    pub resources: String,
+    /// RAM's limit.
+    pub limit: usize,
+}
+
+impl TooLarge {
+    fn of(s: &Statement, limit: usize) -> Self {
+        TooLarge {
+            actions: s.actions.join(", "),
+            resources: s.resources.join(", "),
+            limit,
+        }
+    }
+}
+
 /// `items` cut into `k` contiguous runs whose lengths differ by one at
 /// most.
 fn even_chunks(items: &[String], k: usize) -> Vec<Vec<String>> {
@@ -615,7 +637,7 @@ fn even_chunks(items: &[String], k: usize) -> Vec<Vec<String>> {
 /// A statement too large for one document, cut evenly into as few
 /// statements as fit: by its resources, else by its actions. Each part is
 /// still exact (a product of a subset of one list with the other).
-fn split_to_fit(s: Statement, limit: usize) -> Result<Vec<Statement>, String> {
+fn split_to_fit(s: Statement, limit: usize) -> Result<Vec<Statement>, TooLarge> {
     let alone = size_alone(&s);
     if alone <= limit {
         return Ok(vec![s]);
@@ -627,11 +649,7 @@ fn split_to_fit(s: Statement, limit: usize) -> Result<Vec<Statement>, String> {
         &s.actions
     };
     if list.len() < 2 {
-        return Err(format!(
-            "the statement for {} on {} alone exceeds {limit} characters",
-            s.actions.join(", "),
-            s.resources.join(", ")
-        ));
+        return Err(TooLarge::of(&s, limit));
     }
     // Start from the share of the limit the statement needs, and cut
     // finer until every part fits; parts of one entry are split further
@@ -665,11 +683,7 @@ fn split_to_fit(s: Statement, limit: usize) -> Result<Vec<Statement>, String> {
                 } else if size_alone(&p) <= limit {
                     out.push(p);
                 } else {
-                    return Err(format!(
-                        "the statement for {} on {} alone exceeds {limit} characters",
-                        p.actions.join(", "),
-                        p.resources.join(", ")
-                    ));
+                    return Err(TooLarge::of(&p, limit));
                 }
             }
             return Ok(out);
@@ -701,7 +715,7 @@ fn pack_greedy(sizes: &[usize], capacity: usize) -> Vec<usize> {
 /// then packs them in order into as few documents as fit, of about the
 /// same size: the smallest capacity that needs no more documents than
 /// packing to the limit does (docs/generate.md, "Synthesis").
-pub fn pack(statements: Vec<Statement>, limit: usize) -> Result<Vec<Vec<Statement>>, String> {
+pub fn pack(statements: Vec<Statement>, limit: usize) -> Result<Vec<Vec<Statement>>, TooLarge> {
     let mut fitting = Vec::with_capacity(statements.len());
     for s in statements {
         fitting.extend(split_to_fit(s, limit)?);
