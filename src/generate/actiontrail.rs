@@ -805,4 +805,26 @@ mod tests {
             assert!(FastEvent::parse(line).is_none(), "{line}");
         }
     }
+
+    #[test]
+    fn unmappable_events_are_grouped_by_reason() {
+        let mut tally = Tally::default();
+        for i in 0..5 {
+            tally.unmappable(&format!("f:{i}"), "Oss X: unknown action".into());
+        }
+        tally.unmappable("f:9", "Imm Y: missing ProjectName".into());
+        let report = tally.report();
+        assert!(
+            report.contains("unmappable: f:0: Oss X: unknown action (and 4 more events like it)"),
+            "{report}"
+        );
+        assert!(report.contains("unmappable: f:9: Imm Y: missing ProjectName\n"));
+        assert_eq!(tally.unmappable, 6);
+        // Past the cap, reasons are counted, not kept.
+        for i in 0..(MAX_REASONS + 10) {
+            tally.unmappable("g:1", format!("reason {i}"));
+        }
+        assert_eq!(tally.reasons.len(), MAX_REASONS);
+        assert!(tally.report().contains("more events for other reasons"));
+    }
 }

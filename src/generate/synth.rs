@@ -933,4 +933,83 @@ mod tests {
         assert!(max - min < 600, "{sizes:?}");
         assert_eq!(docs.iter().map(Vec::len).sum::<usize>(), 200);
     }
+
+    #[test]
+    fn an_oversized_statement_is_cut_evenly() {
+        let resources: Vec<String> = (0..300)
+            .map(|i| format!("acs:imm:cn-hangzhou:1234567890123456:project/p{i:03}"))
+            .collect();
+        let s = Statement {
+            sid: String::new(),
+            actions: vec!["imm:GetProject".into(), "imm:UpdateProject".into()],
+            resources: resources.clone(),
+            conditions: ConditionSet::new(),
+        };
+        let parts = split_to_fit(s, 6144).unwrap();
+        assert!(parts.len() >= 4, "{}", parts.len());
+        let lens: Vec<usize> = parts.iter().map(|p| p.resources.len()).collect();
+        let (min, max) = (lens.iter().min().unwrap(), lens.iter().max().unwrap());
+        // Even: not halves of halves (e.g. 150, 75, 38, 37).
+        assert!(max - min <= 1, "{lens:?}");
+        for p in &parts {
+            assert!(size_alone(p) <= 6144);
+            assert_eq!(p.actions.len(), 2);
+        }
+        let back: Vec<String> = parts.into_iter().flat_map(|p| p.resources).collect();
+        assert_eq!(back, resources);
+        // One action on one resource that cannot fit is an error, not a loop.
+        let huge = Statement {
+            sid: String::new(),
+            actions: vec!["imm:GetProject".into()],
+            resources: vec![format!(
+                "acs:imm:cn-hangzhou:1234567890123456:project/{}",
+                "p".repeat(7000)
+            )],
+            conditions: ConditionSet::new(),
+        };
+        assert!(split_to_fit(huge, 6144).is_err());
+    }
+
+    #[test]
+    fn a_document_is_the_sum_of_its_statements() {
+        let statements: Vec<Statement> = (0..3)
+            .map(|i| Statement {
+                sid: format!("S{i}"),
+                actions: vec!["imm:GetProject".into()],
+                resources: vec![format!("acs:imm:cn-hangzhou:1:project/p{i}")],
+                conditions: ConditionSet::new(),
+            })
+            .collect();
+        let text = render(&statements);
+        let sizes: Vec<usize> = statements
+            .iter()
+            .map(|s| size(&render_statement(s)))
+            .collect();
+        assert_eq!(size(&text), document_size(&sizes));
+        // The same bytes as serde's pretty printer gives for the whole
+        // document (how it was rendered before).
+        #[derive(Serialize)]
+        struct DocumentOut<'a> {
+            #[serde(rename = "Version")]
+            version: &'static str,
+            #[serde(rename = "Statement")]
+            statement: Vec<StatementOut<'a>>,
+        }
+        let doc = DocumentOut {
+            version: "1",
+            statement: statements
+                .iter()
+                .map(|s| StatementOut {
+                    sid: &s.sid,
+                    effect: "Allow",
+                    action: &s.actions,
+                    resource: &s.resources,
+                    condition: BTreeMap::new(),
+                })
+                .collect(),
+        };
+        let mut pretty = serde_json::to_string_pretty(&doc).unwrap();
+        pretty.push('\n');
+        assert_eq!(text, pretty);
+    }
 }
