@@ -277,12 +277,20 @@ impl Ticker {
     }
 
     pub(super) fn tick(&mut self, read: usize, mapped: usize, distinct: usize) {
-        let Some(report) = self.report else { return };
+        if self.report.is_none() {
+            return;
+        }
         self.calls = self.calls.wrapping_add(1);
         if !self.calls.is_multiple_of(1024) {
             return;
         }
-        let now = Instant::now();
+        self.tick_at(Instant::now(), read, mapped, distinct);
+    }
+
+    /// Reports at `now` unless the last report is less than a quarter
+    /// second old.
+    fn tick_at(&mut self, now: Instant, read: usize, mapped: usize, distinct: usize) {
+        let Some(report) = self.report else { return };
         if now.duration_since(self.last) < Duration::from_millis(250) {
             return;
         }
@@ -293,5 +301,40 @@ impl Ticker {
             distinct,
             elapsed: now.duration_since(self.start),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    static SEEN: Mutex<Vec<Progress>> = Mutex::new(Vec::new());
+
+    fn record(p: &Progress) {
+        SEEN.lock().unwrap().push(*p);
+    }
+
+    #[test]
+    fn progress_at_most_every_quarter_second() {
+        let mut ticker = Ticker::new(Some(record));
+        let start = ticker.start;
+        ticker.tick_at(start + Duration::from_millis(100), 1, 1, 1);
+        ticker.tick_at(start + Duration::from_millis(300), 2, 2, 2);
+        ticker.tick_at(start + Duration::from_millis(400), 3, 3, 3);
+        ticker.tick_at(start + Duration::from_millis(600), 4, 3, 3);
+        let seen = SEEN.lock().unwrap().clone();
+        assert_eq!(
+            seen.iter().map(|p| p.read).collect::<Vec<_>>(),
+            [2, 4],
+            "{seen:?}"
+        );
+        assert_eq!(seen[1].elapsed, Duration::from_millis(600));
+        // Without a reporter, nothing is counted or reported.
+        let mut silent = Ticker::new(None);
+        for _ in 0..5000 {
+            silent.tick(1, 1, 1);
+        }
+        assert_eq!(silent.calls, 0);
     }
 }
