@@ -291,8 +291,8 @@ impl Coded for LintError {
 impl Coded for GenerateError {
     fn report(&self) -> ErrorReport {
         match self {
-            GenerateError::Input(_) => report("invalid-input", self),
             GenerateError::Check(_) => report("internal", self),
+            _ => report("invalid-input", self),
         }
     }
 }

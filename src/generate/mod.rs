@@ -16,20 +16,26 @@ pub mod intent;
 pub mod proof;
 pub mod synth;
 
+mod reader;
+
+pub use reader::FileError;
+
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::json::{self, Node, Value};
+use crate::json::Node;
 use crate::policy::PolicyKind;
 use crate::values::parse_date;
 
 use actiontrail::{Filter, PrincipalFilter, Tally};
-use conditions::ConditionSet;
-use intent::Intent;
-use proof::{Document, Grant};
-use synth::{Collapse, Pair};
+use conditions::{ConditionError, ConditionSet};
+use intent::{Intent, IntentError};
+use proof::{Document, Grant, ProofError};
+use synth::{Collapse, Pair, Statement};
 
 /// A `generate` run as given on the command line.
 #[derive(Debug, Clone, Default)]
@@ -54,28 +60,100 @@ pub struct Options {
     pub expires: Option<String>,
     /// `--name NAME`: the policy name (split policies get `-1`, `-2`, …).
     pub name: Option<String>,
+    /// Called now and then while a long input is read (the CLI shows it on
+    /// a terminal's stderr); `None` for silence.
+    pub progress: Option<fn(&Progress)>,
 }
 
-/// Why nothing was generated.
+/// How far the reading of the inputs has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Records (events and intents) read so far.
+    pub read: usize,
+    /// Events mapped to an action and resources so far.
+    pub mapped: usize,
+    /// Distinct (action, resource, conditions) inputs so far.
+    pub distinct: usize,
+    /// Time since the first file was opened.
+    pub elapsed: Duration,
+}
+
+/// Why nothing was generated. Every variant but [`GenerateError::Check`]
+/// is bad input (exit status 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GenerateError {
-    /// Bad input: exit status 2.
+    /// Other bad input, said in words.
     #[error("{0}")]
     Input(String),
+    /// `--name` that is not a RAM policy name.
+    #[error(
+        "invalid --name {0:?}: a RAM policy name is letters, digits and '-' \
+         (at most 120 here, leaving room for a -N suffix)"
+    )]
+    InvalidName(String),
+    /// `--since`/`--until` that is not an RFC 3339 time.
+    #[error("invalid {flag} {value:?}: {reason}")]
+    InvalidTime {
+        /// The flag.
+        flag: &'static str,
+        /// The value as given.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `--principal` that is not `user/<name>` or `role/<name>`.
+    #[error("invalid --principal {0:?}: expected user/<name> or role/<name>")]
+    InvalidPrincipal(String),
+    /// `--require` or `--expires`.
+    #[error(transparent)]
+    Condition(#[from] ConditionError),
+    /// An intent refused, with where it came from (`--request 1`,
+    /// `file:line`).
+    #[error("{origin}: {error}")]
+    Intent {
+        /// Where the intent came from.
+        origin: String,
+        /// Why it is refused.
+        error: IntentError,
+    },
+    /// A `--from` file that cannot be read as records.
+    #[error(transparent)]
+    Read(#[from] FileError),
+    /// Neither a request nor an event that maps; `report` is the
+    /// ActionTrail summary when events were read.
+    #[error("nothing to grant: {}", match .report {
+        None => "give --request \"<ACTION> <RESOURCE>\" or --from FILE".to_string(),
+        Some(report) => format!("no event was mapped to an action and resource\n{report}"),
+    })]
+    NothingToGrant {
+        /// The ActionTrail summary, when events were read.
+        report: Option<String>,
+    },
+    /// One action on one resource does not fit in a policy.
+    #[error(transparent)]
+    TooLarge(#[from] synth::TooLarge),
+    /// An output file that cannot be written.
+    #[error("cannot write {path}: {reason}")]
+    Write {
+        /// The file.
+        path: String,
+        /// The operating system's error.
+        reason: String,
+    },
     /// The generated policy failed its own check: exit status 3.
     #[error(
         "internal error: the generated policy failed its check and was not printed: {0} \
          (this is a bug in ramcheck; please report it with the input)"
     )]
-    Check(String),
+    Check(#[from] ProofError),
 }
 
 impl GenerateError {
     /// The CLI's exit status: 2 for bad input, 3 for a failed proof.
     pub fn exit_code(&self) -> u8 {
         match self {
-            GenerateError::Input(_) => 2,
             GenerateError::Check(_) => 3,
+            _ => 2,
         }
     }
 }
@@ -129,103 +207,330 @@ impl Generated {
     pub fn write(&self, output: &Path) -> Result<Vec<PathBuf>, GenerateError> {
         let paths = self.output_paths(output);
         for (path, doc) in paths.iter().zip(&self.documents) {
-            std::fs::write(path, &doc.text).map_err(|e| {
-                GenerateError::Input(format!("cannot write {}: {e}", path.display()))
+            std::fs::write(path, &doc.text).map_err(|e| GenerateError::Write {
+                path: path.display().to_string(),
+                reason: e.to_string(),
             })?;
         }
         Ok(paths)
     }
 }
 
-fn input<T>(r: Result<T, String>) -> Result<T, GenerateError> {
-    r.map_err(GenerateError::Input)
-}
-
 /// RAM policy names: 1–128 characters of letters, digits and `-`.
-fn check_name(name: &str) -> Result<(), String> {
+fn check_name(name: &str) -> Result<(), GenerateError> {
     if name.is_empty()
         || name.chars().count() > 120
         || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
-        return Err(format!(
-            "invalid --name {name:?}: a RAM policy name is letters, digits and '-' \
-             (at most 120 here, leaving room for a -N suffix)"
-        ));
+        return Err(GenerateError::InvalidName(name.to_string()));
     }
     Ok(())
+}
+
+/// An intent's error, with where the intent came from.
+fn at(origin: &str) -> impl Fn(IntentError) -> GenerateError + '_ {
+    move |error| GenerateError::Intent {
+        origin: origin.to_string(),
+        error,
+    }
+}
+
+/// The distinct inputs, in the order first seen: memory grows with the
+/// distinct (action, resource, conditions) tuples, not with the records
+/// (docs/generate.md, "Scale").
+#[derive(Debug, Default)]
+struct Inputs {
+    list: Vec<(Intent, usize)>,
+    /// action → resource → (conditions, index into `list`): looked up by
+    /// `&str`, so a repeated record allocates nothing.
+    index: HashMap<String, HashMap<String, Vec<(ConditionSet, usize)>>>,
+}
+
+impl Inputs {
+    /// Adds one record's tuple: a new one is kept with its origin, a repeat
+    /// only counted.
+    fn add(&mut self, action: &str, resource: &str, conditions: ConditionSet, origin: &str) {
+        let found = self
+            .index
+            .get(action)
+            .and_then(|by_resource| by_resource.get(resource))
+            .and_then(|sets| sets.iter().find(|(c, _)| *c == conditions))
+            .map(|&(_, i)| i);
+        if let Some(i) = found {
+            self.list[i].1 += 1;
+            return;
+        }
+        let i = self.list.len();
+        self.index
+            .entry(action.to_string())
+            .or_default()
+            .entry(resource.to_string())
+            .or_default()
+            .push((conditions.clone(), i));
+        self.list.push((
+            Intent {
+                action: action.to_string(),
+                resource: resource.to_string(),
+                conditions,
+                origin: origin.to_string(),
+            },
+            1,
+        ));
+    }
+
+    fn len(&self) -> usize {
+        self.list.len()
+    }
+}
+
+/// The `--since`/`--until`/`--principal`/`--include-failed` filter.
+fn event_filter(options: &Options) -> Result<Filter, GenerateError> {
+    let time =
+        |flag: &'static str, t: &Option<String>| -> Result<Option<OffsetDateTime>, GenerateError> {
+            t.as_deref()
+                .map(|t| {
+                    parse_date(t.trim()).map_err(|e| GenerateError::InvalidTime {
+                        flag,
+                        value: t.to_string(),
+                        reason: e.to_string(),
+                    })
+                })
+                .transpose()
+        };
+    Ok(Filter {
+        principal: options
+            .principal
+            .as_deref()
+            .map(|p| {
+                PrincipalFilter::parse(p).map_err(|_| GenerateError::InvalidPrincipal(p.into()))
+            })
+            .transpose()?,
+        since: time("--since", &options.since)?,
+        until: time("--until", &options.until)?,
+        include_failed: options.include_failed,
+    })
+}
+
+/// `--require` and `--expires`: the conditions of every statement.
+fn global_conditions(options: &Options) -> Result<ConditionSet, GenerateError> {
+    let mut global = conditions::parse_require(&options.require)?;
+    if let Some(t) = &options.expires {
+        let (key, clause) = conditions::expires_clause(t, OffsetDateTime::now_utc())?;
+        global.insert(key, clause);
+    }
+    Ok(global)
 }
 
 /// Runs `ramcheck generate`: reads the inputs, synthesizes, proves, and
 /// returns the documents with the notes for stderr.
 pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
     let name = options.name.as_deref().unwrap_or(DEFAULT_NAME);
-    input(check_name(name))?;
-    let now = OffsetDateTime::now_utc();
-    let mut global = input(conditions::parse_require(&options.require))?;
-    if let Some(t) = &options.expires {
-        let (key, clause) = input(conditions::expires_clause(t, now))?;
-        global.insert(key, clause);
-    }
-    let time = |flag: &str, t: &Option<String>| -> Result<Option<OffsetDateTime>, GenerateError> {
-        t.as_deref()
-            .map(|t| {
-                parse_date(t.trim())
-                    .map_err(|e| GenerateError::Input(format!("invalid {flag} {t:?}: {e}")))
-            })
-            .transpose()
-    };
-    let filter = Filter {
-        principal: options
-            .principal
-            .as_deref()
-            .map(PrincipalFilter::parse)
-            .transpose()
-            .map_err(GenerateError::Input)?,
-        since: time("--since", &options.since)?,
-        until: time("--until", &options.until)?,
-        include_failed: options.include_failed,
-    };
+    check_name(name)?;
+    let global = global_conditions(options)?;
+    let filter = event_filter(options)?;
 
-    let mut intents: Vec<Intent> = Vec::new();
+    let mut inputs = Inputs::default();
     for (i, r) in options.requests.iter().enumerate() {
-        intents.push(input(intent::parse_request_flag(
-            r,
-            format!("--request {}", i + 1),
-        ))?);
+        let origin = format!("--request {}", i + 1);
+        let intent = intent::parse_request_flag(r, origin.clone()).map_err(at(&origin))?;
+        inputs.add(
+            &intent.action,
+            &intent.resource,
+            intent.conditions,
+            &intent.origin,
+        );
     }
     let mut tally = Tally::default();
+    let mut progress = reader::Ticker::new(options.progress);
+    let mut mapper = actiontrail::Mapper::default();
     for path in &options.from {
-        read_file(path, &filter, &mut tally, &mut intents)?;
+        reader::read_file(path, &mut |r, origin| {
+            match r {
+                reader::Record::Node(node) => {
+                    record(node, origin, &filter, &mut tally, &mut mapper, &mut inputs)?;
+                }
+                reader::Record::Event(event) => {
+                    let mapped = actiontrail::read_fast_event(
+                        event,
+                        origin,
+                        &filter,
+                        &mut tally,
+                        &mut mapper,
+                    );
+                    add_mapped(mapped, &mut inputs);
+                }
+            }
+            progress.tick(tally.read.max(1), tally.mapped, inputs.len());
+            Ok(())
+        })?;
     }
     let mut notes = Vec::new();
     if !tally.is_empty() {
         notes.push(tally.report().trim_end().to_string());
     }
-    if intents.is_empty() {
-        return Err(GenerateError::Input(if tally.is_empty() {
-            "nothing to grant: give --request \"<ACTION> <RESOURCE>\" or --from FILE".into()
-        } else {
-            format!(
-                "nothing to grant: no event was mapped to an action and resource\n{}",
-                tally.report().trim_end()
-            )
-        }));
+    if inputs.list.is_empty() {
+        return Err(GenerateError::NothingToGrant {
+            report: (!tally.is_empty()).then(|| tally.report().trim_end().to_string()),
+        });
     }
-    let mut inputs: Vec<(Pair, String)> = Vec::with_capacity(intents.len());
-    for i in intents {
-        let conditions = input(
-            conditions::merge(&global, &i.conditions).map_err(|e| format!("{}: {e}", i.origin)),
-        )?;
-        inputs.push((
+    let mut pairs: Vec<(Pair, String)> = Vec::with_capacity(inputs.len());
+    for (i, count) in inputs.list {
+        let conditions = conditions::merge(&global, &i.conditions)
+            .map_err(|e| at(&i.origin)(IntentError::Condition(e)))?;
+        let origin = match count {
+            1 => i.origin,
+            n => format!(
+                "{} and {} more record{}",
+                i.origin,
+                n - 1,
+                if n == 2 { "" } else { "s" }
+            ),
+        };
+        pairs.push((
             Pair {
                 action: i.action,
                 resource: i.resource,
                 conditions,
             },
-            i.origin,
+            origin,
         ));
     }
-    synthesize(&inputs, options.collapse, name, notes)
+    synthesize(&pairs, options.collapse, name, notes)
+}
+
+/// One record of a `--from` file: an intent, an ActionTrail event (or an
+/// SLS row holding one), or neither (listed, never dropped).
+fn record(
+    node: &Node,
+    origin: &str,
+    filter: &Filter,
+    tally: &mut Tally,
+    mapper: &mut actiontrail::Mapper,
+    inputs: &mut Inputs,
+) -> Result<(), GenerateError> {
+    if node.get("action").is_some() {
+        let intent = intent::intent_from_node(node, origin.to_string()).map_err(at(origin))?;
+        inputs.add(
+            &intent.action,
+            &intent.resource,
+            intent.conditions,
+            &intent.origin,
+        );
+        return Ok(());
+    }
+    if !actiontrail::is_event_record(node) {
+        tally.read += 1;
+        tally.unmappable(
+            origin,
+            "neither an intent ({\"action\", \"resource\"}) nor an ActionTrail event".into(),
+        );
+        return Ok(());
+    }
+    add_mapped(
+        actiontrail::read_event_with(node, origin, filter, tally, mapper),
+        inputs,
+    );
+    Ok(())
+}
+
+fn add_mapped(mapped: Option<actiontrail::MappedEvent>, inputs: &mut Inputs) {
+    if let Some(m) = mapped {
+        for resource in &m.resources {
+            inputs.add(&m.action, resource, ConditionSet::new(), &m.origin);
+        }
+    }
+}
+
+/// The note for a collapse that found nothing to widen.
+fn nothing_to_collapse(mode: Collapse) -> String {
+    let what = match mode {
+        Collapse::Actions => "actions",
+        Collapse::Resources => "resources",
+    };
+    format!("--collapse {what}: nothing to collapse (no statement has two {what} of one kind)")
+}
+
+/// The packed statements as named documents: `name` alone, or `name-1`,
+/// `name-2`, … when they are several.
+fn name_documents(packed: &[Vec<Statement>], name: &str) -> Vec<Document> {
+    packed
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Document {
+            name: if packed.len() == 1 {
+                name.to_string()
+            } else {
+                format!("{name}-{}", i + 1)
+            },
+            text: synth::render(s),
+        })
+        .collect()
+}
+
+/// The note that says the statements were split into several documents.
+fn split_note(documents: &[Document], packed: &[Vec<Statement>], limit: usize) -> String {
+    let sizes: Vec<String> = documents
+        .iter()
+        .zip(packed)
+        .map(|(d, s)| {
+            format!(
+                "{} ({} statement{}, {} characters)",
+                d.name,
+                s.len(),
+                if s.len() == 1 { "" } else { "s" },
+                synth::size(&d.text)
+            )
+        })
+        .collect();
+    format!(
+        "split: the statements do not fit in one policy of {limit} characters (RAM counts \
+         the characters of the document), so they are split into {} policies of about \
+         the same size: {}; attach them all",
+        documents.len(),
+        sizes.join(", ")
+    )
+}
+
+/// `--explain`: per statement, the inputs it was proven to allow.
+fn explanation(
+    documents: &[Document],
+    packed: &[Vec<Statement>],
+    coverage: &proof::Coverage,
+    inputs: &[(Pair, String)],
+) -> String {
+    let mut out = String::new();
+    for (d, (doc, statements)) in documents.iter().zip(packed).enumerate() {
+        for (i, s) in statements.iter().enumerate() {
+            let _ = write!(
+                out,
+                "{} statement {} ({}): {} on {}",
+                doc.name,
+                i + 1,
+                s.sid,
+                s.actions.join(", "),
+                s.resources.join(", "),
+            );
+            if !s.conditions.is_empty() {
+                let when: Vec<String> = s
+                    .conditions
+                    .iter()
+                    .map(|(k, c)| format!("{} {k} {}", c.operator.name(), c.values.join("|")))
+                    .collect();
+                let _ = write!(out, " when {}", when.join(" and "));
+            }
+            out.push('\n');
+            match coverage.get(&(d, i)) {
+                None => out.push_str("  covers no input on its own\n"),
+                Some(list) => {
+                    for &k in list {
+                        let (p, origin) = &inputs[k];
+                        let _ = writeln!(out, "  covers {} {}  <- {origin}", p.action, p.resource);
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Synthesis and proof for pairs already checked against the catalogue
@@ -243,190 +548,23 @@ pub fn synthesize(
     if let Some(mode) = collapse {
         let (widened, declared, collapse_notes) = synth::collapse(statements, mode);
         if collapse_notes.is_empty() {
-            notes.push(format!(
-                "--collapse {}: nothing to collapse (no statement has two {} of one kind)",
-                match mode {
-                    Collapse::Actions => "actions",
-                    Collapse::Resources => "resources",
-                },
-                match mode {
-                    Collapse::Actions => "actions",
-                    Collapse::Resources => "resources",
-                },
-            ));
+            notes.push(nothing_to_collapse(mode));
         }
         notes.extend(collapse_notes);
         grants.extend(declared.iter().map(Grant::from_statement));
         statements = synth::tidy(widened);
     }
-    let packed = synth::pack(statements, limit).map_err(GenerateError::Input)?;
-    let documents: Vec<Document> = if packed.len() == 1 {
-        vec![Document {
-            name: name.to_string(),
-            text: synth::render(&packed[0]),
-        }]
-    } else {
-        packed
-            .iter()
-            .enumerate()
-            .map(|(i, s)| Document {
-                name: format!("{name}-{}", i + 1),
-                text: synth::render(s),
-            })
-            .collect()
-    };
+    let packed = synth::pack(statements, limit)?;
+    let documents = name_documents(&packed, name);
     if documents.len() > 1 {
-        let sizes: Vec<String> = documents
-            .iter()
-            .zip(&packed)
-            .map(|(d, s)| {
-                format!(
-                    "{} ({} statement{}, {} characters)",
-                    d.name,
-                    s.len(),
-                    if s.len() == 1 { "" } else { "s" },
-                    synth::size(&d.text)
-                )
-            })
-            .collect();
-        notes.push(format!(
-            "split: the statements do not fit in one policy of {limit} characters (RAM counts \
-             the characters of the document), so they are split into {} policies: {}; attach \
-             them all",
-            documents.len(),
-            sizes.join(", ")
-        ));
+        notes.push(split_note(&documents, &packed, limit));
     }
     let pairs: Vec<Pair> = inputs.iter().map(|(p, _)| p.clone()).collect();
-    let coverage =
-        proof::prove(&documents, &pairs, &grants, limit).map_err(GenerateError::Check)?;
-
-    let mut explanation = String::new();
-    for (d, (doc, statements)) in documents.iter().zip(&packed).enumerate() {
-        for (i, s) in statements.iter().enumerate() {
-            let _ = writeln!(
-                explanation,
-                "{} statement {} ({}): {} on {}{}",
-                doc.name,
-                i + 1,
-                s.sid,
-                s.actions.join(", "),
-                s.resources.join(", "),
-                if s.conditions.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " when {}",
-                        s.conditions
-                            .iter()
-                            .map(|(k, c)| format!("{} {k} {}", c.operator, c.values.join("|")))
-                            .collect::<Vec<_>>()
-                            .join(" and ")
-                    )
-                }
-            );
-            match coverage.get(&(d, i)) {
-                None => {
-                    let _ = writeln!(explanation, "  covers no input on its own");
-                }
-                Some(list) => {
-                    for &k in list {
-                        let (p, origin) = &inputs[k];
-                        let _ = writeln!(
-                            explanation,
-                            "  covers {} {}  <- {origin}",
-                            p.action, p.resource
-                        );
-                    }
-                }
-            }
-        }
-    }
+    let coverage = proof::prove(&documents, &pairs, &grants, limit)?;
+    let explanation = explanation(&documents, &packed, &coverage, inputs);
     Ok(Generated {
         documents,
         notes,
         explanation,
     })
-}
-
-/// Reads one `--from` file: a JSON array (ActionTrail's OSS delivery), a
-/// single JSON value, or JSON lines; each record an intent, an event or an
-/// SLS row.
-fn read_file(
-    path: &Path,
-    filter: &Filter,
-    tally: &mut Tally,
-    intents: &mut Vec<Intent>,
-) -> Result<(), GenerateError> {
-    let bytes = crate::input::read_limited(path, crate::input::MAX_EVENTS_BYTES, "an input file")
-        .map_err(|e| GenerateError::Input(e.to_string()))?;
-    let shown = crate::input::display_name(path);
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        return Err(GenerateError::Input(format!(
-            "{shown} is gzip-compressed (as ActionTrail delivers to OSS): gunzip it first"
-        )));
-    }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| GenerateError::Input(format!("{shown} is not UTF-8 text")))?;
-    let mut record = |node: &Node, source: &str, line: u32| -> Result<(), GenerateError> {
-        let origin = format!("{shown}:{line}");
-        if node.get("action").is_some() {
-            intents.push(input(intent::intent_from_node(node, origin))?);
-            return Ok(());
-        }
-        if !actiontrail::is_event_record(node) {
-            // Neither an intent nor an event: listed, never dropped.
-            tally.read += 1;
-            tally.unmappable.push(format!(
-                "{origin}: neither an intent ({{\"action\", \"resource\"}}) nor an ActionTrail event"
-            ));
-            return Ok(());
-        }
-        if let Some(m) = actiontrail::read_event(node, source, &origin, filter, tally) {
-            for resource in m.resources {
-                intents.push(Intent {
-                    action: m.action.clone(),
-                    resource,
-                    conditions: ConditionSet::new(),
-                    origin: m.origin.clone(),
-                });
-            }
-        }
-        Ok(())
-    };
-    match json::parse(&text) {
-        Ok(root) => match &root.value {
-            Value::Array(items) => {
-                for item in items {
-                    record(item, &text, item.span.start.line)?;
-                }
-            }
-            _ => record(&root, &text, 1)?,
-        },
-        Err(whole) => {
-            let mut any = false;
-            for (i, line) in text.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                any = true;
-                let node = json::parse(line).map_err(|e| {
-                    GenerateError::Input(format!(
-                        "{shown}:{}: not JSON (expected a JSON array, or one JSON object per \
-                         line): {}",
-                        i + 1,
-                        e.kind
-                    ))
-                })?;
-                record(&node, line, (i + 1) as u32)?;
-            }
-            if !any {
-                return Err(GenerateError::Input(format!(
-                    "{shown}: empty or not JSON: {}",
-                    whole.kind
-                )));
-            }
-        }
-    }
-    Ok(())
 }
