@@ -329,7 +329,7 @@ impl ApiCall {
             }
         }
         let resources = info
-            .resource_arn_for_call(&self.region, &self.account, |p| {
+            .resource_arns(service, &self.region, &self.account, |p| {
                 self.params.get(p).map(String::as_str)
             })
             .map_err(|e| match e {
@@ -515,6 +515,18 @@ mod tests {
         let access = call(
             "oss:GetObject",
             &[("BucketName", "b"), ("ObjectPath", "reports/q1.csv")],
+        )
+        .required_access()
+        .unwrap();
+        assert_eq!(
+            access.resources,
+            ["acs:oss:cn-hangzhou:1234567890123456:b/reports/q1.csv"]
+        );
+        // The parameter OSS names the object by fills {#ObjectPath} too,
+        // as in ActionTrail events (one mapping for both).
+        let access = call(
+            "oss:GetObject",
+            &[("BucketName", "b"), ("ObjectName", "reports/q1.csv")],
         )
         .required_access()
         .unwrap();

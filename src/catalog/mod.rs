@@ -462,6 +462,29 @@ impl ActionInfo {
         self.params.iter().find(|p| p.name == name)
     }
 
+    /// [`ActionInfo::resource_arn_for_call`], a placeholder the call's
+    /// parameters do not fill by name being filled by a parameter its
+    /// resource type lists in `request_params` (OSS's `ObjectName` for
+    /// `{#ObjectPath}`). The one mapping of a call to ARNs, for API calls
+    /// and ActionTrail events alike; `service` is this action's.
+    pub fn resource_arns<'p>(
+        &self,
+        service: &Service,
+        region: &str,
+        account: &str,
+        params: impl Fn(&str) -> Option<&'p str>,
+    ) -> Result<Vec<String>, ArnError> {
+        let alias = |name: &str| {
+            self.resources
+                .iter()
+                .filter_map(|r| service.resource_type(&r.resource_type))
+                .filter_map(|t| t.request_params.get(name))
+                .flatten()
+                .find_map(|alias| params(alias))
+        };
+        self.resource_arn_for_call(region, account, |name| params(name).or_else(|| alias(name)))
+    }
+
     /// The ARNs RAM checks for one call: what a gateway must authorize
     /// before forwarding it. `params` gives the call's value of a request
     /// parameter. A placeholder is filled by the parameter whose

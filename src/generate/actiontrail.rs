@@ -724,17 +724,7 @@ fn map_event(
             _ => None,
         }
     };
-    let aliases = |name: &str| -> Option<&str> {
-        info.resources
-            .iter()
-            .filter_map(|r| service.resource_type(&r.resource_type))
-            .filter_map(|t| t.request_params.get(name))
-            .flatten()
-            .find_map(|alias| by_name(alias))
-    };
-    let resources = info.resource_arn_for_call(region, account, |name| {
-        by_name(name).or_else(|| aliases(name))
-    })?;
+    let resources = info.resource_arns(service, region, account, by_name)?;
     if resources.is_empty() {
         return Err(MapError::NoResource);
     }
