@@ -12,6 +12,7 @@
 
 pub mod actiontrail;
 pub mod conditions;
+pub mod from_error;
 pub mod intent;
 pub mod proof;
 pub mod synth;
@@ -54,6 +55,9 @@ pub struct Options {
     pub expires: Option<String>,
     /// `--name NAME`: the policy name (split policies get `-1`, `-2`, …).
     pub name: Option<String>,
+    /// `--resource ARN` entries: the resources of `--service`/`--access`
+    /// templates and of `--from-error` denials.
+    pub resources: Vec<String>,
 }
 
 /// Why nothing was generated.
@@ -142,7 +146,7 @@ fn input<T>(r: Result<T, String>) -> Result<T, GenerateError> {
 }
 
 /// RAM policy names: 1–128 characters of letters, digits and `-`.
-fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty()
         || name.chars().count() > 120
         || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')

@@ -177,6 +177,12 @@ fn context_for(spec: &Spec) -> Result<Context, String> {
     Ok(context)
 }
 
+/// A context in which every clause of `conditions` holds (for proofs
+/// outside this module, e.g. `--from-error --into`).
+pub(crate) fn satisfying_context(conditions: &ConditionSet) -> Result<Context, String> {
+    context_for(&satisfying(conditions))
+}
+
 fn satisfying(conditions: &ConditionSet) -> Spec {
     conditions
         .iter()
