@@ -411,6 +411,26 @@ struct GenerateArgs {
     /// --service template; repeatable.
     #[arg(long = "resource", value_name = "ARN")]
     resources: Vec<String>,
+    /// A template: every catalogued action of --access on --resource, for this RAM code.
+    #[arg(
+        long,
+        value_name = "CODE",
+        requires = "access",
+        conflicts_with = "from_error"
+    )]
+    service: Option<String>,
+    /// The template's access level (policy_sentry's CRUD levels).
+    #[arg(long, value_enum, value_name = "LEVEL", requires = "service")]
+    access: Option<AccessArg>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AccessArg {
+    List,
+    Read,
+    Write,
+    Permissions,
+    Tagging,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -831,6 +851,19 @@ fn run_generate(args: GenerateArgs, out: &mut Output) -> u8 {
         expires: args.expires,
         name: args.name,
         resources: args.resources,
+        template: args.service.map(|service| {
+            use generate::template::{Access, Template};
+            Template {
+                service,
+                access: match args.access {
+                    Some(AccessArg::List) => Access::List,
+                    Some(AccessArg::Read) | None => Access::Read,
+                    Some(AccessArg::Write) => Access::Write,
+                    Some(AccessArg::Permissions) => Access::Permissions,
+                    Some(AccessArg::Tagging) => Access::Tagging,
+                },
+            }
+        }),
     };
     let result = match &args.from_error {
         Some(path) => {

@@ -16,6 +16,7 @@ pub mod from_error;
 pub mod intent;
 pub mod proof;
 pub mod synth;
+pub mod template;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -58,6 +59,8 @@ pub struct Options {
     /// `--resource ARN` entries: the resources of `--service`/`--access`
     /// templates and of `--from-error` denials.
     pub resources: Vec<String>,
+    /// `--service CODE --access LEVEL`: a template (template.rs).
+    pub template: Option<template::Template>,
 }
 
 /// Why nothing was generated.
@@ -197,11 +200,25 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
             format!("--request {}", i + 1),
         ))?);
     }
+    let mut template_notes = Vec::new();
+    match &options.template {
+        Some(t) => {
+            let (more, notes) = input(template::intents(t, &options.resources))?;
+            intents.extend(more);
+            template_notes = notes;
+        }
+        None if !options.resources.is_empty() => {
+            return Err(GenerateError::Input(
+                "--resource needs --service and --access (a template) or --from-error".into(),
+            ));
+        }
+        None => {}
+    }
     let mut tally = Tally::default();
     for path in &options.from {
         read_file(path, &filter, &mut tally, &mut intents)?;
     }
-    let mut notes = Vec::new();
+    let mut notes = template_notes;
     if !tally.is_empty() {
         notes.push(tally.report().trim_end().to_string());
     }
