@@ -419,6 +419,10 @@ struct GenerateArgs {
         conflicts_with = "from_error"
     )]
     service: Option<String>,
+    /// At most N policies: broaden as little as possible to fit, and say what each step
+    /// adds (default: RAM's limit of 10 custom policies per principal, when exceeded).
+    #[arg(long, value_name = "N")]
+    max_policies: Option<usize>,
     /// The template's access level (policy_sentry's CRUD levels).
     #[arg(long, value_enum, value_name = "LEVEL", requires = "service")]
     access: Option<AccessArg>,
@@ -851,6 +855,7 @@ fn run_generate(args: GenerateArgs, out: &mut Output) -> u8 {
         expires: args.expires,
         name: args.name,
         resources: args.resources,
+        max_policies: args.max_policies,
         template: args.service.map(|service| {
             use generate::template::{Access, Template};
             Template {

@@ -67,6 +67,19 @@ pub fn fits_template(template: &str, resource: &str) -> bool {
     Template::parse(template).fits(resource)
 }
 
+/// Whether `resource` is one `info` is authorised on: [`fits_template`],
+/// or, for a concrete ARN, the resource type's parsed template, which
+/// knows the placeholders that span several segments (OSS's
+/// `{#ObjectPath}`, docs/catalog.md).
+pub(crate) fn fits_action(info: &ActionInfo, resource: &str) -> bool {
+    info.resources.iter().any(|r| {
+        fits_template(&r.arn_template, resource)
+            || (!r.arn_template.ends_with('*')
+                && !resource.contains(['*', '?'])
+                && r.template().fits(resource))
+    })
+}
+
 /// Checks a resource for an action: `*` or an ARN that fits one of the
 /// action's resource types, with a plausible region and a numeric account.
 pub fn check_resource(info: &ActionInfo, resource: &str) -> Result<String, String> {
@@ -94,11 +107,7 @@ pub fn check_resource(info: &ActionInfo, resource: &str) -> Result<String, Strin
             ));
         }
     }
-    if info
-        .resources
-        .iter()
-        .any(|r| fits_template(&r.arn_template, resource))
-    {
+    if fits_action(info, resource) {
         return Ok(resource.to_string());
     }
     let expected: Vec<String> = info

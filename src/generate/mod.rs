@@ -11,6 +11,7 @@
 //! printed: that is an internal error (exit status 3).
 
 pub mod actiontrail;
+pub mod budget;
 pub mod conditions;
 pub mod from_error;
 pub mod intent;
@@ -61,6 +62,9 @@ pub struct Options {
     pub resources: Vec<String>,
     /// `--service CODE --access LEVEL`: a template (template.rs).
     pub template: Option<template::Template>,
+    /// `--max-policies N`: at most N documents, broadening as little as
+    /// possible to fit (budget.rs); `None`: RAM's limit.
+    pub max_policies: Option<usize>,
 }
 
 /// Why nothing was generated.
@@ -246,7 +250,7 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
             i.origin,
         ));
     }
-    synthesize(&inputs, options.collapse, name, notes)
+    synthesize_with_budget(&inputs, options.collapse, options.max_policies, name, notes)
 }
 
 /// Synthesis and proof for pairs already checked against the catalogue
@@ -255,9 +259,21 @@ pub fn synthesize(
     inputs: &[(Pair, String)],
     collapse: Option<Collapse>,
     name: &str,
+    notes: Vec<String>,
+) -> Result<Generated, GenerateError> {
+    synthesize_with_budget(inputs, collapse, None, name, notes)
+}
+
+/// [`synthesize`] within `--max-policies` documents (`None`: RAM's limit,
+/// [`budget::RAM_MAX_POLICIES`]), broadening as little as possible when the
+/// exact statements need more (budget.rs).
+pub fn synthesize_with_budget(
+    inputs: &[(Pair, String)],
+    collapse: Option<Collapse>,
+    max_policies: Option<usize>,
+    name: &str,
     mut notes: Vec<String>,
 ) -> Result<Generated, GenerateError> {
-    let limit = PolicyKind::Identity.size_limit();
     let exact = synth::minimal_pairs(inputs.iter().map(|(p, _)| p.clone()));
     let mut statements = synth::group(&exact);
     let mut grants: Vec<Grant> = exact.iter().map(Grant::from_pair).collect();
@@ -280,6 +296,23 @@ pub fn synthesize(
         grants.extend(declared.iter().map(Grant::from_statement));
         statements = synth::tidy(widened);
     }
+    if collapse == Some(Collapse::Resources) {
+        statements = budget::collapse_resources(statements, &mut grants, &mut notes)?;
+    }
+    let statements = budget::fit(statements, max_policies, &mut grants, &mut notes)?;
+    finish(inputs, statements, &grants, name, notes)
+}
+
+/// Packs, renders, proves and explains statements that allow `inputs`
+/// (exactly, or as `grants` declare): the end of every synthesis.
+pub(crate) fn finish(
+    inputs: &[(Pair, String)],
+    statements: Vec<synth::Statement>,
+    grants: &[Grant],
+    name: &str,
+    mut notes: Vec<String>,
+) -> Result<Generated, GenerateError> {
+    let limit = PolicyKind::Identity.size_limit();
     let packed = synth::pack(statements, limit).map_err(GenerateError::Input)?;
     let documents: Vec<Document> = if packed.len() == 1 {
         vec![Document {
@@ -319,8 +352,7 @@ pub fn synthesize(
         ));
     }
     let pairs: Vec<Pair> = inputs.iter().map(|(p, _)| p.clone()).collect();
-    let coverage =
-        proof::prove(&documents, &pairs, &grants, limit).map_err(GenerateError::Check)?;
+    let coverage = proof::prove(&documents, &pairs, grants, limit).map_err(GenerateError::Check)?;
 
     let mut explanation = String::new();
     for (d, (doc, statements)) in documents.iter().zip(&packed).enumerate() {

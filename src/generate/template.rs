@@ -25,7 +25,7 @@ use std::fmt;
 use crate::catalog::{AccessLevel, ActionInfo, Catalog};
 
 use super::conditions::ConditionSet;
-use super::intent::{Intent, fits_template};
+use super::intent::{Intent, fits_action as fits};
 
 /// An access level of `--access`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -133,16 +133,6 @@ pub fn access_of(info: &ActionInfo) -> Access {
         | AccessLevel::Write
         | AccessLevel::Unclassified => Access::Write,
     }
-}
-
-/// Whether `resource` is one `info` is authorised on.
-fn fits(info: &ActionInfo, resource: &str) -> bool {
-    info.resources.iter().any(|r| {
-        fits_template(&r.arn_template, resource)
-            || (!r.arn_template.ends_with('*')
-                && !resource.contains(['*', '?'])
-                && r.template().fits(resource))
-    })
 }
 
 /// The intents of a template, with notes for stderr (what was left out
