@@ -358,3 +358,39 @@ fn a_can_i_answer_round_trips() {
     ask[2] = fixed_path.to_str().unwrap();
     assert_eq!(status(&ramcheck(&ask)), 0);
 }
+
+#[test]
+fn into_a_policy_that_denies_or_is_full() {
+    let dir = scratch("from-error-into-edge");
+    // The file itself denies the call: exit 1, nothing printed.
+    let deny = dir.join("deny.json");
+    std::fs::write(
+        &deny,
+        format!(
+            "{{\"Version\": \"1\", \"Statement\": [{{\"Effect\": \"Deny\", \"Action\": \"imm:*\", \"Resource\": \"{IMMTEST}\"}}]}}"
+        ),
+    )
+    .unwrap();
+    let out = run(&call(&["--into", deny.to_str().unwrap()]));
+    assert_eq!(status(&out), 1, "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    assert!(
+        stderr(&out).contains("itself denies imm:GetProject"),
+        "{}",
+        stderr(&out)
+    );
+    // A policy with no room left: exit 2, the statement needs its own policy.
+    let resources: Vec<String> = (0..112)
+        .map(|i| format!("\"acs:imm:cn-hangzhou:1234567890123456:project/p{i:03}\""))
+        .collect();
+    let full = dir.join("full.json");
+    let text = format!(
+        "{{\"Version\": \"1\", \"Statement\": [{{\"Effect\": \"Allow\", \"Action\": \"imm:ListDatasets\", \"Resource\": [{}]}}]}}",
+        resources.join(", ")
+    );
+    assert!(text.chars().count() < 6144 && text.chars().count() > 5800);
+    std::fs::write(&full, text).unwrap();
+    let out = run(&call(&["--into", full.to_str().unwrap()]));
+    assert_eq!(status(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("over RAM's 6144"), "{}", stderr(&out));
+}

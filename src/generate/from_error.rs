@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use crate::analysis::{self, DiffOptions, Witness};
 use crate::api_call::ApiCall;
-use crate::eval::{PolicySet, evaluate};
+use crate::eval::{Decision, PolicySet, evaluate};
 use crate::input::{ReadError, display_name, read_limited};
 use crate::json::{self, Node, Position, Value};
 use crate::lint::{self, Severity};
@@ -768,7 +768,9 @@ fn merge_into(
         .map_err(|e| GenerateError::Check(format!("the merged policy does not parse: {e}")))?;
 
     // Already allowed: the denial came from elsewhere; nothing to add.
-    let call_allowed = |policy: &Arc<Policy>| -> Result<bool, FromErrorError> {
+    // The decision on every request of the call: the first one not
+    // allowed, or Allow.
+    let decide = |policy: &Arc<Policy>| -> Result<Decision, FromErrorError> {
         let set = PolicySet {
             identity: vec![policy.clone()],
             ..PolicySet::default()
@@ -778,12 +780,15 @@ fn merge_into(
             let context = proof_context(p)?;
             let request = Request::new(&p.action, &resource, Principal::AdHoc, context)
                 .map_err(|e| GenerateError::Check(format!("proof request: {e}")))?;
-            if !evaluate(&set, &request).decision.is_allowed() {
-                return Ok(false);
+            let decision = evaluate(&set, &request).decision;
+            if !decision.is_allowed() {
+                return Ok(decision);
             }
         }
-        Ok(true)
+        Ok(Decision::Allow)
     };
+    let call_allowed =
+        |policy: &Arc<Policy>| -> Result<bool, FromErrorError> { Ok(decide(policy)?.is_allowed()) };
     let mut notes = generated.notes.clone();
     if call_allowed(&old)? {
         notes.push(format!(
@@ -803,6 +808,27 @@ fn merge_into(
             }],
             notes,
             explanation: generated.explanation,
+        });
+    }
+    // The file itself denies the call: no statement added to it can help.
+    if decide(&old)? == Decision::ExplicitDeny {
+        return Err(FromErrorError::NotFixable(format!(
+            "{shown} itself denies {} (a Deny statement): adding an Allow to it cannot help",
+            inputs[0].0.action
+        )));
+    }
+    // Over RAM's size limit: the statement needs a policy of its own.
+    let limit = PolicyKind::Identity.size_limit();
+    let size = merged.chars().count();
+    if size > limit {
+        return Err(FromErrorError::Input {
+            message: format!(
+                "--into: the merged policy would be {size} characters, over RAM's {limit} \
+                 (docs/semantics.md, \"Limits\"): attach the statement as a policy of its own \
+                 (run without --into)"
+            ),
+            file: Some(shown),
+            position: None,
         });
     }
     if !call_allowed(&new)? {
