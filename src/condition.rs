@@ -20,7 +20,7 @@ use crate::values::{
 use crate::wildcard::{Case, Wildcard};
 
 /// RAM's 21 documented operators, plus `Null` (accepted with a lint warning).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Operator {
     /// The request value equals a policy value, case-sensitively.
     StringEquals,

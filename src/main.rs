@@ -426,6 +426,9 @@ struct GenerateArgs {
     /// The template's access level (policy_sentry's CRUD levels).
     #[arg(long, value_enum, value_name = "LEVEL", requires = "service")]
     access: Option<AccessArg>,
+    /// No progress and no notes on stderr (errors are still printed).
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -839,7 +842,26 @@ fn man(args: ManArgs, out: &mut Output) -> u8 {
     }
 }
 
+/// Whether a progress line is on stderr, to be cleared at the end.
+static PROGRESS_SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `generate`'s progress on a terminal: one line, rewritten in place.
+fn show_progress(p: &generate::Progress) {
+    use std::io::Write as _;
+    PROGRESS_SHOWN.store(true, std::sync::atomic::Ordering::Relaxed);
+    let seconds = p.elapsed.as_secs_f64().max(1e-3);
+    let _ = write!(
+        std::io::stderr().lock(),
+        "\rramcheck: {} records read, {} events mapped, {} distinct inputs ({:.0} records/s)\x1b[K",
+        p.read,
+        p.mapped,
+        p.distinct,
+        p.read as f64 / seconds
+    );
+}
+
 fn run_generate(args: GenerateArgs, out: &mut Output) -> u8 {
+    use std::io::IsTerminal as _;
     let options = generate::Options {
         requests: args.requests,
         from: args.from,
@@ -869,6 +891,8 @@ fn run_generate(args: GenerateArgs, out: &mut Output) -> u8 {
                 },
             }
         }),
+        // Progress only where someone watches: a terminal's stderr.
+        progress: (!args.quiet && std::io::stderr().is_terminal()).then_some(show_progress),
     };
     let result = match &args.from_error {
         Some(path) => {
@@ -882,6 +906,10 @@ fn run_generate(args: GenerateArgs, out: &mut Output) -> u8 {
         }
         None => generate::generate(&options).map_err(Into::into),
     };
+    if PROGRESS_SHOWN.load(std::sync::atomic::Ordering::Relaxed) {
+        // Clear the progress line before anything else is written.
+        out.write(std::io::stderr().lock(), "\r\x1b[K");
+    }
     let generated = match result {
         Ok(g) => g,
         // Not an error: a negative answer, like `can-i`'s "no" (exit 1).
@@ -894,8 +922,10 @@ fn run_generate(args: GenerateArgs, out: &mut Output) -> u8 {
             return e.exit_code();
         }
     };
-    for line in generated.notes.iter().flat_map(|n| n.lines()) {
-        out.note(line);
+    if !args.quiet {
+        for line in generated.notes.iter().flat_map(|n| n.lines()) {
+            out.note(line);
+        }
     }
     if args.explain {
         let explanation = terminal::escape_lines(&generated.explanation).into_owned();

@@ -65,6 +65,11 @@ fn the_three_layouts_give_the_same_policy() {
             ("imm:GetProject".to_string(), format!("{P}/immtest")),
             ("imm:ListProjects".to_string(), format!("{P}/*")),
             ("imm:ListRegions".to_string(), "*".to_string()),
+            // OSS through the catalogue alone: {#BucketName} from BucketName.
+            (
+                "oss:PutBucket".to_string(),
+                "acs:oss:cn-hangzhou:1234567890123456:examplebucket".to_string()
+            ),
         ]
     );
 }
@@ -75,12 +80,8 @@ fn counts_and_unmappable_events_are_reported() {
         let g = generate::generate(&alice(f)).unwrap();
         let report = g.notes.join("\n");
         assert!(
-            report.contains("10 events read: 6 mapped, 1 failed call skipped (--include-failed keeps them), 1 of other principals, 0 outside --since/--until, 2 unmappable"),
+            report.contains("10 events read: 7 mapped, 1 failed call skipped (--include-failed keeps them), 1 of other principals, 0 outside --since/--until, 1 unmappable"),
             "{f}: {report}"
-        );
-        assert!(
-            report.contains("Oss PutBucket: no API mapping for service oss"),
-            "{report}"
         );
         assert!(report.contains("imm DescribeImageTagging"), "{report}");
         assert!(report.contains(&format!("{f}:")), "{report}");
@@ -122,7 +123,7 @@ fn a_role_session_is_its_role() {
         ..Options::default()
     })
     .unwrap();
-    assert_eq!(grants(&all.stdout_text()).len(), 7);
+    assert_eq!(grants(&all.stdout_text()).len(), 8);
 }
 
 #[test]
@@ -161,7 +162,13 @@ fn nothing_mapped_is_bad_input_with_the_report() {
     })
     .unwrap_err();
     assert_eq!(e.exit_code(), 2);
-    assert!(e.to_string().contains("9 of other principals"), "{e}");
+    // alice's failed call is another principal's event for user/nobody,
+    // not a failed call of theirs.
+    assert!(
+        e.to_string()
+            .contains("0 failed calls skipped, 10 of other principals"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -177,5 +184,57 @@ fn explain_names_the_events() {
     assert!(
         g.explanation
             .contains("events.jsonl:1 (event 6C1D4B2E-0001-4F3A-9D1E-0A1B2C3D4E5F)")
+    );
+}
+
+#[test]
+fn every_catalogued_service_maps_through_the_catalogue() {
+    let g = generate::generate(&Options {
+        from: vec![fixture("services.jsonl")],
+        ..Options::default()
+    })
+    .unwrap();
+    let got = grants(&g.stdout_text());
+    let want = [
+        (
+            "ecs:StartInstance",
+            "acs:ecs:cn-hangzhou:1234567890123456:instance/i-bp67acfmxazb4ph0001",
+        ),
+        (
+            "kms:DescribeKey",
+            "acs:kms:cn-hangzhou:1234567890123456:key/key-hzz62f1cb66fa42qo0001",
+        ),
+        (
+            "oss:GetObject",
+            "acs:oss:cn-hangzhou:1234567890123456:examplebucket/photos/2025/cat.jpg",
+        ),
+        // ActionTrail records the API, GetBucket; the action is ListObjects.
+        (
+            "oss:ListObjects",
+            "acs:oss:cn-hangzhou:1234567890123456:examplebucket",
+        ),
+        (
+            "oss:PutObject",
+            "acs:oss:cn-hangzhou:1234567890123456:examplebucket/photos/2025/cat.jpg",
+        ),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, r)| (a.to_string(), r.to_string()))
+        .collect();
+    assert_eq!(got, want);
+    let report = g.notes[0].as_str();
+    assert!(
+        report.contains("8 events read: 6 mapped, 0 failed calls skipped, 0 of other principals, 0 outside --since/--until, 2 unmappable"),
+        "{report}"
+    );
+    // An object key that is a pattern is refused, not written as one.
+    assert!(
+        report.contains("services.jsonl:7: Oss GetObject: invalid request parameter"),
+        "{report}"
+    );
+    assert!(
+        report.contains("services.jsonl:8: Oss PutObject: missing request parameter"),
+        "{report}"
     );
 }

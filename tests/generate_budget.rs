@@ -44,17 +44,27 @@ fn imm_events(projects: usize) -> String {
     out
 }
 
-/// `--request` intents for `buckets` OSS buckets: the bucket's info and one
-/// object under `in/`.
-fn oss_requests(buckets: usize) -> Vec<String> {
-    let mut out = Vec::new();
+/// ActionTrail events of alice over `buckets` OSS buckets: the bucket's
+/// info, one object read under `in/` and one written under `out/`.
+fn oss_events(buckets: usize) -> String {
+    let mut out = String::new();
     for b in 0..buckets {
-        out.push(format!(
-            "oss:GetBucketInfo acs:oss:cn-hangzhou:{ACCOUNT}:bucket-{b:02}"
-        ));
-        out.push(format!(
-            "oss:GetObject acs:oss:cn-hangzhou:{ACCOUNT}:bucket-{b:02}/in/img-{b}.jpg"
-        ));
+        for (api, object) in [
+            ("GetBucketInfo", None),
+            ("GetObject", Some(format!("in/img-{b}.jpg"))),
+            ("PutObject", Some(format!("out/img-{b}.jpg"))),
+        ] {
+            let object = object
+                .map(|o| format!(", \"objectName\": \"{o}\""))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "{{\"eventName\": \"{api}\", \"serviceName\": \"Oss\", \"acsRegion\": \
+                 \"cn-hangzhou\", \"eventTime\": \"2025-03-01T00:00:00Z\", \"userIdentity\": \
+                 {{\"type\": \"ram-user\", \"userName\": \"alice\", \"accountId\": \
+                 \"{ACCOUNT}\"}}, \"requestParameters\": {{\"bucketName\": \"bucket-{b:02}\"{object}}}, \
+                 \"errorCode\": \"\"}}\n"
+            ));
+        }
     }
     out
 }
@@ -143,25 +153,31 @@ fn max_policies_broadens_resources_and_reports_what_it_adds() {
     ));
 }
 
+/// The issue's case: one user over 200 IMM projects and 40 OSS buckets,
+/// as ActionTrail events; `--collapse resources` gives one document.
 #[test]
 fn collapse_resources_gives_one_document_for_many_projects_and_buckets() {
     let dir = scratch("budget-collapse");
     let events = dir.join("events.jsonl");
-    std::fs::write(&events, imm_events(60)).unwrap();
-    let mut args = vec![
-        "generate".to_string(),
-        "--from".into(),
-        events.to_str().unwrap().into(),
-        "--collapse".into(),
-        "resources".into(),
-    ];
-    for r in oss_requests(40) {
-        args.push("--request".into());
-        args.push(r);
-    }
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = ramcheck(&refs);
+    std::fs::write(&events, imm_events(200) + &oss_events(40)).unwrap();
+    let exact = ramcheck(&["generate", "--from", events.to_str().unwrap()]);
+    assert_eq!(status(&exact), 0, "{}", stderr(&exact));
+    assert!(documents(&stdout(&exact)).len() > 1);
+    let out = ramcheck(&[
+        "generate",
+        "--from",
+        events.to_str().unwrap(),
+        "--principal",
+        "user/alice",
+        "--collapse",
+        "resources",
+    ]);
     assert_eq!(status(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("720 events read: 720 mapped"),
+        "{}",
+        stderr(&out)
+    );
     let docs = documents(&stdout(&out));
     assert_eq!(docs.len(), 1, "{}", stderr(&out));
     let text = stdout(&out);
@@ -171,15 +187,31 @@ fn collapse_resources_gives_one_document_for_many_projects_and_buckets() {
     );
     let policy = dir.join("policy.json");
     std::fs::write(&policy, &text).unwrap();
-    assert!(allowed(
-        &policy,
-        "oss:GetObject",
-        &format!("acs:oss:cn-hangzhou:{ACCOUNT}:bucket-07/in/img-7.jpg")
-    ));
+    for (action, resource) in [
+        (
+            "oss:GetObject",
+            format!("acs:oss:cn-hangzhou:{ACCOUNT}:bucket-07/in/img-7.jpg"),
+        ),
+        (
+            "oss:PutObject",
+            format!("acs:oss:cn-hangzhou:{ACCOUNT}:bucket-39/out/img-39.jpg"),
+        ),
+        (
+            "imm:GetProject",
+            format!("acs:imm:cn-hangzhou:{ACCOUNT}:project/proj-199"),
+        ),
+    ] {
+        assert!(allowed(&policy, action, &resource), "{action} {resource}");
+    }
     assert!(!allowed(
         &policy,
         "oss:DeleteObject",
         &format!("acs:oss:cn-hangzhou:{ACCOUNT}:bucket-07/in/img-7.jpg")
+    ));
+    assert!(!allowed(
+        &policy,
+        "oss:GetObject",
+        "acs:oss:cn-hangzhou:1000000000000001:bucket-07/in/img-7.jpg"
     ));
 }
 

@@ -21,7 +21,7 @@
 mod data;
 pub mod query;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -298,6 +298,12 @@ pub struct ResourceType {
     /// segments (`ObjectPath`); every other placeholder is one segment.
     #[serde(default, rename = "path_placeholders")]
     pub paths: Vec<String>,
+    /// Request parameters, other than the one of a placeholder's own name,
+    /// that carry its value in API calls and ActionTrail events
+    /// (placeholder → parameter names): OSS records an object key as
+    /// `objectName`, which fills `{#ObjectPath}`.
+    #[serde(default)]
+    pub request_params: BTreeMap<String, Vec<String>>,
     /// Our own remark, where one is needed.
     #[serde(default)]
     pub note: Option<String>,
@@ -644,6 +650,7 @@ impl Service {
             if let Some(p) = t
                 .paths
                 .iter()
+                .chain(t.request_params.keys())
                 .find(|p| !t.template.placeholders().any(|n| n == *p))
             {
                 return Err(format!("resource type {}: no placeholder {p}", t.name));

@@ -2,7 +2,7 @@
 //!
 //! Three layouts are read, all with the crate's strict JSON reader:
 //! - a JSON array of events, as ActionTrail delivers them to an OSS bucket
-//!   (gzip files holding arrays of events; gunzip them first);
+//!   (gzip files holding arrays of events, read as they are);
 //! - JSON lines, one event per line;
 //! - rows of a Simple Log Service export, whose `event` field holds the
 //!   event as a JSON string or object.
@@ -24,23 +24,21 @@
 //! - events delivered to OSS are stored as arrays
 //!   (<https://www.alibabacloud.com/help/doc-detail/181198.htm>).
 //!
-//! The RAM action is `<ram-code>:<eventName>`, `serviceName` matched
-//! case-insensitively against the catalogue's RAM codes (`Imm` → `imm`).
-//! The resource comes from the request parameters through
-//! [`crate::api_call::ApiCall`]: for IMM, `ProjectName` gives the Project
-//! ARN in `acsRegion` and `userIdentity.accountId`; actions on all
-//! resources give `*`.
+//! The RAM action and its resources come from the catalogue alone, for
+//! every catalogued service (docs/generate.md, "Every service"): see
+//! [`read_event`]. `serviceName` is matched case-insensitively against the
+//! catalogue's RAM codes (`Oss` → `oss`).
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 use time::OffsetDateTime;
 
-use crate::api_call::{ApiCall, ApiCallError};
-use crate::catalog::{Catalog, Service};
-use crate::json::{self, Node, Value};
+use crate::catalog::{ActionInfo, Catalog, Service};
+use crate::json::{self, Member, Node, Value};
 use crate::values::parse_date;
 
-use super::intent::scalar_text;
+use super::intent::check_resource;
 
 /// `--principal user/<name>` or `role/<name>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +101,23 @@ pub struct MappedEvent {
     pub origin: String,
 }
 
+/// The most distinct reasons for unmappable events listed one by one;
+/// past it they are only counted, so that memory does not grow with a
+/// trail of unmappable events (docs/generate.md, "Scale").
+const MAX_REASONS: usize = 1000;
+
+/// One reason events could not be mapped: where it was first seen, and
+/// how many events had it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmappable {
+    /// `file:line` of the first event with this reason.
+    pub origin: String,
+    /// What the event was and why it could not be mapped.
+    pub why: String,
+    /// How many events had this reason.
+    pub events: usize,
+}
+
 /// What happened to the events of one run.
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
@@ -112,18 +127,37 @@ pub struct Tally {
     pub mapped: usize,
     /// Failed calls left out.
     pub failed_skipped: usize,
-    /// Events of other principals.
+    /// Events of other principals (failed or not).
     pub other_principal: usize,
     /// Events outside `--since`/`--until`.
     pub outside_window: usize,
-    /// `origin: what: why`, one per event that could not be mapped.
-    pub unmappable: Vec<String>,
+    /// Events that could not be mapped.
+    pub unmappable: usize,
+    /// The distinct reasons, in the order first seen (at most 1,000).
+    pub reasons: Vec<Unmappable>,
+    reason_index: HashMap<String, usize>,
 }
 
 impl Tally {
     /// Whether no event was read at all.
     pub fn is_empty(&self) -> bool {
         self.read == 0
+    }
+
+    /// Counts an unmappable event; its reason is listed once, with the
+    /// number of events that share it.
+    pub fn unmappable(&mut self, origin: &str, why: String) {
+        self.unmappable += 1;
+        if let Some(&i) = self.reason_index.get(&why) {
+            self.reasons[i].events += 1;
+        } else if self.reasons.len() < MAX_REASONS {
+            self.reason_index.insert(why.clone(), self.reasons.len());
+            self.reasons.push(Unmappable {
+                origin: origin.to_string(),
+                why,
+                events: 1,
+            });
+        }
     }
 
     /// The summary written to stderr.
@@ -143,10 +177,27 @@ impl Tally {
             },
             self.other_principal,
             self.outside_window,
-            self.unmappable.len()
+            self.unmappable
         );
-        for u in &self.unmappable {
-            out.push_str(&format!("actiontrail: unmappable: {u}\n"));
+        let mut listed = 0;
+        for u in &self.reasons {
+            listed += u.events;
+            out.push_str(&format!("actiontrail: unmappable: {}: {}", u.origin, u.why));
+            if u.events > 1 {
+                out.push_str(&format!(
+                    " (and {} more event{} like it)",
+                    u.events - 1,
+                    if u.events == 2 { "" } else { "s" }
+                ));
+            }
+            out.push('\n');
+        }
+        if listed < self.unmappable {
+            out.push_str(&format!(
+                "actiontrail: unmappable: {} more events for other reasons (only the first \
+                 {MAX_REASONS} reasons are listed)\n",
+                self.unmappable - listed
+            ));
         }
         out
     }
@@ -161,178 +212,221 @@ fn text_of<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
     node.get(key).and_then(|m| m.value.as_str())
 }
 
-/// Reads one record (an event, or an SLS row with an `event` field) and
-/// either maps it, counts it as filtered out, or lists it as unmappable.
-pub fn read_event(
-    record: &Node,
-    source: &str,
-    origin: &str,
-    filter: &Filter,
-    tally: &mut Tally,
-) -> Option<MappedEvent> {
-    tally.read += 1;
-    let mut unmappable = |why: String| {
-        tally.unmappable.push(format!("{origin}: {why}"));
-        None
-    };
-    // SLS rows carry the event as a JSON string (or object) in `event`.
-    let owned;
-    let (event, event_source): (&Node, &str) = match record.get("event") {
+/// The event a record holds: the record itself, or the `event` field of
+/// an SLS row (a JSON string or object). `Err` says why there is none.
+fn unwrap_sls_row(record: &Node) -> Result<Cow<'_, Node>, String> {
+    match record.get("event") {
         Some(m) if record.get("eventName").is_none() => match &m.value.value {
-            Value::String(s) => match json::parse(s) {
-                Ok(node) => {
-                    owned = (node, s.as_str());
-                    (&owned.0, owned.1)
-                }
-                Err(e) => return unmappable(format!("the `event` field is not JSON: {e}")),
-            },
-            Value::Object(_) => (&m.value, source),
-            _ => {
-                return unmappable(
-                    "the `event` field is neither a JSON string nor an object".into(),
-                );
-            }
+            Value::String(s) => json::parse(s)
+                .map(Cow::Owned)
+                .map_err(|e| format!("the `event` field is not JSON: {e}")),
+            Value::Object(_) => Ok(Cow::Borrowed(&m.value)),
+            _ => Err("the `event` field is neither a JSON string nor an object".into()),
         },
-        _ => (record, source),
-    };
-    if event.as_object().is_none() {
-        return unmappable("the event is not a JSON object".into());
+        _ => Ok(Cow::Borrowed(record)),
     }
-    let event_name = text_of(event, "eventName").unwrap_or("");
-    let service_name = text_of(event, "serviceName").unwrap_or("");
-    let what = format!(
-        "{} {}",
-        if service_name.is_empty() {
-            "?"
-        } else {
-            service_name
-        },
-        if event_name.is_empty() {
-            "?"
-        } else {
-            event_name
-        }
-    );
+}
 
+/// Why an event is left out before it is mapped.
+enum Skip {
+    OtherPrincipal,
+    Failed,
+    OutsideWindow,
+    /// Unmappable, with the reason.
+    Unreadable(String),
+}
+
+/// The filters of `--principal`, `--include-failed` and `--since`/`--until`,
+/// in that order: a failed call of another principal is another
+/// principal's event, not a failed call of ours (docs/generate.md,
+/// "ActionTrail").
+fn filter_event(event: &Node, filter: &Filter) -> Result<(), Skip> {
+    if let Some(principal) = &filter.principal {
+        let identity = event.get("userIdentity").map(|m| &m.value);
+        let identity_text = |key: &str| identity.and_then(|i| text_of(i, key)).unwrap_or("");
+        if !principal.matches(identity_text("type"), identity_text("userName")) {
+            return Err(Skip::OtherPrincipal);
+        }
+    }
     let failed = match event.get("errorCode").map(|m| &m.value.value) {
         None | Some(Value::Null) => false,
         Some(Value::String(s)) => !s.is_empty(),
         Some(_) => true,
     };
     if failed && !filter.include_failed {
-        tally.failed_skipped += 1;
-        return None;
+        return Err(Skip::Failed);
     }
-
-    let identity = event.get("userIdentity").map(|m| &m.value);
-    let identity_text = |key: &str| identity.and_then(|i| text_of(i, key)).unwrap_or("");
-    if let Some(principal) = &filter.principal
-        && !principal.matches(identity_text("type"), identity_text("userName"))
-    {
-        tally.other_principal += 1;
-        return None;
-    }
-
     if filter.since.is_some() || filter.until.is_some() {
         let Some(time) = text_of(event, "eventTime").and_then(|t| parse_date(t).ok()) else {
-            return unmappable(format!(
-                "{what}: no readable eventTime to compare with --since/--until"
+            return Err(Skip::Unreadable(
+                "no readable eventTime to compare with --since/--until".into(),
             ));
         };
         if filter.since.is_some_and(|s| time < s) || filter.until.is_some_and(|u| time >= u) {
+            return Err(Skip::OutsideWindow);
+        }
+    }
+    Ok(())
+}
+
+/// Reads one record (an event, or an SLS row with an `event` field) and
+/// either maps it, counts it as filtered out, or lists it as unmappable.
+pub fn read_event(
+    record: &Node,
+    origin: &str,
+    filter: &Filter,
+    tally: &mut Tally,
+) -> Option<MappedEvent> {
+    tally.read += 1;
+    let event = match unwrap_sls_row(record) {
+        Ok(event) => event,
+        Err(why) => {
+            tally.unmappable(origin, why);
+            return None;
+        }
+    };
+    if event.as_object().is_none() {
+        tally.unmappable(origin, "the event is not a JSON object".into());
+        return None;
+    }
+    let what = || {
+        let or_unknown = |key| {
+            text_of(&event, key)
+                .filter(|t| !t.is_empty())
+                .unwrap_or("?")
+        };
+        format!("{} {}", or_unknown("serviceName"), or_unknown("eventName"))
+    };
+    match filter_event(&event, filter) {
+        Ok(()) => {}
+        Err(Skip::OtherPrincipal) => {
+            tally.other_principal += 1;
+            return None;
+        }
+        Err(Skip::Failed) => {
+            tally.failed_skipped += 1;
+            return None;
+        }
+        Err(Skip::OutsideWindow) => {
             tally.outside_window += 1;
             return None;
         }
-    }
-
-    if event_name.is_empty() || service_name.is_empty() {
-        return unmappable(format!("{what}: the event has no eventName or serviceName"));
-    }
-    let catalog = Catalog::builtin();
-    let Some(service) = catalog.service(service_name) else {
-        return unmappable(format!(
-            "{what}: service {service_name:?} is not in the catalogue"
-        ));
-    };
-    if !service.ram_code.eq_ignore_ascii_case("imm") {
-        return unmappable(format!(
-            "{what}: no API mapping for service {}",
-            service.ram_code
-        ));
-    }
-    let region = text_of(event, "acsRegion").unwrap_or("");
-    let account = identity_text("accountId");
-    let mut params = BTreeMap::new();
-    if let Some(members) = event
-        .get("requestParameters")
-        .and_then(|m| m.value.as_object())
-    {
-        for m in members {
-            let value = scalar_text(&m.value).or_else(|| {
-                // Arrays and objects as written (RPC calls send them JSON-encoded).
-                let span = m.value.span;
-                event_source
-                    .get(span.start.offset..span.end.offset)
-                    .map(str::to_string)
-            });
-            if let Some(v) = value {
-                params.insert(m.key.clone(), v);
-            }
+        Err(Skip::Unreadable(why)) => {
+            tally.unmappable(origin, format!("{}: {why}", what()));
+            return None;
         }
     }
-    let call = ApiCall {
-        api: event_name.to_string(),
-        region: region.to_string(),
-        account: account.to_string(),
-        params,
-    };
-    let origin_with_id = match text_of(event, "eventId") {
-        Some(id) => format!("{origin} (event {id})"),
-        None => origin.to_string(),
-    };
-    let resources = match call.required_access() {
-        Ok(access) => Ok(access.resources),
-        // An event records a call that RAM already authorised; a parameter
-        // that does not name the resource (left out of the record, or
-        // recorded in another form) does not change what it needed.
-        Err(
-            ApiCallError::MissingParameter { param } | ApiCallError::InvalidParameter { param, .. },
-        ) if !fills_arn(service, event_name, &param) => {
-            match service.actions.iter().find(|a| a.name == event_name) {
-                Some(info) => info
-                    .resource_arn_for_call(region, account, |p| {
-                        call.params.get(p).map(String::as_str)
-                    })
-                    .map_err(|e| e.to_string()),
-                None => Err(format!("unknown API {event_name}")),
-            }
-        }
-        Err(e) => Err(e.to_string()),
-    };
-    match resources {
-        Ok(resources) if resources.is_empty() => {
-            unmappable(format!("{what}: the call needs no resource"))
-        }
-        Ok(resources) => {
+    match map_event(&event) {
+        Ok((action, resources)) => {
             tally.mapped += 1;
             Some(MappedEvent {
-                action: format!("{}:{event_name}", service.ram_code),
+                action,
                 resources,
-                origin: origin_with_id,
+                origin: match text_of(&event, "eventId") {
+                    Some(id) => format!("{origin} (event {id})"),
+                    None => origin.to_string(),
+                },
             })
         }
-        Err(e) => unmappable(format!("{what}: {e}")),
+        Err(why) => {
+            tally.unmappable(origin, format!("{}: {why}", what()));
+            None
+        }
     }
 }
 
-/// Whether `param` of the API fills a part of its resource ARN.
-fn fills_arn(service: &Service, api: &str, param: &str) -> bool {
+/// The catalogued action an event's `eventName` is: the action of that
+/// name, else the action whose API it is (OSS records `GetBucket`, the API
+/// of `oss:ListObjects`), else the action of that name in another case.
+fn action_for_event<'c>(service: &'c Service, event_name: &str) -> Option<&'c ActionInfo> {
     service
         .actions
         .iter()
-        .find(|a| a.name == api)
-        .and_then(|a| a.param(param))
-        .is_none_or(|p| p.fills_arn.is_some())
+        .find(|a| a.name == event_name)
+        .or_else(|| {
+            service
+                .actions
+                .iter()
+                .find(|a| a.api.as_deref() == Some(event_name))
+        })
+        .or_else(|| service.action(event_name))
+}
+
+/// A request parameter's value as text: a string or a number.
+fn param_text(node: &Node) -> Option<&str> {
+    match &node.value {
+        Value::String(s) | Value::Number(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Maps an event to its action and resources through the catalogue alone
+/// (docs/generate.md, "Every service"): the action from `serviceName` and
+/// `eventName`, each resource by filling the action's ARN template with
+/// `acsRegion`, `userIdentity.accountId` and the request parameters. A
+/// placeholder is filled by the parameter the catalogue says fills it
+/// (IMM lists its APIs' parameters), else by the parameter of the
+/// placeholder's name in any case (`bucketName` for `{#BucketName}`), else
+/// by a parameter the resource type lists for it in `request_params`
+/// (`objectName` for OSS's `{#ObjectPath}`).
+fn map_event(event: &Node) -> Result<(String, Vec<String>), String> {
+    let event_name = text_of(event, "eventName").unwrap_or("");
+    let service_name = text_of(event, "serviceName").unwrap_or("");
+    if event_name.is_empty() || service_name.is_empty() {
+        return Err("the event has no eventName or serviceName".into());
+    }
+    let catalog = Catalog::builtin();
+    let Some(service) = catalog.service(service_name) else {
+        return Err(format!("service {service_name:?} is not in the catalogue"));
+    };
+    let Some(info) = action_for_event(service, event_name) else {
+        return Err(format!(
+            "unknown action {}:{event_name} (not in the catalogue){}",
+            service.ram_code,
+            crate::suggest::hint(service.suggest_action(event_name).map(|a| &a.action))
+        ));
+    };
+    let region = text_of(event, "acsRegion").unwrap_or("");
+    let account = event
+        .get("userIdentity")
+        .and_then(|m| text_of(&m.value, "accountId"))
+        .unwrap_or("");
+    let params: &[Member] = event
+        .get("requestParameters")
+        .and_then(|m| m.value.as_object())
+        .unwrap_or(&[]);
+    let by_name = |name: &str| -> Option<&str> {
+        if let Some(m) = params.iter().find(|m| m.key == name) {
+            return param_text(&m.value);
+        }
+        // In another case only when one parameter has that name: two
+        // spellings could carry two values (fail closed).
+        let mut found = params.iter().filter(|m| m.key.eq_ignore_ascii_case(name));
+        match (found.next(), found.next()) {
+            (Some(m), None) => param_text(&m.value),
+            _ => None,
+        }
+    };
+    let aliases = |name: &str| -> Option<&str> {
+        info.resources
+            .iter()
+            .filter_map(|r| service.resource_type(&r.resource_type))
+            .filter_map(|t| t.request_params.get(name))
+            .flatten()
+            .find_map(|alias| by_name(alias))
+    };
+    let resources = info
+        .resource_arn_for_call(region, account, |name| {
+            by_name(name).or_else(|| aliases(name))
+        })
+        .map_err(|e| e.to_string())?;
+    if resources.is_empty() {
+        return Err("the call needs no resource".into());
+    }
+    for r in &resources {
+        check_resource(info, r)?;
+    }
+    Ok((info.action.clone(), resources))
 }
 
 #[cfg(test)]
@@ -356,7 +450,7 @@ mod tests {
         let row = r#"{"__topic__": "actiontrail_audit_event", "event": "{\"eventName\": \"GetProject\", \"serviceName\": \"imm\", \"acsRegion\": \"cn-hangzhou\", \"userIdentity\": {\"accountId\": \"1234567890123456\", \"type\": \"ram-user\", \"userName\": \"alice\"}, \"requestParameters\": {\"ProjectName\": \"immtest\"}, \"errorCode\": \"\"}"}"#;
         let node = json::parse(row).unwrap();
         let mut tally = Tally::default();
-        let m = read_event(&node, row, "f:1", &Filter::default(), &mut tally).unwrap();
+        let m = read_event(&node, "f:1", &Filter::default(), &mut tally).unwrap();
         assert_eq!(m.action, "imm:GetProject");
         assert_eq!(
             m.resources,

@@ -75,14 +75,18 @@ fn candidates(statements: &[Statement], cut: usize) -> Vec<Candidate> {
     for (i, s) in statements.iter().enumerate() {
         let mut groups: BTreeMap<(String, String), Vec<&String>> = BTreeMap::new();
         for r in &s.resources {
-            if r.contains(['*', '?']) {
+            // A catalogue wildcard ARN (`.../dataset/*` of ListDatasets)
+            // is broadened by its segments before the `/*`; other patterns
+            // are left alone.
+            let body = r.strip_suffix("/*").unwrap_or(r);
+            if body.contains(['*', '?']) {
                 continue;
             }
-            let parts: Vec<&str> = r.splitn(5, ':').collect();
+            let parts: Vec<&str> = body.splitn(5, ':').collect();
             let [_, _, _, _, relative] = parts.as_slice() else {
                 continue;
             };
-            let head = &r[..r.len() - relative.len()];
+            let head = &body[..body.len() - relative.len()];
             let segments: Vec<&str> = relative.split('/').collect();
             if segments.len() < cut {
                 continue;
@@ -197,7 +201,7 @@ fn broaden_resources(
     let max_cut = statements
         .iter()
         .flat_map(|s| s.resources.iter())
-        .filter_map(|r| r.splitn(5, ':').nth(4))
+        .filter_map(|r| r.strip_suffix("/*").unwrap_or(r).splitn(5, ':').nth(4))
         .map(|rel| rel.split('/').count())
         .max()
         .unwrap_or(0);
@@ -368,6 +372,17 @@ mod tests {
             .collect();
         let c = candidates(&[statement(&["imm:GetProject"], &projects)], 1);
         assert_eq!(c[0].pattern, format!("{HEAD}project/*"));
+        // Catalogue wildcard ARNs broaden by the segments before `/*`.
+        let lists: Vec<String> = ["proj-1", "proj-2"]
+            .iter()
+            .map(|p| format!("{HEAD}project/{p}/dataset/*"))
+            .collect();
+        let list = [statement(&["imm:ListDatasets"], &lists)];
+        assert!(candidates(&list, 1).is_empty());
+        assert_eq!(
+            candidates(&list, 2)[0].pattern,
+            format!("{HEAD}project/proj-*")
+        );
         // Never the whole account.
         let buckets = vec![
             "acs:oss:cn-hangzhou:1234567890123456:alpha".to_string(),

@@ -8,15 +8,17 @@ use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 
+use crate::condition::Operator;
 use crate::suggest::did_you_mean;
 use crate::values::{COMMON_KEYS, common_key_name, common_key_type};
 use crate::values::{ValueType, parse_bool, parse_date, parse_network};
 
-/// One condition clause: the operator name and its values, sorted.
+/// One condition clause: the operator and its values, sorted.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Clause {
-    /// The operator's name, e.g. `IpAddress`.
-    pub operator: &'static str,
+    /// The operator, e.g. [`Operator::IpAddress`]: the policy model's own
+    /// type, so that the proof matches on it rather than on a name.
+    pub operator: Operator,
     /// The values, any of which satisfies the clause.
     pub values: Vec<String>,
 }
@@ -55,9 +57,9 @@ pub fn clause_for(key: &str, values: &[String]) -> Result<(String, Clause), Stri
     let (value_type, _) =
         common_key_type(&key).ok_or_else(|| format!("condition key {key} has no known type"))?;
     let operator = match value_type {
-        ValueType::Ip => "IpAddress",
-        ValueType::Boolean => "Bool",
-        ValueType::String => "StringEquals",
+        ValueType::Ip => Operator::IpAddress,
+        ValueType::Boolean => Operator::Bool,
+        ValueType::String => Operator::StringEquals,
         ValueType::Date => {
             return Err(format!(
                 "{key} cannot be required with a value; use --expires T for an expiry"
@@ -131,7 +133,7 @@ pub fn expires_clause(text: &str, now: OffsetDateTime) -> Result<(String, Clause
     Ok((
         CURRENT_TIME.to_string(),
         Clause {
-            operator: "DateLessThan",
+            operator: Operator::DateLessThan,
             values: vec![text.trim().to_string()],
         },
     ))
@@ -163,11 +165,20 @@ mod tests {
     #[test]
     fn operators_follow_the_key_type() {
         let (k, c) = clause_for("acs:sourceip", &s(&["192.0.2.0/24"])).unwrap();
-        assert_eq!((k.as_str(), c.operator), ("acs:SourceIp", "IpAddress"));
+        assert_eq!(
+            (k.as_str(), c.operator),
+            ("acs:SourceIp", Operator::IpAddress)
+        );
         let (k, c) = clause_for("acs:SecureTransport", &s(&["true"])).unwrap();
-        assert_eq!((k.as_str(), c.operator), ("acs:SecureTransport", "Bool"));
+        assert_eq!(
+            (k.as_str(), c.operator),
+            ("acs:SecureTransport", Operator::Bool)
+        );
         let (k, c) = clause_for("acs:SourceVpc", &s(&["vpc-1"])).unwrap();
-        assert_eq!((k.as_str(), c.operator), ("acs:SourceVpc", "StringEquals"));
+        assert_eq!(
+            (k.as_str(), c.operator),
+            ("acs:SourceVpc", Operator::StringEquals)
+        );
         let (k, _) = clause_for("ACS:resourcetag/env", &s(&["prod"])).unwrap();
         assert_eq!(k, "acs:ResourceTag/env");
         assert!(clause_for("acs:SourceIp", &s(&["abc"])).is_err());
@@ -200,6 +211,9 @@ mod tests {
         assert!(expires_clause("2000-01-01T00:00:00Z", now).is_err());
         assert!(expires_clause("tomorrow", now).is_err());
         let (k, c) = expires_clause("2999-12-31T00:00:00Z", now).unwrap();
-        assert_eq!((k.as_str(), c.operator), (CURRENT_TIME, "DateLessThan"));
+        assert_eq!(
+            (k.as_str(), c.operator),
+            (CURRENT_TIME, Operator::DateLessThan)
+        );
     }
 }

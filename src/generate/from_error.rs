@@ -187,6 +187,8 @@ pub struct Denial {
     pub encoded: bool,
     /// For an ActionTrail event: the action and resources its call needed.
     pub event: Option<(String, Vec<String>)>,
+    /// For an ActionTrail event that could not be mapped: why.
+    pub unmapped: Option<String>,
     /// Where it was read: `file:line`.
     pub origin: String,
 }
@@ -264,7 +266,7 @@ pub fn read_denial(text: &str, file: &str) -> Result<Denial, FromErrorError> {
         ));
     }
     if actiontrail::is_event_record(node) {
-        return read_event(node, text, &reader, origin(node));
+        return read_event(node, &reader, origin(node));
     }
     // Unwrap an SDK exception's `data`, or `can-i --format json`.
     for wrapper in ["no_permission", "data", "Data"] {
@@ -403,12 +405,7 @@ pub fn read_denial(text: &str, file: &str) -> Result<Denial, FromErrorError> {
     Ok(denial)
 }
 
-fn read_event(
-    node: &Node,
-    source: &str,
-    reader: &Reader,
-    origin: String,
-) -> Result<Denial, FromErrorError> {
+fn read_event(node: &Node, reader: &Reader, origin: String) -> Result<Denial, FromErrorError> {
     // An SLS row holds the event in `event`; read_event unwraps it.
     let event = match node.get("event") {
         Some(m) if node.get("eventName").is_none() => match &m.value.value {
@@ -441,17 +438,32 @@ fn read_event(
         ..Filter::default()
     };
     let mut tally = Tally::default();
-    let mapped = actiontrail::read_event(node, source, &origin, &filter, &mut tally);
-    let Some(m) = mapped else {
-        let why = tally
-            .unmappable
-            .first()
-            .cloned()
-            .unwrap_or_else(|| format!("{origin}: the event cannot be mapped"));
-        return Err(reader.at(
-            node,
-            format!("{why}; give the resource with --resource ARN"),
-        ));
+    let mapped = actiontrail::read_event(node, &origin, &filter, &mut tally);
+    let text_of = |key: &str| {
+        event
+            .as_ref()
+            .and_then(|e| e.get(key))
+            .and_then(|m| m.value.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    // Unmapped, the event still names the action; the resource must then
+    // come from --resource (target()).
+    let (action, event_access, unmapped) = match mapped {
+        Some(m) => (Some(m.action.clone()), Some((m.action, m.resources)), None),
+        None => {
+            let why = tally
+                .reasons
+                .first()
+                .map(|u| u.why.clone())
+                .unwrap_or_else(|| "the event cannot be mapped".into());
+            let action = format!(
+                "{}:{}",
+                text_of("serviceName").to_ascii_lowercase(),
+                text_of("eventName")
+            );
+            (Some(action), None, Some(why))
+        }
     };
     let identity = event
         .as_ref()
@@ -465,12 +477,13 @@ fn read_event(
     };
     Ok(Denial {
         code,
-        action: Some(m.action.clone()),
+        action,
         principal_type: text("type"),
         principal: text("userName"),
         owner: text("accountId"),
-        event: Some((m.action, m.resources)),
-        origin: m.origin,
+        event: event_access,
+        unmapped,
+        origin,
         ..Denial::default()
     })
 }
@@ -639,6 +652,14 @@ fn target(
         && resources.is_empty()
     {
         return Ok((action.clone(), event_resources.clone()));
+    }
+    if let Some(why) = &denial.unmapped
+        && resources.is_empty()
+    {
+        return Err(usage(format!(
+            "{}: {why}; give the resource with --resource ARN",
+            denial.origin
+        )));
     }
     let Some(action) = denial.action.as_deref() else {
         return Err(usage(

@@ -3,7 +3,7 @@
 //! resource must be one the action is authorised against.
 
 use crate::arn::Template;
-use crate::catalog::{ActionInfo, Catalog};
+use crate::catalog::{ActionInfo, ActionResource, Catalog};
 use crate::json::{Node, Value};
 
 use super::conditions::{ConditionSet, clause_for};
@@ -67,17 +67,19 @@ pub fn fits_template(template: &str, resource: &str) -> bool {
     Template::parse(template).fits(resource)
 }
 
-/// Whether `resource` is one `info` is authorised on: [`fits_template`],
-/// or, for a concrete ARN, the resource type's parsed template, which
-/// knows the placeholders that span several segments (OSS's
-/// `{#ObjectPath}`, docs/catalog.md).
+/// [`fits_template`] for one of an action's resource types, whose
+/// template knows its path placeholders (an OSS object key holds `/`).
+pub fn fits_resource(r: &ActionResource, resource: &str) -> bool {
+    if r.arn_template.ends_with('*') || resource.contains(['*', '?']) {
+        return fits_template(&r.arn_template, resource);
+    }
+    r.template().fits(resource)
+}
+
+/// Whether `resource` is one `info` is authorised on (any of its resource
+/// types, by [`fits_resource`]).
 pub(crate) fn fits_action(info: &ActionInfo, resource: &str) -> bool {
-    info.resources.iter().any(|r| {
-        fits_template(&r.arn_template, resource)
-            || (!r.arn_template.ends_with('*')
-                && !resource.contains(['*', '?'])
-                && r.template().fits(resource))
-    })
+    info.resources.iter().any(|r| fits_resource(r, resource))
 }
 
 /// Checks a resource for an action: `*` or an ARN that fits one of the
@@ -265,7 +267,10 @@ mod tests {
         ))
         .unwrap();
         let i = intent_from_node(&node, "f:1".into()).unwrap();
-        assert_eq!(i.conditions["acs:SourceIp"].operator, "IpAddress");
+        assert_eq!(
+            i.conditions["acs:SourceIp"].operator,
+            crate::condition::Operator::IpAddress
+        );
         let node = crate::json::parse(r#"{"action": "imm:GetProject", "resources": "*"}"#).unwrap();
         assert!(intent_from_node(&node, "f:1".into()).is_err());
     }

@@ -19,12 +19,16 @@ pub mod proof;
 pub mod synth;
 pub mod template;
 
+mod reader;
+
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::json::{self, Node, Value};
+use crate::json::Node;
 use crate::policy::PolicyKind;
 use crate::values::parse_date;
 
@@ -32,7 +36,7 @@ use actiontrail::{Filter, PrincipalFilter, Tally};
 use conditions::ConditionSet;
 use intent::Intent;
 use proof::{Document, Grant};
-use synth::{Collapse, Pair};
+use synth::{Collapse, Pair, Statement};
 
 /// A `generate` run as given on the command line.
 #[derive(Debug, Clone, Default)]
@@ -65,6 +69,22 @@ pub struct Options {
     /// `--max-policies N`: at most N documents, broadening as little as
     /// possible to fit (budget.rs); `None`: RAM's limit.
     pub max_policies: Option<usize>,
+    /// Called now and then while a long input is read (the CLI shows it on
+    /// a terminal's stderr); `None` for silence.
+    pub progress: Option<fn(&Progress)>,
+}
+
+/// How far the reading of the inputs has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Records (events and intents) read so far.
+    pub read: usize,
+    /// Events mapped to an action and resources so far.
+    pub mapped: usize,
+    /// Distinct (action, resource, conditions) inputs so far.
+    pub distinct: usize,
+    /// Time since the first file was opened.
+    pub elapsed: Duration,
 }
 
 /// Why nothing was generated.
@@ -166,17 +186,44 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `ramcheck generate`: reads the inputs, synthesizes, proves, and
-/// returns the documents with the notes for stderr.
-pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
-    let name = options.name.as_deref().unwrap_or(DEFAULT_NAME);
-    input(check_name(name))?;
-    let now = OffsetDateTime::now_utc();
-    let mut global = input(conditions::parse_require(&options.require))?;
-    if let Some(t) = &options.expires {
-        let (key, clause) = input(conditions::expires_clause(t, now))?;
-        global.insert(key, clause);
+/// The distinct inputs, in the order first seen: memory grows with the
+/// distinct (action, resource, conditions) tuples, not with the records
+/// (docs/generate.md, "Scale").
+#[derive(Debug, Default)]
+struct Inputs {
+    list: Vec<(Intent, usize)>,
+    index: HashMap<(String, String, ConditionSet), usize>,
+}
+
+impl Inputs {
+    /// Adds one record's tuple: a new one is kept with its origin, a repeat
+    /// only counted.
+    fn add(&mut self, action: &str, resource: &str, conditions: ConditionSet, origin: &str) {
+        let key = (action.to_string(), resource.to_string(), conditions);
+        if let Some(&i) = self.index.get(&key) {
+            self.list[i].1 += 1;
+            return;
+        }
+        self.index.insert(key.clone(), self.list.len());
+        let (action, resource, conditions) = key;
+        self.list.push((
+            Intent {
+                action,
+                resource,
+                conditions,
+                origin: origin.to_string(),
+            },
+            1,
+        ));
     }
+
+    fn len(&self) -> usize {
+        self.list.len()
+    }
+}
+
+/// The `--since`/`--until`/`--principal`/`--include-failed` filter.
+fn event_filter(options: &Options) -> Result<Filter, GenerateError> {
     let time = |flag: &str, t: &Option<String>| -> Result<Option<OffsetDateTime>, GenerateError> {
         t.as_deref()
             .map(|t| {
@@ -185,7 +232,7 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
             })
             .transpose()
     };
-    let filter = Filter {
+    Ok(Filter {
         principal: options
             .principal
             .as_deref()
@@ -195,20 +242,47 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
         since: time("--since", &options.since)?,
         until: time("--until", &options.until)?,
         include_failed: options.include_failed,
-    };
+    })
+}
 
-    let mut intents: Vec<Intent> = Vec::new();
+/// `--require` and `--expires`: the conditions of every statement.
+fn global_conditions(options: &Options) -> Result<ConditionSet, GenerateError> {
+    let mut global = input(conditions::parse_require(&options.require))?;
+    if let Some(t) = &options.expires {
+        let (key, clause) = input(conditions::expires_clause(t, OffsetDateTime::now_utc()))?;
+        global.insert(key, clause);
+    }
+    Ok(global)
+}
+
+/// Runs `ramcheck generate`: reads the inputs, synthesizes, proves, and
+/// returns the documents with the notes for stderr.
+pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
+    let name = options.name.as_deref().unwrap_or(DEFAULT_NAME);
+    input(check_name(name))?;
+    let global = global_conditions(options)?;
+    let filter = event_filter(options)?;
+
+    let mut inputs = Inputs::default();
     for (i, r) in options.requests.iter().enumerate() {
-        intents.push(input(intent::parse_request_flag(
+        let intent = input(intent::parse_request_flag(
             r,
             format!("--request {}", i + 1),
-        ))?);
+        ))?;
+        inputs.add(
+            &intent.action,
+            &intent.resource,
+            intent.conditions,
+            &intent.origin,
+        );
     }
     let mut template_notes = Vec::new();
     match &options.template {
         Some(t) => {
             let (more, notes) = input(template::intents(t, &options.resources))?;
-            intents.extend(more);
+            for i in more {
+                inputs.add(&i.action, &i.resource, i.conditions, &i.origin);
+            }
             template_notes = notes;
         }
         None if !options.resources.is_empty() => {
@@ -219,14 +293,19 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
         None => {}
     }
     let mut tally = Tally::default();
+    let mut progress = reader::Ticker::new(options.progress);
     for path in &options.from {
-        read_file(path, &filter, &mut tally, &mut intents)?;
+        reader::read_file(path, &mut |node, origin| {
+            record(node, origin, &filter, &mut tally, &mut inputs)?;
+            progress.tick(tally.read.max(1), tally.mapped, inputs.len());
+            Ok(())
+        })?;
     }
     let mut notes = template_notes;
     if !tally.is_empty() {
         notes.push(tally.report().trim_end().to_string());
     }
-    if intents.is_empty() {
+    if inputs.list.is_empty() {
         return Err(GenerateError::Input(if tally.is_empty() {
             "nothing to grant: give --request \"<ACTION> <RESOURCE>\" or --from FILE".into()
         } else {
@@ -236,21 +315,157 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
             )
         }));
     }
-    let mut inputs: Vec<(Pair, String)> = Vec::with_capacity(intents.len());
-    for i in intents {
+    let mut pairs: Vec<(Pair, String)> = Vec::with_capacity(inputs.len());
+    for (i, count) in inputs.list {
         let conditions = input(
             conditions::merge(&global, &i.conditions).map_err(|e| format!("{}: {e}", i.origin)),
         )?;
-        inputs.push((
+        let origin = match count {
+            1 => i.origin,
+            n => format!(
+                "{} and {} more record{}",
+                i.origin,
+                n - 1,
+                if n == 2 { "" } else { "s" }
+            ),
+        };
+        pairs.push((
             Pair {
                 action: i.action,
                 resource: i.resource,
                 conditions,
             },
-            i.origin,
+            origin,
         ));
     }
-    synthesize_with_budget(&inputs, options.collapse, options.max_policies, name, notes)
+    synthesize_with_budget(&pairs, options.collapse, options.max_policies, name, notes)
+}
+
+/// One record of a `--from` file: an intent, an ActionTrail event (or an
+/// SLS row holding one), or neither (listed, never dropped).
+fn record(
+    node: &Node,
+    origin: &str,
+    filter: &Filter,
+    tally: &mut Tally,
+    inputs: &mut Inputs,
+) -> Result<(), GenerateError> {
+    if node.get("action").is_some() {
+        let intent = input(intent::intent_from_node(node, origin.to_string()))?;
+        inputs.add(
+            &intent.action,
+            &intent.resource,
+            intent.conditions,
+            &intent.origin,
+        );
+        return Ok(());
+    }
+    if !actiontrail::is_event_record(node) {
+        tally.read += 1;
+        tally.unmappable(
+            origin,
+            "neither an intent ({\"action\", \"resource\"}) nor an ActionTrail event".into(),
+        );
+        return Ok(());
+    }
+    if let Some(m) = actiontrail::read_event(node, origin, filter, tally) {
+        for resource in &m.resources {
+            inputs.add(&m.action, resource, ConditionSet::new(), &m.origin);
+        }
+    }
+    Ok(())
+}
+
+/// The note for a collapse that found nothing to widen.
+fn nothing_to_collapse(mode: Collapse) -> String {
+    let what = match mode {
+        Collapse::Actions => "actions",
+        Collapse::Resources => "resources",
+    };
+    format!("--collapse {what}: nothing to collapse (no statement has two {what} of one kind)")
+}
+
+/// The packed statements as named documents: `name` alone, or `name-1`,
+/// `name-2`, … when they are several.
+fn name_documents(packed: &[Vec<Statement>], name: &str) -> Vec<Document> {
+    packed
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Document {
+            name: if packed.len() == 1 {
+                name.to_string()
+            } else {
+                format!("{name}-{}", i + 1)
+            },
+            text: synth::render(s),
+        })
+        .collect()
+}
+
+/// The note that says the statements were split into several documents.
+fn split_note(documents: &[Document], packed: &[Vec<Statement>], limit: usize) -> String {
+    let sizes: Vec<String> = documents
+        .iter()
+        .zip(packed)
+        .map(|(d, s)| {
+            format!(
+                "{} ({} statement{}, {} characters)",
+                d.name,
+                s.len(),
+                if s.len() == 1 { "" } else { "s" },
+                synth::size(&d.text)
+            )
+        })
+        .collect();
+    format!(
+        "split: the statements do not fit in one policy of {limit} characters (RAM counts \
+         the characters of the document), so they are split into {} policies of about \
+         the same size: {}; attach them all",
+        documents.len(),
+        sizes.join(", ")
+    )
+}
+
+/// `--explain`: per statement, the inputs it was proven to allow.
+fn explanation(
+    documents: &[Document],
+    packed: &[Vec<Statement>],
+    coverage: &proof::Coverage,
+    inputs: &[(Pair, String)],
+) -> String {
+    let mut out = String::new();
+    for (d, (doc, statements)) in documents.iter().zip(packed).enumerate() {
+        for (i, s) in statements.iter().enumerate() {
+            let _ = write!(
+                out,
+                "{} statement {} ({}): {} on {}",
+                doc.name,
+                i + 1,
+                s.sid,
+                s.actions.join(", "),
+                s.resources.join(", "),
+            );
+            if !s.conditions.is_empty() {
+                let when: Vec<String> = s
+                    .conditions
+                    .iter()
+                    .map(|(k, c)| format!("{} {k} {}", c.operator.name(), c.values.join("|")))
+                    .collect();
+                let _ = write!(out, " when {}", when.join(" and "));
+            }
+            out.push('\n');
+            match coverage.get(&(d, i)) {
+                None => out.push_str("  covers no input on its own\n"),
+                Some(list) => {
+                    for &k in list {
+                        let (p, origin) = &inputs[k];
+                        let _ = writeln!(out, "  covers {} {}  <- {origin}", p.action, p.resource);
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Synthesis and proof for pairs already checked against the catalogue
@@ -280,17 +495,7 @@ pub fn synthesize_with_budget(
     if let Some(mode) = collapse {
         let (widened, declared, collapse_notes) = synth::collapse(statements, mode);
         if collapse_notes.is_empty() {
-            notes.push(format!(
-                "--collapse {}: nothing to collapse (no statement has two {} of one kind)",
-                match mode {
-                    Collapse::Actions => "actions",
-                    Collapse::Resources => "resources",
-                },
-                match mode {
-                    Collapse::Actions => "actions",
-                    Collapse::Resources => "resources",
-                },
-            ));
+            notes.push(nothing_to_collapse(mode));
         }
         notes.extend(collapse_notes);
         grants.extend(declared.iter().map(Grant::from_statement));
@@ -314,172 +519,16 @@ pub(crate) fn finish(
 ) -> Result<Generated, GenerateError> {
     let limit = PolicyKind::Identity.size_limit();
     let packed = synth::pack(statements, limit).map_err(GenerateError::Input)?;
-    let documents: Vec<Document> = if packed.len() == 1 {
-        vec![Document {
-            name: name.to_string(),
-            text: synth::render(&packed[0]),
-        }]
-    } else {
-        packed
-            .iter()
-            .enumerate()
-            .map(|(i, s)| Document {
-                name: format!("{name}-{}", i + 1),
-                text: synth::render(s),
-            })
-            .collect()
-    };
+    let documents = name_documents(&packed, name);
     if documents.len() > 1 {
-        let sizes: Vec<String> = documents
-            .iter()
-            .zip(&packed)
-            .map(|(d, s)| {
-                format!(
-                    "{} ({} statement{}, {} characters)",
-                    d.name,
-                    s.len(),
-                    if s.len() == 1 { "" } else { "s" },
-                    synth::size(&d.text)
-                )
-            })
-            .collect();
-        notes.push(format!(
-            "split: the statements do not fit in one policy of {limit} characters (RAM counts \
-             the characters of the document), so they are split into {} policies: {}; attach \
-             them all",
-            documents.len(),
-            sizes.join(", ")
-        ));
+        notes.push(split_note(&documents, &packed, limit));
     }
     let pairs: Vec<Pair> = inputs.iter().map(|(p, _)| p.clone()).collect();
     let coverage = proof::prove(&documents, &pairs, grants, limit).map_err(GenerateError::Check)?;
-
-    let mut explanation = String::new();
-    for (d, (doc, statements)) in documents.iter().zip(&packed).enumerate() {
-        for (i, s) in statements.iter().enumerate() {
-            let _ = writeln!(
-                explanation,
-                "{} statement {} ({}): {} on {}{}",
-                doc.name,
-                i + 1,
-                s.sid,
-                s.actions.join(", "),
-                s.resources.join(", "),
-                if s.conditions.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " when {}",
-                        s.conditions
-                            .iter()
-                            .map(|(k, c)| format!("{} {k} {}", c.operator, c.values.join("|")))
-                            .collect::<Vec<_>>()
-                            .join(" and ")
-                    )
-                }
-            );
-            match coverage.get(&(d, i)) {
-                None => {
-                    let _ = writeln!(explanation, "  covers no input on its own");
-                }
-                Some(list) => {
-                    for &k in list {
-                        let (p, origin) = &inputs[k];
-                        let _ = writeln!(
-                            explanation,
-                            "  covers {} {}  <- {origin}",
-                            p.action, p.resource
-                        );
-                    }
-                }
-            }
-        }
-    }
+    let explanation = explanation(&documents, &packed, &coverage, inputs);
     Ok(Generated {
         documents,
         notes,
         explanation,
     })
-}
-
-/// Reads one `--from` file: a JSON array (ActionTrail's OSS delivery), a
-/// single JSON value, or JSON lines; each record an intent, an event or an
-/// SLS row.
-fn read_file(
-    path: &Path,
-    filter: &Filter,
-    tally: &mut Tally,
-    intents: &mut Vec<Intent>,
-) -> Result<(), GenerateError> {
-    let bytes = crate::input::read_limited(path, crate::input::MAX_EVENTS_BYTES, "an input file")
-        .map_err(|e| GenerateError::Input(e.to_string()))?;
-    let shown = crate::input::display_name(path);
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        return Err(GenerateError::Input(format!(
-            "{shown} is gzip-compressed (as ActionTrail delivers to OSS): gunzip it first"
-        )));
-    }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| GenerateError::Input(format!("{shown} is not UTF-8 text")))?;
-    let mut record = |node: &Node, source: &str, line: u32| -> Result<(), GenerateError> {
-        let origin = format!("{shown}:{line}");
-        if node.get("action").is_some() {
-            intents.push(input(intent::intent_from_node(node, origin))?);
-            return Ok(());
-        }
-        if !actiontrail::is_event_record(node) {
-            // Neither an intent nor an event: listed, never dropped.
-            tally.read += 1;
-            tally.unmappable.push(format!(
-                "{origin}: neither an intent ({{\"action\", \"resource\"}}) nor an ActionTrail event"
-            ));
-            return Ok(());
-        }
-        if let Some(m) = actiontrail::read_event(node, source, &origin, filter, tally) {
-            for resource in m.resources {
-                intents.push(Intent {
-                    action: m.action.clone(),
-                    resource,
-                    conditions: ConditionSet::new(),
-                    origin: m.origin.clone(),
-                });
-            }
-        }
-        Ok(())
-    };
-    match json::parse(&text) {
-        Ok(root) => match &root.value {
-            Value::Array(items) => {
-                for item in items {
-                    record(item, &text, item.span.start.line)?;
-                }
-            }
-            _ => record(&root, &text, 1)?,
-        },
-        Err(whole) => {
-            let mut any = false;
-            for (i, line) in text.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                any = true;
-                let node = json::parse(line).map_err(|e| {
-                    GenerateError::Input(format!(
-                        "{shown}:{}: not JSON (expected a JSON array, or one JSON object per \
-                         line): {}",
-                        i + 1,
-                        e.kind
-                    ))
-                })?;
-                record(&node, line, (i + 1) as u32)?;
-            }
-            if !any {
-                return Err(GenerateError::Input(format!(
-                    "{shown}: empty or not JSON: {}",
-                    whole.kind
-                )));
-            }
-        }
-    }
-    Ok(())
 }

@@ -6,23 +6,26 @@
 //! requested pairs, or a widening `--collapse` declared, allow it. A
 //! failure means the generator is wrong, and nothing is printed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use time::Duration;
 use time::format_description::well_known::Rfc3339;
 
+use crate::authorizer::CompiledPolicySet;
 use crate::catalog::Catalog;
-use crate::eval::{PolicySet, evaluate};
+use crate::condition::Operator;
+use crate::eval::{PolicySet, statement_applies};
 use crate::lint::{self, Severity};
-use crate::policy::{Policy, PolicyKind};
+use crate::policy::{Policy, PolicyKind, PolicyRef, Statement};
 use crate::principal::Principal;
 use crate::request::{Context, Request};
 use crate::values::{parse_date, parse_network};
 use crate::wildcard::{Case, Wildcard};
 
 use super::conditions::{Clause, ConditionSet};
-use super::synth::{Pair, Statement};
+use super::intent::fits_resource;
+use super::synth::{self, Pair};
 
 /// A generated document, named.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +56,7 @@ impl Grant {
     }
 
     /// The grant of a statement a collapse widened on purpose.
-    pub fn from_statement(s: &Statement) -> Self {
+    pub fn from_statement(s: &synth::Statement) -> Self {
         Grant {
             actions: s
                 .actions
@@ -103,11 +106,11 @@ pub fn witness_resource(resource: &str) -> String {
     }
 }
 
-fn satisfying_value(key: &str, clause: &Clause) -> Option<String> {
+fn satisfying_value(clause: &Clause) -> Option<String> {
     let first = clause.values.first()?;
     match clause.operator {
-        "IpAddress" => Some(parse_network(first).ok()?.network().to_string()),
-        "DateLessThan" => {
+        Operator::IpAddress => Some(parse_network(first).ok()?.network().to_string()),
+        Operator::DateLessThan => {
             let earliest = clause
                 .values
                 .iter()
@@ -115,17 +118,14 @@ fn satisfying_value(key: &str, clause: &Clause) -> Option<String> {
                 .min()?;
             (earliest - Duration::seconds(1)).format(&Rfc3339).ok()
         }
-        "Bool" | "StringEquals" => Some(first.clone()),
-        _ => {
-            let _ = key;
-            None
-        }
+        Operator::Bool | Operator::StringEquals => Some(first.clone()),
+        _ => None,
     }
 }
 
 fn violating_value(clause: &Clause) -> Option<String> {
     match clause.operator {
-        "IpAddress" => {
+        Operator::IpAddress => {
             let nets: Vec<_> = clause
                 .values
                 .iter()
@@ -146,14 +146,14 @@ fn violating_value(clause: &Clause) -> Option<String> {
             })
             .map(str::to_string)
         }
-        "Bool" => ["true", "false"]
+        Operator::Bool => ["true", "false"]
             .into_iter()
             .find(|b| !clause.values.iter().any(|v| v == b))
             .map(str::to_string),
-        "StringEquals" => (0..)
+        Operator::StringEquals => (0..)
             .map(|i| format!("ramcheck-near-miss-{i}"))
             .find(|c| !clause.values.contains(c)),
-        "DateLessThan" => clause
+        Operator::DateLessThan => clause
             .values
             .iter()
             .filter_map(|v| parse_date(v).ok())
@@ -167,7 +167,7 @@ fn context_for(spec: &Spec) -> Result<Context, String> {
     let mut context = Context::new();
     for (key, witness) in spec {
         let value = match witness {
-            Witness::Satisfies(c) => satisfying_value(key, c),
+            Witness::Satisfies(c) => satisfying_value(c),
             Witness::Violates(c) => violating_value(c),
         }
         .ok_or_else(|| format!("no witness value for {key}"))?;
@@ -189,43 +189,6 @@ fn satisfying(conditions: &ConditionSet) -> Spec {
         .iter()
         .map(|(k, c)| (k.clone(), Witness::Satisfies(c.clone())))
         .collect()
-}
-
-/// What the grants say about `action` on `resource` in a context built
-/// from `spec`: `Some(true)` allowed, `Some(false)` not, `None` when a
-/// grant's conditions differ from the context's in a way this model does
-/// not decide (then the pair is not checked).
-fn expected(grants: &[Grant], action: &str, resource: &str, spec: &Spec) -> Option<bool> {
-    let mut unknown = false;
-    for g in grants {
-        if !g.actions.iter().any(|a| a.matches(action))
-            || !g.resources.iter().any(|r| r.matches(resource))
-        {
-            continue;
-        }
-        let mut holds = Some(true);
-        for (key, clause) in &g.conditions {
-            match spec.get(key) {
-                Some(Witness::Satisfies(c)) if c == clause => {}
-                Some(Witness::Violates(c)) if c == clause => holds = Some(false),
-                None => holds = Some(false),
-                Some(_) => {
-                    if holds == Some(true) {
-                        holds = None;
-                    }
-                }
-            }
-            if holds == Some(false) {
-                break;
-            }
-        }
-        match holds {
-            Some(true) => return Some(true),
-            Some(false) => {}
-            None => unknown = true,
-        }
-    }
-    if unknown { None } else { Some(false) }
 }
 
 /// Resources near `resource`: another region, another account, another
@@ -275,14 +238,179 @@ fn near_resources(resource: &str) -> Vec<String> {
 /// was proven to allow: `(document, statement index)` → pair indices.
 pub type Coverage = BTreeMap<(usize, usize), Vec<usize>>;
 
-/// Parses, lints and evaluates `documents` against `pairs` (every input,
-/// each with its own conditions) and `grants` (what the policy may allow).
-pub fn prove(
-    documents: &[Document],
-    pairs: &[Pair],
-    grants: &[Grant],
-    limit: usize,
-) -> Result<Coverage, String> {
+/// Whether a pattern is one literal name (no `*` or `?`).
+fn literal(pattern: &str) -> bool {
+    !pattern.contains(['*', '?'])
+}
+
+/// The grants, indexed so that asking what they say about one (action,
+/// resource) looks at the grants that can match it, not at all of them.
+struct GrantIndex<'g> {
+    /// Grants of one literal action on one literal resource, by
+    /// (lower-case action, resource).
+    exact: HashMap<(String, String), Vec<&'g Grant>>,
+    /// Other grants of literal actions, by lower-case action.
+    by_action: HashMap<String, Vec<&'g Grant>>,
+    /// Grants with an action pattern.
+    patterns: Vec<&'g Grant>,
+}
+
+impl<'g> GrantIndex<'g> {
+    fn new(grants: &'g [Grant]) -> Self {
+        let mut index = GrantIndex {
+            exact: HashMap::new(),
+            by_action: HashMap::new(),
+            patterns: Vec::new(),
+        };
+        for g in grants {
+            if !g.actions.iter().all(|a| literal(a.as_str())) {
+                index.patterns.push(g);
+                continue;
+            }
+            for a in &g.actions {
+                let action = a.as_str().to_ascii_lowercase();
+                match g.resources.as_slice() {
+                    [r] if literal(r.as_str()) => index
+                        .exact
+                        .entry((action, r.as_str().to_string()))
+                        .or_default()
+                        .push(g),
+                    _ => index.by_action.entry(action).or_default().push(g),
+                }
+            }
+        }
+        index
+    }
+
+    /// What the grants say about `action` on `resource` in a context built
+    /// from `spec`: `Some(true)` allowed, `Some(false)` not, `None` when a
+    /// grant's conditions differ from the context's in a way this model
+    /// does not decide (then the pair is not checked).
+    fn expected(&self, action: &str, resource: &str, spec: &Spec) -> Option<bool> {
+        let lower = action.to_ascii_lowercase();
+        let exact = self
+            .exact
+            .get(&(lower.clone(), resource.to_string()))
+            .into_iter()
+            .flatten();
+        let by_action = self.by_action.get(&lower).into_iter().flatten();
+        let mut unknown = false;
+        for g in exact.chain(by_action).chain(self.patterns.iter()) {
+            if !g.actions.iter().any(|a| a.matches(action))
+                || !g.resources.iter().any(|r| r.matches(resource))
+            {
+                continue;
+            }
+            match conditions_hold(&g.conditions, spec) {
+                Some(true) => return Some(true),
+                Some(false) => {}
+                None => unknown = true,
+            }
+        }
+        if unknown { None } else { Some(false) }
+    }
+}
+
+/// Whether a grant's conditions hold in a context built from `spec`.
+fn conditions_hold(conditions: &ConditionSet, spec: &Spec) -> Option<bool> {
+    let mut holds = Some(true);
+    for (key, clause) in conditions {
+        match spec.get(key) {
+            Some(Witness::Satisfies(c)) if c == clause => {}
+            Some(Witness::Violates(c)) if c == clause => return Some(false),
+            None => return Some(false),
+            Some(_) => holds = None,
+        }
+    }
+    holds
+}
+
+/// The statements of the parsed documents, indexed like the grants, to
+/// find which statements allow an input (`--explain`) without trying
+/// every statement.
+struct StatementIndex<'p> {
+    exact: HashMap<(String, String), Vec<Indexed<'p>>>,
+    by_action: HashMap<String, Vec<Indexed<'p>>>,
+    rest: Vec<Indexed<'p>>,
+}
+
+/// A statement with its document and its index in it.
+type Indexed<'p> = (usize, usize, &'p Statement);
+
+impl<'p> StatementIndex<'p> {
+    fn new(policies: &'p [PolicyRef]) -> Self {
+        let mut index = StatementIndex {
+            exact: HashMap::new(),
+            by_action: HashMap::new(),
+            rest: Vec::new(),
+        };
+        for (d, policy) in policies.iter().enumerate() {
+            for (i, s) in policy.statements.iter().enumerate() {
+                let entry = (d, i, s);
+                let actions: Option<Vec<String>> = (!s.action.negated)
+                    .then(|| {
+                        s.action
+                            .patterns
+                            .iter()
+                            .map(|p| p.wildcard.as_str())
+                            .filter(|a| literal(a))
+                            .map(str::to_ascii_lowercase)
+                            .collect::<Vec<_>>()
+                    })
+                    .filter(|a| a.len() == s.action.patterns.len());
+                let Some(actions) = actions else {
+                    index.rest.push(entry);
+                    continue;
+                };
+                let resources: Option<Vec<&str>> = match &s.resource {
+                    Some(r) if !r.negated => r
+                        .patterns
+                        .iter()
+                        .map(|p| p.wildcard.as_str())
+                        .map(|r| literal(r).then_some(r))
+                        .collect(),
+                    _ => None,
+                };
+                for a in actions {
+                    match &resources {
+                        Some(resources) => {
+                            for r in resources {
+                                index
+                                    .exact
+                                    .entry((a.clone(), r.to_string()))
+                                    .or_default()
+                                    .push(entry);
+                            }
+                        }
+                        None => index.by_action.entry(a).or_default().push(entry),
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// The (document, statement) pairs that apply to `request`, by the
+    /// evaluator's own statement check.
+    fn applying(&self, request: &Request) -> Vec<(usize, usize)> {
+        let action = request.action_lower();
+        let exact = self
+            .exact
+            .get(&(action.to_string(), request.resource().to_string()))
+            .into_iter()
+            .flatten();
+        let by_action = self.by_action.get(action).into_iter().flatten();
+        exact
+            .chain(by_action)
+            .chain(self.rest.iter())
+            .filter(|(_, _, s)| statement_applies(s, request))
+            .map(|&(d, i, _)| (d, i))
+            .collect()
+    }
+}
+
+/// Parses every document, checks its size and lints it.
+fn parse_and_lint(documents: &[Document], limit: usize) -> Result<PolicySet, String> {
     let mut policies = PolicySet::default();
     for d in documents {
         let size = d.text.chars().count();
@@ -304,122 +432,245 @@ pub fn prove(
         }
         policies.identity.push(Arc::new(policy));
     }
-    let index_of: BTreeMap<&str, usize> = documents
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.name.as_str(), i))
-        .collect();
-    let request = |action: &str, resource: &str, context: Context| {
+    Ok(policies)
+}
+
+/// The evaluator (compiled: indexed by action, then resource) and the
+/// grants it must agree with.
+struct Prover<'g> {
+    compiled: CompiledPolicySet,
+    grants: GrantIndex<'g>,
+}
+
+impl Prover<'_> {
+    fn request(action: &str, resource: &str, context: Context) -> Result<Request, String> {
         Request::new(action, resource, Principal::AdHoc, context)
             .map_err(|e| format!("cannot build the proof request {action} {resource}: {e}"))
-    };
+    }
 
-    // 1. Every requested pair is allowed under its own context.
-    let mut coverage = Coverage::new();
-    for (i, p) in pairs.iter().enumerate() {
-        let spec = satisfying(&p.conditions);
-        let resource = witness_resource(&p.resource);
-        let response = evaluate(
-            &policies,
-            &request(&p.action, &resource, context_for(&spec)?)?,
-        );
-        if !response.decision.is_allowed() {
+    /// `action` on `resource` under `spec` must be allowed exactly when the
+    /// grants allow it.
+    fn check(
+        &self,
+        action: &str,
+        resource: &str,
+        spec: &Spec,
+        context: &Context,
+    ) -> Result<(), String> {
+        let Some(expect) = self.grants.expected(action, resource, spec) else {
+            return Ok(());
+        };
+        let request = Self::request(action, resource, context.clone())?;
+        let (decision, _) = self.compiled.decide(&request);
+        if decision.is_allowed() != expect {
+            let context: Vec<String> = spec.keys().cloned().collect();
             return Err(format!(
-                "requested {} on {} is {} (expected Allow)",
-                p.action, p.resource, response.decision
+                "{action} on {resource} (context keys: {}) is {decision}, expected {}",
+                if context.is_empty() {
+                    "none".to_string()
+                } else {
+                    context.join(", ")
+                },
+                if expect { "Allow" } else { "not Allow" }
             ));
         }
-        for s in &response.statements {
-            if let Some(&d) = index_of.get(s.policy.as_str()) {
-                coverage.entry((d, s.statement)).or_default().push(i);
-            }
-        }
-        // 2. Each condition matters: the pair without it is not allowed
-        // (unless the grants say otherwise).
-        for (key, clause) in &p.conditions {
-            let mut broken = spec.clone();
-            broken.insert(key.clone(), Witness::Violates(clause.clone()));
-            let Ok(context) = context_for(&broken) else {
-                continue; // e.g. IpAddress 0.0.0.0/0 and ::/0: nothing violates it
-            };
-            check(
-                &policies,
-                grants,
-                &p.action,
-                &resource,
-                &broken,
-                request(&p.action, &resource, context)?,
-            )?;
-        }
+        Ok(())
     }
+}
 
-    // 3. The near misses, under each distinct context of the inputs.
-    let catalog = Catalog::builtin();
-    let mut actions: BTreeSet<String> = BTreeSet::new();
-    let mut resources: BTreeSet<String> = BTreeSet::new();
-    resources.insert("*".into());
-    for p in pairs {
-        if let Some(service) = p
-            .action
-            .split_once(':')
-            .and_then(|(code, _)| catalog.service(code))
-        {
-            actions.extend(service.actions.iter().map(|a| a.action.clone()));
+/// Parses, lints and evaluates `documents` against `pairs` (every input,
+/// each with its own conditions) and `grants` (what the policy may allow).
+///
+/// The cost grows with the distinct inputs and the statements, never with
+/// their product (docs/generate.md, "The proof"): each decision goes
+/// through the compiled evaluator, which looks only at the statements
+/// filed under the request's action and resource, and the grants are
+/// indexed the same way.
+pub fn prove(
+    documents: &[Document],
+    pairs: &[Pair],
+    grants: &[Grant],
+    limit: usize,
+) -> Result<Coverage, String> {
+    let policies = parse_and_lint(documents, limit)?;
+    let prover = Prover {
+        compiled: CompiledPolicySet::new(&policies),
+        grants: GrantIndex::new(grants),
+    };
+    let statements = StatementIndex::new(&policies.identity);
+    let mut coverage = Coverage::new();
+    let mut contexts: HashMap<&ConditionSet, (Spec, Context)> = HashMap::new();
+    for (i, p) in pairs.iter().enumerate() {
+        if !contexts.contains_key(&p.conditions) {
+            let spec = satisfying(&p.conditions);
+            let context = context_for(&spec)?;
+            contexts.insert(&p.conditions, (spec, context));
         }
-        actions.insert(p.action.clone());
-        let w = witness_resource(&p.resource);
-        resources.extend(near_resources(&w));
-        resources.insert(w);
+        let (spec, context) = &contexts[&p.conditions];
+        prove_input(&prover, &statements, p, spec, context, i, &mut coverage)?;
+        prove_near_misses(&prover, p, spec, context)?;
     }
-    let specs: BTreeSet<&ConditionSet> = pairs.iter().map(|p| &p.conditions).collect();
-    for conditions in specs {
-        let spec = satisfying(conditions);
-        let context = context_for(&spec)?;
-        for action in &actions {
-            for resource in &resources {
-                check(
-                    &policies,
-                    grants,
-                    action,
-                    resource,
-                    &spec,
-                    request(action, resource, context.clone())?,
-                )?;
-            }
-        }
-    }
+    prove_statements(&prover, &policies.identity)?;
+    prove_other_actions(&prover, pairs, &contexts)?;
     for list in coverage.values_mut() {
-        list.sort();
+        list.sort_unstable();
         list.dedup();
     }
     Ok(coverage)
 }
 
-fn check(
-    policies: &PolicySet,
-    grants: &[Grant],
-    action: &str,
-    resource: &str,
+/// Step 1: An input is allowed under its own context, and each of its
+/// conditions matters: the input without it is not allowed (unless the
+/// grants say otherwise).
+fn prove_input(
+    prover: &Prover,
+    statements: &StatementIndex,
+    p: &Pair,
     spec: &Spec,
-    request: Request,
+    context: &Context,
+    i: usize,
+    coverage: &mut Coverage,
 ) -> Result<(), String> {
-    let Some(expect) = expected(grants, action, resource, spec) else {
-        return Ok(());
-    };
-    // The decision alone, through the same path `evaluate` takes first;
-    // the explanation is only wanted for the requested pairs.
-    let (decision, _) = policies.decide(&request);
-    if decision.is_allowed() != expect {
-        let context: Vec<String> = spec.keys().cloned().collect();
+    let resource = witness_resource(&p.resource);
+    let request = Prover::request(&p.action, &resource, context.clone())?;
+    let (decision, _) = prover.compiled.decide(&request);
+    if !decision.is_allowed() {
         return Err(format!(
-            "{action} on {resource} (context keys: {}) is {decision}, expected {}",
-            if context.is_empty() {
-                "none".to_string()
-            } else {
-                context.join(", ")
-            },
-            if expect { "Allow" } else { "not Allow" }
+            "requested {} on {} is {decision} (expected Allow)",
+            p.action, p.resource
         ));
+    }
+    for key in statements.applying(&request) {
+        coverage.entry(key).or_default().push(i);
+    }
+    for (key, clause) in &p.conditions {
+        let mut broken = spec.clone();
+        broken.insert(key.clone(), Witness::Violates(clause.clone()));
+        let Ok(context) = context_for(&broken) else {
+            continue; // e.g. IpAddress 0.0.0.0/0 and ::/0: nothing violates it
+        };
+        prover.check(&p.action, &resource, &broken, &context)?;
+    }
+    Ok(())
+}
+
+/// Step 2: The input's action on resources near its own: another region,
+/// account or name, a longer name, a child, and `*`.
+fn prove_near_misses(
+    prover: &Prover,
+    p: &Pair,
+    spec: &Spec,
+    context: &Context,
+) -> Result<(), String> {
+    let resource = witness_resource(&p.resource);
+    for near in near_resources(&resource)
+        .iter()
+        .map(String::as_str)
+        .chain(["*"])
+    {
+        prover.check(&p.action, near, spec, context)?;
+    }
+    Ok(())
+}
+
+/// Step 3: Everything a statement of literal actions and resources allows, it
+/// allows as the product of its lists; each (action, resource) of that
+/// product must be granted. This is where a cross product would show, and
+/// for such statements it is complete: nothing else can match them.
+/// Wildcard entries are checked as their literal text (what a collapse
+/// declared).
+fn prove_statements(prover: &Prover, policies: &[PolicyRef]) -> Result<(), String> {
+    let catalog = Catalog::builtin();
+    for policy in policies {
+        for s in &policy.statements {
+            let clauses = statement_clauses(s)?;
+            let spec = satisfying(&clauses);
+            let context = context_for(&spec)?;
+            let Some(resources) = &s.resource else {
+                continue;
+            };
+            for a in &s.action.patterns {
+                let pattern = a.wildcard.as_str();
+                // A pattern stands for the catalogued actions it matches.
+                let actions: Vec<&str> = if literal(pattern) {
+                    vec![pattern]
+                } else {
+                    pattern
+                        .split_once(':')
+                        .and_then(|(code, _)| catalog.service(code))
+                        .map(|service| {
+                            service
+                                .actions
+                                .iter()
+                                .filter(|info| a.wildcard.matches(&info.action))
+                                .map(|info| info.action.as_str())
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                for action in actions {
+                    for r in &resources.patterns {
+                        let resource = witness_resource(r.wildcard.as_str());
+                        prover.check(action, &resource, &spec, &context)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A parsed statement's `Condition` as the generator writes it: one
+/// operator and key per clause.
+fn statement_clauses(s: &Statement) -> Result<ConditionSet, String> {
+    let mut set = ConditionSet::new();
+    let Some(condition) = &s.condition else {
+        return Ok(set);
+    };
+    for block in &condition.clauses {
+        let operator = block.operator.operator;
+        for entry in &block.entries {
+            let clause = Clause {
+                operator,
+                values: entry.raw_values.clone(),
+            };
+            if set.insert(entry.key.clone(), clause).is_some() {
+                return Err(format!("key {} is conditioned twice", entry.key));
+            }
+        }
+    }
+    Ok(set)
+}
+
+/// Step 4: For each distinct input resource and context, the catalogued actions
+/// of its service that fit it and were not asked for on it: the actions a
+/// wrong grouping could add.
+fn prove_other_actions(
+    prover: &Prover,
+    pairs: &[Pair],
+    contexts: &HashMap<&ConditionSet, (Spec, Context)>,
+) -> Result<(), String> {
+    let catalog = Catalog::builtin();
+    let mut seen: HashSet<(&str, &ConditionSet)> = HashSet::new();
+    for p in pairs {
+        if !seen.insert((p.resource.as_str(), &p.conditions)) {
+            continue;
+        }
+        let Some(service) = p
+            .action
+            .split_once(':')
+            .and_then(|(code, _)| catalog.service(code))
+        else {
+            continue;
+        };
+        let (spec, context) = &contexts[&p.conditions];
+        let resource = witness_resource(&p.resource);
+        for info in &service.actions {
+            let fits = info.resources.iter().any(|t| fits_resource(t, &p.resource));
+            if fits {
+                prover.check(&info.action, &resource, spec, context)?;
+            }
+        }
     }
     Ok(())
 }
@@ -435,13 +686,13 @@ mod tests {
         assert!(Request::new("imm:GetTrigger", &trigger, Principal::AdHoc, Context::new()).is_ok());
         assert_eq!(witness_resource("*"), "*");
         let ip = Clause {
-            operator: "IpAddress",
+            operator: Operator::IpAddress,
             values: vec!["192.0.2.0/24".into()],
         };
-        assert_eq!(satisfying_value("acs:SourceIp", &ip).unwrap(), "192.0.2.0");
+        assert_eq!(satisfying_value(&ip).unwrap(), "192.0.2.0");
         assert_eq!(violating_value(&ip).unwrap(), "203.0.113.77");
         let all = Clause {
-            operator: "IpAddress",
+            operator: Operator::IpAddress,
             values: vec!["0.0.0.0/0".into(), "::/0".into()],
         };
         assert!(violating_value(&all).is_none());
@@ -449,12 +700,12 @@ mod tests {
         // is in an IPv6 block when its mapped form is (docs/semantics.md,
         // "Request values"), so it never violates ::/1.
         let low_half = Clause {
-            operator: "IpAddress",
+            operator: Operator::IpAddress,
             values: vec!["::/1".into()],
         };
         assert_eq!(violating_value(&low_half).unwrap(), "ffff:ffff::77");
         let every_v6 = Clause {
-            operator: "IpAddress",
+            operator: Operator::IpAddress,
             values: vec!["::/0".into()],
         };
         assert!(violating_value(&every_v6).is_none());

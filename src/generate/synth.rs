@@ -18,7 +18,7 @@ use crate::patterns::{Budget, DOCUMENT_BUDGET, Pattern, covers};
 use crate::wildcard::{Case, Wildcard};
 
 use super::conditions::ConditionSet;
-use super::intent::fits_template;
+use super::intent::fits_resource;
 
 /// One exact grant: an action (catalogue spelling) on one resource, under
 /// the conditions of its context.
@@ -226,11 +226,10 @@ fn collapse_actions(s: &Statement, notes: &mut Vec<String>) -> Option<Statement>
                 if !wildcard.matches(&info.action) || members.contains(&&info.action) {
                     continue;
                 }
-                let fits = s.resources.iter().any(|r| {
-                    info.resources
-                        .iter()
-                        .any(|t| fits_template(&t.arn_template, r))
-                });
+                let fits = s
+                    .resources
+                    .iter()
+                    .any(|r| info.resources.iter().any(|t| fits_resource(t, r)));
                 if fits {
                     fitting.push(info.action.as_str());
                 } else {
@@ -511,14 +510,6 @@ fn sid_base(s: &Statement) -> String {
 }
 
 #[derive(Serialize)]
-struct DocumentOut<'a> {
-    #[serde(rename = "Version")]
-    version: &'static str,
-    #[serde(rename = "Statement")]
-    statement: Vec<StatementOut<'a>>,
-}
-
-#[derive(Serialize)]
 struct StatementOut<'a> {
     #[serde(rename = "Sid")]
     sid: &'a str,
@@ -532,34 +523,57 @@ struct StatementOut<'a> {
     condition: BTreeMap<&'static str, BTreeMap<&'a str, &'a [String]>>,
 }
 
+/// What precedes the statements of a document.
+const HEAD: &str = "{\n  \"Version\": \"1\",\n  \"Statement\": [\n";
+/// What follows them, with the final newline.
+const TAIL: &str = "\n  ]\n}\n";
+/// What separates two statements.
+const SEPARATOR: &str = ",\n";
+
+/// One statement as it appears in a document: pretty-printed, each line
+/// indented by four spaces, without a trailing separator. A document is
+/// `HEAD`, its statements joined by `SEPARATOR`, and `TAIL`, so its size is
+/// the sum of theirs: packing never re-renders a document.
+fn render_statement(s: &Statement) -> String {
+    let mut condition: BTreeMap<&'static str, BTreeMap<&str, &[String]>> = BTreeMap::new();
+    for (key, clause) in &s.conditions {
+        condition
+            .entry(clause.operator.name())
+            .or_default()
+            .insert(key.as_str(), clause.values.as_slice());
+    }
+    let out = StatementOut {
+        sid: &s.sid,
+        effect: "Allow",
+        action: &s.actions,
+        resource: &s.resources,
+        condition,
+    };
+    let text = serde_json::to_string_pretty(&out).expect("a statement always serializes");
+    let mut indented = String::with_capacity(text.len() + 64);
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            indented.push('\n');
+        }
+        indented.push_str("    ");
+        indented.push_str(line);
+    }
+    indented
+}
+
 /// The policy document of `statements`, pretty-printed (two-space indent),
 /// with a final newline.
 pub fn render(statements: &[Statement]) -> String {
-    let doc = DocumentOut {
-        version: "1",
-        statement: statements
-            .iter()
-            .map(|s| {
-                let mut condition: BTreeMap<&'static str, BTreeMap<&str, &[String]>> =
-                    BTreeMap::new();
-                for (key, clause) in &s.conditions {
-                    condition
-                        .entry(clause.operator)
-                        .or_default()
-                        .insert(key.as_str(), clause.values.as_slice());
-                }
-                StatementOut {
-                    sid: &s.sid,
-                    effect: "Allow",
-                    action: &s.actions,
-                    resource: &s.resources,
-                    condition,
-                }
-            })
-            .collect(),
-    };
-    let mut text = serde_json::to_string_pretty(&doc).expect("a policy always serializes");
-    text.push('\n');
+    if statements.is_empty() {
+        return "{\n  \"Version\": \"1\",\n  \"Statement\": []\n}\n".to_string();
+    }
+    let rendered: Vec<String> = statements.iter().map(render_statement).collect();
+    let mut text = String::with_capacity(
+        HEAD.len() + TAIL.len() + rendered.iter().map(|r| r.len() + 2).sum::<usize>(),
+    );
+    text.push_str(HEAD);
+    text.push_str(&rendered.join(SEPARATOR));
+    text.push_str(TAIL);
     text
 }
 
@@ -568,58 +582,158 @@ pub fn size(text: &str) -> usize {
     text.chars().count()
 }
 
-/// Splits statements that alone exceed `limit` (by halves of their
-/// resources, else of their actions: each half is still exact), then packs
-/// them in order into as few documents as fit, and names the statements.
-pub fn pack(statements: Vec<Statement>, limit: usize) -> Result<Vec<Vec<Statement>>, String> {
-    let mut fitting = Vec::new();
-    let mut todo: Vec<Statement> = statements.into_iter().rev().collect();
-    while let Some(mut s) = todo.pop() {
-        let real_sid = std::mem::replace(&mut s.sid, "X".repeat(MAX_SID));
-        let fits = size(&render(std::slice::from_ref(&s))) <= limit;
-        s.sid = real_sid;
-        if fits {
-            fitting.push(s);
-            continue;
+/// The size of a document holding statements of these sizes.
+fn document_size(statement_sizes: &[usize]) -> usize {
+    size(HEAD)
+        + size(TAIL)
+        + statement_sizes.iter().sum::<usize>()
+        + SEPARATOR.len() * statement_sizes.len().saturating_sub(1)
+}
+
+/// The size of a statement alone in a document, with the longest `Sid`
+/// (the real ones are assigned after splitting).
+fn size_alone(s: &Statement) -> usize {
+    let mut probe = s.clone();
+    probe.sid = "X".repeat(MAX_SID);
+    document_size(&[size(&render_statement(&probe))])
+}
+
+/// `items` cut into `k` contiguous runs whose lengths differ by one at
+/// most.
+fn even_chunks(items: &[String], k: usize) -> Vec<Vec<String>> {
+    let (base, extra) = (items.len() / k, items.len() % k);
+    let mut out = Vec::with_capacity(k);
+    let mut start = 0;
+    for i in 0..k {
+        let len = base + usize::from(i < extra);
+        out.push(items[start..start + len].to_vec());
+        start += len;
+    }
+    out
+}
+
+/// A statement too large for one document, cut evenly into as few
+/// statements as fit: by its resources, else by its actions. Each part is
+/// still exact (a product of a subset of one list with the other).
+fn split_to_fit(s: Statement, limit: usize) -> Result<Vec<Statement>, String> {
+    let alone = size_alone(&s);
+    if alone <= limit {
+        return Ok(vec![s]);
+    }
+    let by_resources = s.resources.len() > 1;
+    let list = if by_resources {
+        &s.resources
+    } else {
+        &s.actions
+    };
+    if list.len() < 2 {
+        return Err(format!(
+            "the statement for {} on {} alone exceeds {limit} characters",
+            s.actions.join(", "),
+            s.resources.join(", ")
+        ));
+    }
+    // Start from the share of the limit the statement needs, and cut
+    // finer until every part fits; parts of one entry are split further
+    // by the other list.
+    let mut k = alone.div_ceil(limit).clamp(2, list.len());
+    loop {
+        let parts: Vec<Statement> = even_chunks(list, k)
+            .into_iter()
+            .map(|chunk| {
+                if by_resources {
+                    Statement {
+                        resources: chunk,
+                        ..s.clone()
+                    }
+                } else {
+                    Statement {
+                        actions: chunk,
+                        ..s.clone()
+                    }
+                }
+            })
+            .collect();
+        if parts.iter().all(|p| size_alone(p) <= limit) {
+            return Ok(parts);
         }
-        let (first, second) = if s.resources.len() > 1 {
-            let half = s.resources.len() / 2;
-            let tail = s.resources.split_off(half);
-            (
-                s.clone(),
-                Statement {
-                    resources: tail,
-                    ..s
-                },
-            )
-        } else if s.actions.len() > 1 {
-            let half = s.actions.len() / 2;
-            let tail = s.actions.split_off(half);
-            (s.clone(), Statement { actions: tail, ..s })
+        if k == list.len() {
+            let mut out = Vec::new();
+            for p in parts {
+                if by_resources && p.actions.len() > 1 {
+                    out.extend(split_to_fit(p, limit)?);
+                } else if size_alone(&p) <= limit {
+                    out.push(p);
+                } else {
+                    return Err(format!(
+                        "the statement for {} on {} alone exceeds {limit} characters",
+                        p.actions.join(", "),
+                        p.resources.join(", ")
+                    ));
+                }
+            }
+            return Ok(out);
+        }
+        k += 1;
+    }
+}
+
+/// Greedy in-order packing of statement sizes into documents of at most
+/// `capacity` characters: the start index of each document.
+fn pack_greedy(sizes: &[usize], capacity: usize) -> Vec<usize> {
+    let mut starts = vec![0];
+    let mut current = size(HEAD) + size(TAIL);
+    for (i, &s) in sizes.iter().enumerate() {
+        let first = i == *starts.last().expect("one start");
+        let added = if first { s } else { s + SEPARATOR.len() };
+        if !first && current + added > capacity {
+            starts.push(i);
+            current = size(HEAD) + size(TAIL) + s;
         } else {
-            return Err(format!(
-                "the statement for {} on {} alone exceeds {limit} characters",
-                s.actions.join(", "),
-                s.resources.join(", ")
-            ));
-        };
-        todo.push(second);
-        todo.push(first);
+            current += added;
+        }
+    }
+    starts
+}
+
+/// Splits statements that alone exceed `limit` (evenly, by their
+/// resources, else their actions: each part is still exact), names them,
+/// then packs them in order into as few documents as fit, of about the
+/// same size: the smallest capacity that needs no more documents than
+/// packing to the limit does (docs/generate.md, "Synthesis").
+pub fn pack(statements: Vec<Statement>, limit: usize) -> Result<Vec<Vec<Statement>>, String> {
+    let mut fitting = Vec::with_capacity(statements.len());
+    for s in statements {
+        fitting.extend(split_to_fit(s, limit)?);
     }
     fitting.sort();
     assign_sids(&mut fitting);
-    let mut documents: Vec<Vec<Statement>> = Vec::new();
-    let mut current: Vec<Statement> = Vec::new();
-    for s in fitting {
-        current.push(s);
-        if current.len() > 1 && size(&render(&current)) > limit {
-            let s = current.pop().expect("just pushed");
-            documents.push(std::mem::take(&mut current));
-            current.push(s);
+    let sizes: Vec<usize> = fitting.iter().map(|s| size(&render_statement(s))).collect();
+    let count = pack_greedy(&sizes, limit).len();
+    // The least capacity giving `count` documents, by bisection: packing
+    // in order is monotone in the capacity.
+    let (mut low, mut high) = (
+        document_size(&[sizes.iter().copied().max().unwrap_or(0)]),
+        limit,
+    );
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if pack_greedy(&sizes, mid).len() <= count {
+            high = mid;
+        } else {
+            low = mid + 1;
         }
     }
-    if !current.is_empty() {
-        documents.push(current);
+    let starts = pack_greedy(&sizes, high);
+    let mut documents = Vec::with_capacity(starts.len());
+    let mut rest = fitting;
+    for &start in starts.iter().skip(1).rev() {
+        documents.push(rest.split_off(start));
+    }
+    documents.push(rest);
+    documents.reverse();
+    if documents.len() == 1 && documents[0].is_empty() {
+        documents.clear();
     }
     Ok(documents)
 }
@@ -701,7 +815,7 @@ mod tests {
         with_ip.conditions.insert(
             "acs:SourceIp".into(),
             super::super::conditions::Clause {
-                operator: "IpAddress",
+                operator: crate::condition::Operator::IpAddress,
                 values: vec!["192.0.2.0/24".into()],
             },
         );
@@ -796,9 +910,13 @@ mod tests {
             .collect();
         let docs = pack(statements, 6144).unwrap();
         assert!(docs.len() > 1);
-        for d in &docs {
-            assert!(size(&render(d)) <= 6144);
+        let sizes: Vec<usize> = docs.iter().map(|d| size(&render(d))).collect();
+        for &s in &sizes {
+            assert!(s <= 6144);
         }
+        // Even: no document is much smaller than the others.
+        let (min, max) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+        assert!(max - min < 600, "{sizes:?}");
         assert_eq!(docs.iter().map(Vec::len).sum::<usize>(), 200);
     }
 }
