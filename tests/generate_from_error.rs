@@ -394,3 +394,64 @@ fn into_a_policy_that_denies_or_is_full() {
     assert_eq!(status(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("over RAM's 6144"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_denied_call_of_another_service_is_mapped_like_its_event() {
+    // OSS: the call as the ActionTrail event it would leave.
+    let out = ramcheck(&[
+        "generate",
+        "--from-error",
+        "tests/fixtures/denials/oss-get-object-implicit.json",
+        "--api",
+        "GetObject",
+        "--param",
+        "bucketName=examplebucket",
+        "--param",
+        "objectName=photos/2025/cat.jpg",
+        "--region",
+        "cn-hangzhou",
+    ]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let s = statements(&stdout(&out));
+    assert_eq!(s[0]["Action"], serde_json::json!(["oss:GetObject"]));
+    assert_eq!(
+        s[0]["Resource"],
+        serde_json::json!([
+            "acs:oss:cn-hangzhou:1234567890123456:examplebucket/photos/2025/cat.jpg"
+        ])
+    );
+    assert!(
+        stderr(&out).contains("the RAM role media-worker"),
+        "{}",
+        stderr(&out)
+    );
+    // Without the call, --resource names the object.
+    let out = ramcheck(&[
+        "generate",
+        "--from-error",
+        "tests/fixtures/denials/oss-get-object-implicit.json",
+        "--resource",
+        "acs:oss:cn-hangzhou:1234567890123456:examplebucket/photos/2025/cat.jpg",
+    ]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    // A call of another action than the denied one is refused.
+    let out = ramcheck(&[
+        "generate",
+        "--from-error",
+        "tests/fixtures/denials/oss-get-object-implicit.json",
+        "--api",
+        "PutObject",
+        "--param",
+        "bucketName=examplebucket",
+        "--param",
+        "objectName=a.jpg",
+        "--region",
+        "cn-hangzhou",
+    ]);
+    assert_eq!(status(&out), 2);
+    assert!(
+        stderr(&out).contains("the error is about oss:GetObject"),
+        "{}",
+        stderr(&out)
+    );
+}

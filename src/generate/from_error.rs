@@ -628,15 +628,25 @@ fn target(
                 ));
             }
         };
-        let api_call = ApiCall {
-            api: api.clone(),
-            region: call.region.clone().unwrap_or_default(),
-            account,
-            params,
-        };
-        let access = api_call
+        let region = call.region.clone().unwrap_or_default();
+        let code = denial
+            .action
+            .as_deref()
+            .and_then(|a| a.split_once(':'))
+            .map_or("imm", |(code, _)| code);
+        let access = if code.eq_ignore_ascii_case("imm") {
+            // IMM calls are checked strictly, as `can-i --api` does.
+            ApiCall {
+                api: api.clone(),
+                region,
+                account,
+                params,
+            }
             .required_access()
-            .map_err(|e| usage(format!("--api {api}: {e}")))?;
+            .map_err(|e| usage(format!("--api {api}: {e}")))?
+        } else {
+            other_service_call(code, api, &region, &account, &params)?
+        };
         if let Some(a) = &denial.action
             && !a.eq_ignore_ascii_case(&access.action)
         {
@@ -693,6 +703,47 @@ fn target(
         out.push(intent::check_resource(info, r).map_err(usage)?);
     }
     Ok((info.action.clone(), out))
+}
+
+/// The access a call of another service than IMM needs: the call as the
+/// ActionTrail event it would leave, mapped like every event (docs/generate.md,
+/// "ActionTrail"), so every service the event mapping knows is known here.
+fn other_service_call(
+    code: &str,
+    api: &str,
+    region: &str,
+    account: &str,
+    params: &BTreeMap<String, String>,
+) -> Result<crate::api_call::RequiredAccess, FromErrorError> {
+    let event = serde_json::json!({
+        "eventName": api,
+        "serviceName": code,
+        "acsRegion": region,
+        "userIdentity": {"accountId": account},
+        "requestParameters": params,
+        "errorCode": "NoPermission",
+    });
+    let text = event.to_string();
+    let node = json::parse(&text).map_err(|e| usage(format!("--api {api}: {e}")))?;
+    let filter = Filter {
+        include_failed: true,
+        ..Filter::default()
+    };
+    let mut tally = Tally::default();
+    match actiontrail::read_event(&node, "--api", &filter, &mut tally) {
+        Some(m) => Ok(crate::api_call::RequiredAccess {
+            action: m.action,
+            resources: m.resources,
+        }),
+        None => Err(usage(format!(
+            "--api {api}: {}; give the resource with --resource ARN",
+            tally
+                .reasons
+                .first()
+                .map(|u| u.why.as_str())
+                .unwrap_or("the call cannot be mapped")
+        ))),
+    }
 }
 
 /// `ramcheck generate --from-error FILE`.
