@@ -216,15 +216,11 @@ impl Reader<'_> {
                 Value::Null => Ok(None),
                 other => Err(self.at(
                     &m.value,
-                    format!("{key} must be a string, not {}", json_type(other, &m.value)),
+                    format!("{key} must be a string, not {}", other.type_name()),
                 )),
             },
         }
     }
-}
-
-fn json_type(value: &Value, _: &Node) -> &'static str {
-    value.type_name()
 }
 
 /// Reads a denial from the text of `file`.
