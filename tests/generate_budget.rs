@@ -227,3 +227,44 @@ fn a_budget_of_zero_is_refused() {
     assert_eq!(status(&out), 2);
     assert!(stderr(&out).contains("at least 1"));
 }
+
+/// Without --max-policies, RAM's own limit applies once exceeded: 10
+/// custom policies per user, group or role.
+#[test]
+fn rams_policy_count_limit_applies_without_the_flag() {
+    let dir = scratch("budget-ram-limit");
+    let intents = dir.join("intents.jsonl");
+    let lines: Vec<String> = (0..1100)
+        .map(|i| {
+            format!(
+                "{{\"action\": \"imm:GetProject\", \"resource\": \"acs:imm:cn-hangzhou:{ACCOUNT}:project/team-{i:04}\"}}"
+            )
+        })
+        .collect();
+    std::fs::write(&intents, lines.join("\n")).unwrap();
+    let out = ramcheck(&["generate", "--from", intents.to_str().unwrap()]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the exact statements need 13 policies, over RAM's limit of 10"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "acs:imm:cn-hangzhou:{ACCOUNT}:project/team-* replaces"
+        )),
+        "{err}"
+    );
+    assert_eq!(documents(&stdout(&out)).len(), 1);
+    // With a budget the exact result meets, nothing is broadened.
+    let out = ramcheck(&[
+        "generate",
+        "--from",
+        intents.to_str().unwrap(),
+        "--max-policies",
+        "13",
+    ]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("budget:"));
+    assert_eq!(documents(&stdout(&out)).len(), 13);
+}
