@@ -234,6 +234,16 @@ fn malformed_and_hostile_input_is_exit_2_with_the_place() {
         ("[".repeat(100_000).into_bytes(), "nesting deeper"),
         (vec![0xff, 0xfe, 0x00], "UTF-8"),
         (
+            format!("{{\"Code\": \"NoPermission\", \"Message\": \"{}\"}}", "x".repeat(2 << 20))
+                .into_bytes(),
+            "larger than 1048576 bytes",
+        ),
+        (b"{\"Code\": \"NoPermission\", \"DecodedDiagnosticMessage\": []}".to_vec(), "DecodedDiagnosticMessage must be an object"),
+        (
+            b"{\"DecodedDiagnosticMessage\": {\"ExplicitDeny\": \"yes\"}}".to_vec(),
+            "ExplicitDeny must be true or false",
+        ),
+        (
             b"{\"Code\": \"NoPermission\", \"AccessDeniedDetail\": {\"NoPermissionType\": \"Maybe\"}}"
                 .to_vec(),
             "expected ExplicitDeny or ImplicitDeny",
