@@ -65,6 +65,19 @@ fn longest_common_prefix<'a>(mut names: impl Iterator<Item = &'a str>) -> String
     first[..len].to_string()
 }
 
+/// The part of a resource that a broadening generalizes: the ARN itself,
+/// or a pattern without its trailing `*` (a catalogue wildcard ARN such as
+/// `.../dataset/*` of ListDatasets, or a name prefix an earlier level made,
+/// `.../ds-*`), so a higher level can broaden it again. Other patterns are
+/// left alone.
+fn body(resource: &str) -> Option<&str> {
+    let body = match resource.strip_suffix('*') {
+        Some(b) => b.strip_suffix('/').unwrap_or(b),
+        None => resource,
+    };
+    (!body.contains(['*', '?'])).then_some(body)
+}
+
 /// The resource broadenings of one level: resources of a statement that
 /// agree on all but their last `cut` segments of the relative id become
 /// `<kept segments>/<common prefix of the next segment>*`. A pattern that
@@ -75,13 +88,9 @@ fn candidates(statements: &[Statement], cut: usize) -> Vec<Candidate> {
     for (i, s) in statements.iter().enumerate() {
         let mut groups: BTreeMap<(String, String), Vec<&String>> = BTreeMap::new();
         for r in &s.resources {
-            // A catalogue wildcard ARN (`.../dataset/*` of ListDatasets)
-            // is broadened by its segments before the `/*`; other patterns
-            // are left alone.
-            let body = r.strip_suffix("/*").unwrap_or(r);
-            if body.contains(['*', '?']) {
+            let Some(body) = body(r) else {
                 continue;
-            }
+            };
             let parts: Vec<&str> = body.splitn(5, ':').collect();
             let [_, _, _, _, relative] = parts.as_slice() else {
                 continue;
@@ -102,7 +111,7 @@ fn candidates(statements: &[Statement], cut: usize) -> Vec<Candidate> {
             let next: Vec<&str> = members
                 .iter()
                 .map(|m| {
-                    let relative = &m[head.len()..];
+                    let relative = body(m).map_or("", |b| &b[head.len()..]);
                     relative.split('/').nth(depth).unwrap_or("")
                 })
                 .collect();
@@ -201,7 +210,7 @@ fn broaden_resources(
     let max_cut = statements
         .iter()
         .flat_map(|s| s.resources.iter())
-        .filter_map(|r| r.strip_suffix("/*").unwrap_or(r).splitn(5, ':').nth(4))
+        .filter_map(|r| body(r)?.splitn(5, ':').nth(4))
         .map(|rel| rel.split('/').count())
         .max()
         .unwrap_or(0);
@@ -383,6 +392,15 @@ mod tests {
             candidates(&list, 2)[0].pattern,
             format!("{HEAD}project/proj-*")
         );
+        // A name prefix of an earlier level is broadened again higher up.
+        let mixed = [statement(
+            &["imm:GetDataset"],
+            &[
+                format!("{HEAD}project/a/dataset/ds-*"),
+                format!("{HEAD}project/b/dataset/photos"),
+            ],
+        )];
+        assert_eq!(candidates(&mixed, 3)[0].pattern, format!("{HEAD}project/*"));
         // Never the whole account.
         let buckets = vec![
             "acs:oss:cn-hangzhou:1234567890123456:alpha".to_string(),
