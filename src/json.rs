@@ -20,8 +20,9 @@ use nom::combinator::{opt, recognize};
 use nom::{IResult, Parser};
 
 /// Objects with more members than this get a hash index for duplicate
-/// detection; smaller ones (every real policy object) are scanned.
-const INDEX_MEMBERS_FROM: usize = 16;
+/// detection; smaller ones (every real policy object, and an ActionTrail
+/// event's 17 or so top-level fields) are scanned.
+const INDEX_MEMBERS_FROM: usize = 32;
 
 /// Documents nested deeper than this are refused rather than recursed into,
 /// so hostile input cannot overflow the stack. Real policies nest five deep.
@@ -579,9 +580,13 @@ impl<'a> Reader<'a> {
         let mut out = String::new();
         let mut rest = &input[1..];
         loop {
-            // Copy the longest run that needs no attention in one go.
+            // Copy the longest run that needs no attention in one go. The
+            // bytes that need it are ASCII, and no byte of a multi-byte
+            // UTF-8 character is below 0x80, so scanning bytes finds the
+            // same place as scanning characters, faster.
             let plain = rest
-                .find(|c: char| c == '"' || c == '\\' || (c as u32) < 0x20)
+                .bytes()
+                .position(|b| b == b'"' || b == b'\\' || b < 0x20)
                 .unwrap_or(rest.len());
             out.push_str(&rest[..plain]);
             rest = &rest[plain..];

@@ -38,7 +38,7 @@ use crate::catalog::{ActionInfo, Catalog, Service};
 use crate::json::{self, Member, Node, Value};
 use crate::values::parse_date;
 
-use super::intent::check_resource;
+use super::intent::check_arn_parts;
 
 /// `--principal user/<name>` or `role/<name>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -269,6 +269,36 @@ fn filter_event(event: &Node, filter: &Filter) -> Result<(), Skip> {
     Ok(())
 }
 
+/// The catalogue's answer for each (`serviceName`, `eventName`) seen, so
+/// that a long trail looks each one up once.
+#[derive(Debug, Default)]
+pub struct Mapper {
+    actions: HashMap<String, HashMap<String, Result<&'static ActionInfo, String>>>,
+}
+
+impl Mapper {
+    /// The action of an event, or why there is none.
+    fn action(
+        &mut self,
+        service_name: &str,
+        event_name: &str,
+    ) -> Result<&'static ActionInfo, String> {
+        if let Some(found) = self
+            .actions
+            .get(service_name)
+            .and_then(|by_event| by_event.get(event_name))
+        {
+            return found.clone();
+        }
+        let found = lookup_action(service_name, event_name);
+        self.actions
+            .entry(service_name.to_string())
+            .or_default()
+            .insert(event_name.to_string(), found.clone());
+        found
+    }
+}
+
 /// Reads one record (an event, or an SLS row with an `event` field) and
 /// either maps it, counts it as filtered out, or lists it as unmappable.
 pub fn read_event(
@@ -276,6 +306,17 @@ pub fn read_event(
     origin: &str,
     filter: &Filter,
     tally: &mut Tally,
+) -> Option<MappedEvent> {
+    read_event_with(record, origin, filter, tally, &mut Mapper::default())
+}
+
+/// [`read_event`] with a [`Mapper`] kept across the events of a run.
+pub fn read_event_with(
+    record: &Node,
+    origin: &str,
+    filter: &Filter,
+    tally: &mut Tally,
+    mapper: &mut Mapper,
 ) -> Option<MappedEvent> {
     tally.read += 1;
     let event = match unwrap_sls_row(record) {
@@ -316,7 +357,7 @@ pub fn read_event(
             return None;
         }
     }
-    match map_event(&event) {
+    match map_event(&event, mapper) {
         Ok((action, resources)) => {
             tally.mapped += 1;
             Some(MappedEvent {
@@ -352,6 +393,21 @@ fn action_for_event<'c>(service: &'c Service, event_name: &str) -> Option<&'c Ac
         .or_else(|| service.action(event_name))
 }
 
+/// The catalogued action of `serviceName` and `eventName`, or why there is
+/// none.
+fn lookup_action(service_name: &str, event_name: &str) -> Result<&'static ActionInfo, String> {
+    let Some(service) = Catalog::builtin().service(service_name) else {
+        return Err(format!("service {service_name:?} is not in the catalogue"));
+    };
+    action_for_event(service, event_name).ok_or_else(|| {
+        format!(
+            "unknown action {}:{event_name} (not in the catalogue){}",
+            service.ram_code,
+            crate::suggest::hint(service.suggest_action(event_name).map(|a| &a.action))
+        )
+    })
+}
+
 /// A request parameter's value as text: a string or a number.
 fn param_text(node: &Node) -> Option<&str> {
     match &node.value {
@@ -369,23 +425,17 @@ fn param_text(node: &Node) -> Option<&str> {
 /// placeholder's name in any case (`bucketName` for `{#BucketName}`), else
 /// by a parameter the resource type lists for it in `request_params`
 /// (`objectName` for OSS's `{#ObjectPath}`).
-fn map_event(event: &Node) -> Result<(String, Vec<String>), String> {
+fn map_event(event: &Node, mapper: &mut Mapper) -> Result<(String, Vec<String>), String> {
     let event_name = text_of(event, "eventName").unwrap_or("");
     let service_name = text_of(event, "serviceName").unwrap_or("");
     if event_name.is_empty() || service_name.is_empty() {
         return Err("the event has no eventName or serviceName".into());
     }
+    let info = mapper.action(service_name, event_name)?;
     let catalog = Catalog::builtin();
-    let Some(service) = catalog.service(service_name) else {
-        return Err(format!("service {service_name:?} is not in the catalogue"));
-    };
-    let Some(info) = action_for_event(service, event_name) else {
-        return Err(format!(
-            "unknown action {}:{event_name} (not in the catalogue){}",
-            service.ram_code,
-            crate::suggest::hint(service.suggest_action(event_name).map(|a| &a.action))
-        ));
-    };
+    let service = catalog
+        .service(info.action.split_once(':').map_or("", |(code, _)| code))
+        .ok_or_else(|| format!("service {service_name:?} is not in the catalogue"))?;
     let region = text_of(event, "acsRegion").unwrap_or("");
     let account = event
         .get("userIdentity")
@@ -423,8 +473,12 @@ fn map_event(event: &Node) -> Result<(String, Vec<String>), String> {
     if resources.is_empty() {
         return Err("the call needs no resource".into());
     }
+    // The ARNs fit the action's templates by construction (they were
+    // filled from them, and filling refuses values that change their
+    // shape); what the event supplied for the region and account must
+    // still look like a region and an account.
     for r in &resources {
-        check_resource(info, r)?;
+        check_arn_parts(r)?;
     }
     Ok((info.action.clone(), resources))
 }

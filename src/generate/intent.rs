@@ -2,7 +2,7 @@
 //! "context"?}` records. Every action must be in the catalogue and every
 //! resource must be one the action is authorised against.
 
-use crate::arn::Template;
+use crate::arn::{Arn, Template};
 use crate::catalog::{ActionInfo, ActionResource, Catalog};
 use crate::json::{Node, Value};
 
@@ -82,33 +82,41 @@ pub(crate) fn fits_action(info: &ActionInfo, resource: &str) -> bool {
     info.resources.iter().any(|r| fits_resource(r, resource))
 }
 
+/// `*`, or an ARN with a plausible region and a numeric account: what
+/// every resource of a generated policy must be, before its shape is
+/// compared with the action's templates.
+pub fn check_arn_parts(resource: &str) -> Result<(), String> {
+    if resource == "*" {
+        return Ok(());
+    }
+    let Some(arn) = Arn::split(resource) else {
+        return Err(format!(
+            "resource {resource:?}: expected `*` or acs:<ram-code>:<region>:<account-id>:<relative-id>"
+        ));
+    };
+    let region = arn.region();
+    if !region
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(format!(
+            "resource {resource:?}: region {region:?} is not a region id such as cn-hangzhou"
+        ));
+    }
+    let account = arn.account();
+    if account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "resource {resource:?}: account {account:?} is not an account id (digits)"
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a resource for an action: `*` or an ARN that fits one of the
 /// action's resource types, with a plausible region and a numeric account.
 pub fn check_resource(info: &ActionInfo, resource: &str) -> Result<String, String> {
     let resource = resource.trim();
-    if resource != "*" {
-        let parts: Vec<&str> = resource.splitn(5, ':').collect();
-        if parts.len() != 5 || parts[0] != "acs" {
-            return Err(format!(
-                "resource {resource:?}: expected `*` or acs:<ram-code>:<region>:<account-id>:<relative-id>"
-            ));
-        }
-        let region_ok = parts[2]
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !region_ok {
-            return Err(format!(
-                "resource {resource:?}: region {:?} is not a region id such as cn-hangzhou",
-                parts[2]
-            ));
-        }
-        if parts[3].is_empty() || !parts[3].bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!(
-                "resource {resource:?}: account {:?} is not an account id (digits)",
-                parts[3]
-            ));
-        }
-    }
+    check_arn_parts(resource)?;
     if fits_action(info, resource) {
         return Ok(resource.to_string());
     }

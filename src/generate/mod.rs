@@ -192,24 +192,36 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
 #[derive(Debug, Default)]
 struct Inputs {
     list: Vec<(Intent, usize)>,
-    index: HashMap<(String, String, ConditionSet), usize>,
+    /// action → resource → (conditions, index into `list`): looked up by
+    /// `&str`, so a repeated record allocates nothing.
+    index: HashMap<String, HashMap<String, Vec<(ConditionSet, usize)>>>,
 }
 
 impl Inputs {
     /// Adds one record's tuple: a new one is kept with its origin, a repeat
     /// only counted.
     fn add(&mut self, action: &str, resource: &str, conditions: ConditionSet, origin: &str) {
-        let key = (action.to_string(), resource.to_string(), conditions);
-        if let Some(&i) = self.index.get(&key) {
+        let found = self
+            .index
+            .get(action)
+            .and_then(|by_resource| by_resource.get(resource))
+            .and_then(|sets| sets.iter().find(|(c, _)| *c == conditions))
+            .map(|&(_, i)| i);
+        if let Some(i) = found {
             self.list[i].1 += 1;
             return;
         }
-        self.index.insert(key.clone(), self.list.len());
-        let (action, resource, conditions) = key;
+        let i = self.list.len();
+        self.index
+            .entry(action.to_string())
+            .or_default()
+            .entry(resource.to_string())
+            .or_default()
+            .push((conditions.clone(), i));
         self.list.push((
             Intent {
-                action,
-                resource,
+                action: action.to_string(),
+                resource: resource.to_string(),
                 conditions,
                 origin: origin.to_string(),
             },
@@ -294,9 +306,10 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
     }
     let mut tally = Tally::default();
     let mut progress = reader::Ticker::new(options.progress);
+    let mut mapper = actiontrail::Mapper::default();
     for path in &options.from {
         reader::read_file(path, &mut |node, origin| {
-            record(node, origin, &filter, &mut tally, &mut inputs)?;
+            record(node, origin, &filter, &mut tally, &mut mapper, &mut inputs)?;
             progress.tick(tally.read.max(1), tally.mapped, inputs.len());
             Ok(())
         })?;
@@ -348,6 +361,7 @@ fn record(
     origin: &str,
     filter: &Filter,
     tally: &mut Tally,
+    mapper: &mut actiontrail::Mapper,
     inputs: &mut Inputs,
 ) -> Result<(), GenerateError> {
     if node.get("action").is_some() {
@@ -368,7 +382,7 @@ fn record(
         );
         return Ok(());
     }
-    if let Some(m) = actiontrail::read_event(node, origin, filter, tally) {
+    if let Some(m) = actiontrail::read_event_with(node, origin, filter, tally, mapper) {
         for resource in &m.resources {
             inputs.add(&m.action, resource, ConditionSet::new(), &m.origin);
         }

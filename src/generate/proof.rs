@@ -9,11 +9,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use time::Duration;
 use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
 
 use crate::authorizer::CompiledPolicySet;
-use crate::catalog::Catalog;
+use crate::catalog::{ActionResource, Catalog, Service};
 use crate::condition::Operator;
 use crate::eval::{PolicySet, statement_applies};
 use crate::lint::{self, Severity};
@@ -23,7 +23,7 @@ use crate::request::{Context, Request};
 use crate::values::{parse_date, parse_network};
 use crate::wildcard::{Case, Wildcard};
 
-use super::conditions::{Clause, ConditionSet};
+use super::conditions::{CURRENT_TIME, Clause, ConditionSet};
 use super::intent::fits_resource;
 use super::synth::{self, Pair};
 
@@ -175,6 +175,16 @@ fn context_for(spec: &Spec) -> Result<Context, String> {
             .insert(key, &value)
             .map_err(|e| format!("proof context: {e}"))?;
     }
+    // The time `Request::new` would fill in, once per context rather than
+    // once per request.
+    if !context.contains(CURRENT_TIME) {
+        let now = OffsetDateTime::now_utc()
+            .format(&Rfc3339)
+            .map_err(|e| format!("proof context: {e}"))?;
+        context
+            .insert(CURRENT_TIME, &now)
+            .map_err(|e| format!("proof context: {e}"))?;
+    }
     Ok(context)
 }
 
@@ -246,9 +256,9 @@ fn literal(pattern: &str) -> bool {
 /// The grants, indexed so that asking what they say about one (action,
 /// resource) looks at the grants that can match it, not at all of them.
 struct GrantIndex<'g> {
-    /// Grants of one literal action on one literal resource, by
-    /// (lower-case action, resource).
-    exact: HashMap<(String, String), Vec<&'g Grant>>,
+    /// Grants of one literal action on one literal resource, by lower-case
+    /// action, then resource (looked up by `&str`, allocating nothing).
+    exact: HashMap<String, HashMap<String, Vec<&'g Grant>>>,
     /// Other grants of literal actions, by lower-case action.
     by_action: HashMap<String, Vec<&'g Grant>>,
     /// Grants with an action pattern.
@@ -272,7 +282,9 @@ impl<'g> GrantIndex<'g> {
                 match g.resources.as_slice() {
                     [r] if literal(r.as_str()) => index
                         .exact
-                        .entry((action, r.as_str().to_string()))
+                        .entry(action)
+                        .or_default()
+                        .entry(r.as_str().to_string())
                         .or_default()
                         .push(g),
                     _ => index.by_action.entry(action).or_default().push(g),
@@ -290,7 +302,8 @@ impl<'g> GrantIndex<'g> {
         let lower = action.to_ascii_lowercase();
         let exact = self
             .exact
-            .get(&(lower.clone(), resource.to_string()))
+            .get(&lower)
+            .and_then(|by_resource| by_resource.get(resource))
             .into_iter()
             .flatten();
         let by_action = self.by_action.get(&lower).into_iter().flatten();
@@ -510,8 +523,8 @@ pub fn prove(
         prove_input(&prover, &statements, p, spec, context, i, &mut coverage)?;
         prove_near_misses(&prover, p, spec, context)?;
     }
-    prove_statements(&prover, &policies.identity)?;
-    prove_other_actions(&prover, pairs, &contexts)?;
+    prove_statements(&prover, &policies.identity, pairs)?;
+    prove_other_actions(&prover, pairs, &policies.identity, &contexts)?;
     for list in coverage.values_mut() {
         list.sort_unstable();
         list.dedup();
@@ -579,8 +592,16 @@ fn prove_near_misses(
 /// for such statements it is complete: nothing else can match them.
 /// Wildcard entries are checked as their literal text (what a collapse
 /// declared).
-fn prove_statements(prover: &Prover, policies: &[PolicyRef]) -> Result<(), String> {
+fn prove_statements(prover: &Prover, policies: &[PolicyRef], pairs: &[Pair]) -> Result<(), String> {
     let catalog = Catalog::builtin();
+    // The inputs themselves were decided in step 1.
+    let mut inputs: HashMap<(&str, &str), Vec<&ConditionSet>> = HashMap::new();
+    for p in pairs {
+        inputs
+            .entry((p.action.as_str(), p.resource.as_str()))
+            .or_default()
+            .push(&p.conditions);
+    }
     for policy in policies {
         for s in &policy.statements {
             let clauses = statement_clauses(s)?;
@@ -610,6 +631,12 @@ fn prove_statements(prover: &Prover, policies: &[PolicyRef]) -> Result<(), Strin
                 };
                 for action in actions {
                     for r in &resources.patterns {
+                        let asked = inputs
+                            .get(&(action, r.wildcard.as_str()))
+                            .is_some_and(|sets| sets.contains(&&clauses));
+                        if asked {
+                            continue;
+                        }
                         let resource = witness_resource(r.wildcard.as_str());
                         prover.check(action, &resource, &spec, &context)?;
                     }
@@ -642,15 +669,22 @@ fn statement_clauses(s: &Statement) -> Result<ConditionSet, String> {
     Ok(set)
 }
 
-/// Step 4: For each distinct input resource and context, the catalogued actions
-/// of its service that fit it and were not asked for on it: the actions a
-/// wrong grouping could add.
+/// Step 4: For each distinct input resource and context, the catalogued
+/// actions of its service that fit it and that the documents name (a
+/// wrong grouping could add them), and one that they do not name (nothing
+/// may allow it). Step 3 already enumerates everything the statements
+/// allow as the parser read them; this step asks the evaluator itself, on
+/// the real resources. Actions are grouped by ARN template, so each
+/// resource is compared with each template once.
 fn prove_other_actions(
     prover: &Prover,
     pairs: &[Pair],
+    policies: &[PolicyRef],
     contexts: &HashMap<&ConditionSet, (Spec, Context)>,
 ) -> Result<(), String> {
     let catalog = Catalog::builtin();
+    let named = NamedActions::new(policies);
+    let mut by_template: HashMap<&str, Vec<(&ActionResource, Vec<&str>)>> = HashMap::new();
     let mut seen: HashSet<(&str, &ConditionSet)> = HashSet::new();
     for p in pairs {
         if !seen.insert((p.resource.as_str(), &p.conditions)) {
@@ -663,16 +697,88 @@ fn prove_other_actions(
         else {
             continue;
         };
+        let templates = by_template
+            .entry(service.ram_code.as_str())
+            .or_insert_with(|| actions_by_template(service, &named));
         let (spec, context) = &contexts[&p.conditions];
         let resource = witness_resource(&p.resource);
-        for info in &service.actions {
-            let fits = info.resources.iter().any(|t| fits_resource(t, &p.resource));
-            if fits {
-                prover.check(&info.action, &resource, spec, context)?;
+        for (template, actions) in templates.iter() {
+            if fits_resource(template, &p.resource) {
+                for action in actions {
+                    prover.check(action, &resource, spec, context)?;
+                }
             }
         }
     }
     Ok(())
+}
+
+/// The actions the documents name: literal ones, and patterns.
+struct NamedActions {
+    literal: HashSet<String>,
+    patterns: Vec<Wildcard>,
+}
+
+impl NamedActions {
+    fn new(policies: &[PolicyRef]) -> Self {
+        let mut named = NamedActions {
+            literal: HashSet::new(),
+            patterns: Vec::new(),
+        };
+        for s in policies.iter().flat_map(|p| &p.statements) {
+            for a in &s.action.patterns {
+                let text = a.wildcard.as_str();
+                if literal(text) {
+                    named.literal.insert(text.to_ascii_lowercase());
+                } else {
+                    named.patterns.push(a.wildcard.clone());
+                }
+            }
+        }
+        named
+    }
+
+    fn contains(&self, action: &str) -> bool {
+        self.literal.contains(&action.to_ascii_lowercase())
+            || self.patterns.iter().any(|p| p.matches(action))
+    }
+}
+
+/// A service's actions by the ARN template they are authorised on: those
+/// the documents name, and the first one they do not.
+fn actions_by_template<'s>(
+    service: &'s Service,
+    named: &NamedActions,
+) -> Vec<(&'s ActionResource, Vec<&'s str>)> {
+    let mut out: Vec<(&ActionResource, Vec<&str>, bool)> = Vec::new();
+    for info in &service.actions {
+        let is_named = named.contains(&info.action);
+        for r in &info.resources {
+            let slot = match out
+                .iter()
+                .position(|(t, _, _)| t.arn_template == r.arn_template)
+            {
+                Some(i) => i,
+                None => {
+                    out.push((r, Vec::new(), false));
+                    out.len() - 1
+                }
+            };
+            let (_, actions, sentinel) = &mut out[slot];
+            if is_named {
+                actions.push(&info.action);
+            } else if !*sentinel {
+                actions.push(&info.action);
+                *sentinel = true;
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(t, mut actions, _)| {
+            actions.dedup();
+            (t, actions)
+        })
+        .collect()
 }
 
 #[cfg(test)]
