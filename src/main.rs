@@ -130,6 +130,11 @@ enum Command {
     ///
     ///   ramcheck generate --from-error error.json --api GetProject --param ProjectName=immtest \
     ///       --region cn-hangzhou --into alice.json
+    ///
+    ///   ramcheck generate --service oss --access read \
+    ///       --resource acs:oss:cn-hangzhou:1234567890123456:examplebucket
+    ///
+    ///   ramcheck generate --from actiontrail-events.json --max-policies 2
     #[command(verbatim_doc_comment)]
     Generate(Box<GenerateArgs>),
     /// Show what the built-in catalogue knows: every RAM code, one service's
