@@ -1211,6 +1211,28 @@ mod tests {
         assert!(read_denial("{", "e").is_err());
     }
 
+    /// Every prefix of a real body, and the body with any one character
+    /// replaced by a quote, a bracket or a digit: an answer or an error,
+    /// never a panic.
+    #[test]
+    fn no_input_panics() {
+        let chars: Vec<(usize, char)> = BODY.char_indices().collect();
+        for &(i, _) in &chars {
+            let _ = read_denial(&BODY[..i], "e.json");
+        }
+        for &(i, c) in &chars {
+            for r in ['"', '{', ']', '7', 'x'] {
+                let mut text = String::with_capacity(BODY.len());
+                text.push_str(&BODY[..i]);
+                text.push(r);
+                text.push_str(&BODY[i + c.len_utf8()..]);
+                if let Ok(d) = read_denial(&text, "e.json") {
+                    let _ = fixable(&d);
+                }
+            }
+        }
+    }
+
     #[test]
     fn statements_are_appended_with_the_file_indentation() {
         let policy = "{\n    \"Version\": \"1\",\n    \"Statement\": [\n        {\"Effect\": \"Allow\", \"Action\": \"imm:ListProjects\", \"Resource\": \"*\"}\n    ]\n}\n";
