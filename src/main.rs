@@ -382,9 +382,9 @@ struct GenerateArgs {
     /// Print, per statement, which inputs it covers (on stderr).
     #[arg(long)]
     explain: bool,
-    /// RAM's error response (Code NoPermission, AccessDeniedDetail), a
-    /// DecodeDiagnosticMessage answer or a failed ActionTrail event: write the statement
-    /// that allows the denied call; - reads standard input.
+    /// RAM's error response (Code NoPermission, AccessDeniedDetail; OSS's XML
+    /// AccessDenied), a DecodeDiagnosticMessage answer or a failed ActionTrail event: write
+    /// the statement that allows the denied call; - reads standard input.
     #[arg(
         long,
         value_name = "FILE",

@@ -465,3 +465,74 @@ fn a_denied_call_of_another_service_is_mapped_like_its_event() {
         stderr(&out)
     );
 }
+
+#[test]
+fn oss_xml_error_responses_are_read_too() {
+    const XML: &str = "tests/fixtures/denials/oss-put-object-implicit.xml";
+    let out = ramcheck(&[
+        "generate",
+        "--from-error",
+        XML,
+        "--api",
+        "PutObject",
+        "--param",
+        "bucketName=examplebucket",
+        "--param",
+        "objectName=out/report.pdf",
+        "--region",
+        "cn-hangzhou",
+    ]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let s = statements(&stdout(&out));
+    assert_eq!(s[0]["Action"], serde_json::json!(["oss:PutObject"]));
+    assert_eq!(
+        s[0]["Resource"],
+        serde_json::json!(["acs:oss:cn-hangzhou:1234567890123456:examplebucket/out/report.pdf"])
+    );
+    // Explicit: exit 1, as for RAM's JSON body.
+    let text = std::fs::read_to_string(root().join(XML))
+        .unwrap()
+        .replace("ImplicitDeny", "ExplicitDeny");
+    let out = ramcheck_with(
+        root(),
+        &[
+            "generate",
+            "--from-error",
+            "-",
+            "--resource",
+            "acs:oss:cn-hangzhou:1234567890123456:examplebucket/a",
+        ],
+        text.as_bytes(),
+        &[],
+    );
+    assert_eq!(status(&out), 1, "{}", stderr(&out));
+    // An AccessDenied without the detail (an ACL, a signature) is not a RAM
+    // denial; malformed XML names its place; entities are not expanded.
+    for (text, expected) in [
+        (
+            "<Error><Code>AccessDenied</Code><EC>0003-00000001</EC></Error>",
+            "without <AccessDeniedDetail>",
+        ),
+        (
+            "<Error>\n  <Code>AccessDenied</Code>\n  <Code>x</Code></Error>",
+            "<stdin>:3:3: <Code> given twice",
+        ),
+        (
+            "<!DOCTYPE lol [<!ENTITY a \"aaaa\">]><Error></Error>",
+            "<stdin>:1:1: <!DOCTYPE is not read",
+        ),
+        (
+            "<Error><Code>SignatureDoesNotMatch</Code></Error>",
+            "is not AccessDenied",
+        ),
+    ] {
+        let out = ramcheck_with(
+            root(),
+            &["generate", "--from-error", "-"],
+            text.as_bytes(),
+            &[],
+        );
+        assert_eq!(status(&out), 2, "{text}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{text}: {}", stderr(&out));
+    }
+}

@@ -223,8 +223,74 @@ impl Reader<'_> {
     }
 }
 
-/// Reads a denial from the text of `file`.
+/// OSS's XML error response (oss_error.rs) as a denial.
+fn read_oss_denial(text: &str, file: &str) -> Result<Denial, FromErrorError> {
+    let at = |message: String, position: Position| FromErrorError::Input {
+        message,
+        file: Some(file.to_string()),
+        position: Some(position),
+    };
+    let e = super::oss_error::parse(text).map_err(|e| at(e.message, e.position))?;
+    let start = Position {
+        line: 1,
+        column: 1,
+        offset: 0,
+    };
+    let code = e.fields.get("Code").map(|(c, _)| c.as_str()).unwrap_or("");
+    if code != "AccessDenied" {
+        return Err(at(
+            format!("OSS error Code {code:?} is not AccessDenied: nothing a policy can fix"),
+            e.fields.get("Code").map_or(start, |(_, p)| *p),
+        ));
+    }
+    let Some(detail) = &e.detail else {
+        return Err(at(
+            format!(
+                "OSS AccessDenied without <AccessDeniedDetail> (EC {}) is not a RAM policy \
+                 denial: check the signature, the bucket's ACL and Block Public Access",
+                e.fields.get("EC").map_or("?", |(c, _)| c.as_str())
+            ),
+            start,
+        ));
+    };
+    let get = |key: &str| {
+        detail
+            .get(key)
+            .map(|(v, _)| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let explicit = match detail.get("NoPermissionType") {
+        None => None,
+        Some((t, _)) if t == "ExplicitDeny" => Some(true),
+        Some((t, _)) if t == "ImplicitDeny" => Some(false),
+        Some((t, p)) => {
+            return Err(at(
+                format!("NoPermissionType {t:?}: expected ExplicitDeny or ImplicitDeny"),
+                *p,
+            ));
+        }
+    };
+    Ok(Denial {
+        code: code.to_string(),
+        action: get("AuthAction"),
+        principal_type: get("AuthPrincipalType"),
+        principal: get("AuthPrincipalDisplayName"),
+        owner: get("AuthPrincipalOwnerId"),
+        policy_type: get("PolicyType").map(|t| PolicyType::parse(&t)),
+        explicit,
+        encoded: get("EncodedDiagnosticMessage").is_some(),
+        origin: format!("{file}:1"),
+        ..Denial::default()
+    })
+}
+
+/// Reads a denial from the text of `file`: RAM's JSON body, a
+/// DecodeDiagnosticMessage answer, an ActionTrail event, or OSS's XML
+/// error response.
 pub fn read_denial(text: &str, file: &str) -> Result<Denial, FromErrorError> {
+    if super::oss_error::is_xml(text) {
+        return read_oss_denial(text, file);
+    }
     let root = json::parse(text).map_err(|e| FromErrorError::Input {
         message: format!(
             "not JSON ({}): expected RAM's error response body, the answer of \

@@ -15,6 +15,7 @@ pub mod budget;
 pub mod conditions;
 pub mod from_error;
 pub mod intent;
+mod oss_error;
 pub mod proof;
 pub mod synth;
 pub mod template;
