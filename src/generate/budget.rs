@@ -214,26 +214,54 @@ fn broaden_resources(
         .map(|rel| rel.split('/').count())
         .max()
         .unwrap_or(0);
+    // Packing and tidying cost a pass over every statement (tidy compares
+    // them pairwise), so neither runs per step: the candidates of a level
+    // touch disjoint resources and are applied in turn while an estimate of
+    // the total size says they cannot fit yet; the real count is taken once
+    // the estimate fits, and tidy runs once per round of a level.
+    let limit = PolicyKind::Identity.size_limit();
+    let mut estimate: usize = statements
+        .iter()
+        .map(|s| synth::size(&synth::render(std::slice::from_ref(s))))
+        .sum();
     for cut in 1..=max_cut {
         loop {
             let list = candidates(statements, cut);
-            let Some(c) = list.first() else {
+            if list.is_empty() {
                 break;
-            };
-            let before = statements[c.statement].clone();
-            let after = apply(statements, c);
-            notes.push(format!(
-                "budget: {} replaces {} for {}{}",
-                c.pattern,
-                summary(&c.members),
-                after.actions.join(", "),
-                examples(&before, &after)
-            ));
-            broadened.push(after);
+            }
+            for c in &list {
+                let before = statements[c.statement].clone();
+                let after = apply(statements, c);
+                notes.push(format!(
+                    "budget: {} replaces {} for {}{}",
+                    c.pattern,
+                    summary(&c.members),
+                    after.actions.join(", "),
+                    examples(&before, &after)
+                ));
+                broadened.push(after);
+                // Each resource line is the ARN, two quotes, a comma, a
+                // newline and the indentation.
+                let saved = c.members.iter().map(|m| m.len() + 12).sum::<usize>();
+                estimate = estimate.saturating_sub(saved) + c.pattern.len() + 12;
+                if estimate <= max * limit {
+                    *statements = synth::tidy(std::mem::take(statements));
+                    if documents(statements)? <= max {
+                        return Ok(true);
+                    }
+                    // Tidy moved the statements: take the candidates anew.
+                    break;
+                }
+            }
             *statements = synth::tidy(std::mem::take(statements));
             if documents(statements)? <= max {
                 return Ok(true);
             }
+            estimate = statements
+                .iter()
+                .map(|s| synth::size(&synth::render(std::slice::from_ref(s))))
+                .sum();
         }
     }
     Ok(false)
