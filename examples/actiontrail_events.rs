@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Deterministic: the same count gives the same bytes. The distinct
-//! (action, resource) pairs of alice are bounded (about 2,900), so a long
+//! (action, resource) pairs of alice are bounded (about 4,500), so a long
 //! trail repeats them, as real activity does.
 
 use std::io::{BufWriter, Write};

@@ -291,8 +291,8 @@ impl Coded for LintError {
 impl Coded for GenerateError {
     fn report(&self) -> ErrorReport {
         match self {
-            GenerateError::Input(_) => report("invalid-input", self),
             GenerateError::Check(_) => report("internal", self),
+            _ => report("invalid-input", self),
         }
     }
 }
@@ -315,6 +315,7 @@ impl Coded for crate::generate::from_error::FromErrorError {
             FromErrorError::Policy(e) => e.report(),
             FromErrorError::NotFixable(_) => report("invalid-input", self),
             FromErrorError::Generate(e) => e.report(),
+            FromErrorError::Check(_) => report("internal", self),
         }
     }
 }

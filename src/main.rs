@@ -939,7 +939,7 @@ fn run_generate(args: GenerateArgs, out: &mut Output) -> u8 {
     match &args.output {
         Some(path) => match generated.write(path) {
             Ok(paths) => {
-                for p in paths {
+                for p in paths.iter().filter(|_| !args.quiet) {
                     out.note(&format!("wrote {}", p.display()));
                 }
             }

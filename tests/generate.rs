@@ -379,7 +379,14 @@ fn intents_from_a_file_with_context() {
         ..Options::default()
     })
     .unwrap_err();
-    assert!(matches!(e, GenerateError::Input(_)));
+    // A caller can tell which failure it is without reading the message.
+    assert!(matches!(
+        &e,
+        GenerateError::Intent {
+            error: generate::intent::IntentError::UnknownAction { .. },
+            ..
+        }
+    ));
     assert!(e.to_string().contains("intents.jsonl:1"), "{e}");
     assert!(
         e.to_string().contains("did you mean `imm:GetProject`"),

@@ -35,9 +35,7 @@ const EXAMPLES: usize = 2;
 /// The number of documents `statements` pack into.
 fn documents(statements: &[Statement]) -> Result<usize, GenerateError> {
     let limit = PolicyKind::Identity.size_limit();
-    Ok(synth::pack(statements.to_vec(), limit)
-        .map_err(GenerateError::Input)?
-        .len())
+    Ok(synth::pack(statements.to_vec(), limit)?.len())
 }
 
 /// One resource broadening: in statement `statement`, `members` become

@@ -30,8 +30,71 @@ pub type ConditionSet = BTreeMap<String, Clause>;
 /// The key every expiry is written on.
 pub const CURRENT_TIME: &str = "acs:CurrentTime";
 
+/// Why a condition cannot be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConditionError {
+    /// An `acs:` key RAM does not define.
+    #[error("unknown condition key {key:?}: not one of RAM's common acs: keys{hint}")]
+    UnknownKey {
+        /// The key as given.
+        key: String,
+        /// ` (did you mean ...?)`, or empty.
+        hint: String,
+    },
+    /// A key outside RAM's common `acs:` keys.
+    #[error(
+        "condition key {0:?} cannot be required: only RAM's common acs: keys are \
+         supported (the catalogue lists no service condition keys for its actions)"
+    )]
+    NotRequirable(String),
+    /// A common key without a known type.
+    #[error("condition key {0} has no known type")]
+    Untyped(String),
+    /// A date key: only `--expires` writes one.
+    #[error("{0} cannot be required with a value; use --expires T for an expiry")]
+    DateKey(String),
+    /// A key of a type no operator here is chosen for.
+    #[error("{key} is of type {value_type}, which cannot be required")]
+    UnsupportedType {
+        /// The key.
+        key: String,
+        /// Its type.
+        value_type: ValueType,
+    },
+    /// A value that is not of the key's type.
+    #[error("invalid value {value:?} for {key}: {reason}")]
+    InvalidValue {
+        /// The key.
+        key: String,
+        /// The value as given.
+        value: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A key without any value.
+    #[error("no value for condition key {0}")]
+    NoValue(String),
+    /// `--require` without `=`.
+    #[error("invalid --require {0:?}: expected KEY=VALUE")]
+    NotKeyValue(String),
+    /// `--expires` that is not an RFC 3339 time.
+    #[error("invalid --expires {text:?}: {reason}")]
+    InvalidExpiry {
+        /// The value as given.
+        text: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `--expires` in the past.
+    #[error("--expires {0} is not in the future: the policy would grant nothing")]
+    ExpiryPast(String),
+    /// The same key from `--require`/`--expires` and an intent.
+    #[error("condition key {0} is given both by --require/--expires and by the intent's context")]
+    GivenTwice(String),
+}
+
 /// The canonical spelling of a common key, or why it cannot be required.
-fn canonical_key(key: &str) -> Result<String, String> {
+fn canonical_key(key: &str) -> Result<String, ConditionError> {
     if let Some(name) = common_key_name(key) {
         return Ok(name);
     }
@@ -40,35 +103,29 @@ fn canonical_key(key: &str) -> Result<String, String> {
         .is_some_and(|head| head.eq_ignore_ascii_case("acs:"))
     {
         let hint = did_you_mean(key, COMMON_KEYS.iter().map(|(k, _, _)| *k));
-        let hint = crate::suggest::hint(hint);
-        return Err(format!(
-            "unknown condition key {key:?}: not one of RAM's common acs: keys{hint}"
-        ));
+        return Err(ConditionError::UnknownKey {
+            key: key.to_string(),
+            hint: crate::suggest::hint(hint),
+        });
     }
-    Err(format!(
-        "condition key {key:?} cannot be required: only RAM's common acs: keys are \
-         supported (the catalogue lists no service condition keys for its actions)"
-    ))
+    Err(ConditionError::NotRequirable(key.to_string()))
 }
 
 /// The clause for `key` holding any of `values`, typed by the key.
-pub fn clause_for(key: &str, values: &[String]) -> Result<(String, Clause), String> {
+pub fn clause_for(key: &str, values: &[String]) -> Result<(String, Clause), ConditionError> {
     let key = canonical_key(key.trim())?;
     let (value_type, _) =
-        common_key_type(&key).ok_or_else(|| format!("condition key {key} has no known type"))?;
+        common_key_type(&key).ok_or_else(|| ConditionError::Untyped(key.clone()))?;
     let operator = match value_type {
         ValueType::Ip => Operator::IpAddress,
         ValueType::Boolean => Operator::Bool,
         ValueType::String => Operator::StringEquals,
-        ValueType::Date => {
-            return Err(format!(
-                "{key} cannot be required with a value; use --expires T for an expiry"
-            ));
-        }
+        ValueType::Date => return Err(ConditionError::DateKey(key)),
         other => {
-            return Err(format!(
-                "{key} is of type {other}, which cannot be required"
-            ));
+            return Err(ConditionError::UnsupportedType {
+                key,
+                value_type: other,
+            });
         }
     };
     let mut out = Vec::with_capacity(values.len());
@@ -80,11 +137,15 @@ pub fn clause_for(key: &str, values: &[String]) -> Result<(String, Clause), Stri
             _ if value.is_empty() => Err("expected a non-empty value"),
             _ => Ok(()),
         };
-        check.map_err(|reason| format!("invalid value {value:?} for {key}: {reason}"))?;
+        check.map_err(|reason| ConditionError::InvalidValue {
+            key: key.clone(),
+            value: value.to_string(),
+            reason,
+        })?;
         out.push(value.to_string());
     }
     if out.is_empty() {
-        return Err(format!("no value for condition key {key}"));
+        return Err(ConditionError::NoValue(key));
     }
     out.sort();
     out.dedup();
@@ -99,11 +160,11 @@ pub fn clause_for(key: &str, values: &[String]) -> Result<(String, Clause), Stri
 
 /// Reads `--require KEY=VALUE` entries; a key repeated gives several values
 /// (any of them satisfies it).
-pub fn parse_require(entries: &[String]) -> Result<ConditionSet, String> {
+pub fn parse_require(entries: &[String]) -> Result<ConditionSet, ConditionError> {
     let mut by_key: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     for entry in entries {
         let Some((key, value)) = entry.split_once('=') else {
-            return Err(format!("invalid --require {entry:?}: expected KEY=VALUE"));
+            return Err(ConditionError::NotKeyValue(entry.clone()));
         };
         let canonical = canonical_key(key.trim())?;
         by_key
@@ -122,13 +183,13 @@ pub fn parse_require(entries: &[String]) -> Result<ConditionSet, String> {
 
 /// `--expires T`: `DateLessThan` on `acs:CurrentTime`. An instant that has
 /// already passed would make a policy that grants nothing, so it is refused.
-pub fn expires_clause(text: &str, now: OffsetDateTime) -> Result<(String, Clause), String> {
-    let instant =
-        parse_date(text.trim()).map_err(|e| format!("invalid --expires {text:?}: {e}"))?;
+pub fn expires_clause(text: &str, now: OffsetDateTime) -> Result<(String, Clause), ConditionError> {
+    let instant = parse_date(text.trim()).map_err(|e| ConditionError::InvalidExpiry {
+        text: text.to_string(),
+        reason: e.to_string(),
+    })?;
     if instant <= now {
-        return Err(format!(
-            "--expires {text} is not in the future: the policy would grant nothing"
-        ));
+        return Err(ConditionError::ExpiryPast(text.to_string()));
     }
     Ok((
         CURRENT_TIME.to_string(),
@@ -141,13 +202,11 @@ pub fn expires_clause(text: &str, now: OffsetDateTime) -> Result<(String, Clause
 
 /// `global` and an intent's own conditions together; the same key in both
 /// is refused rather than guessed at.
-pub fn merge(global: &ConditionSet, own: &ConditionSet) -> Result<ConditionSet, String> {
+pub fn merge(global: &ConditionSet, own: &ConditionSet) -> Result<ConditionSet, ConditionError> {
     let mut out = global.clone();
     for (key, clause) in own {
         if out.contains_key(key) {
-            return Err(format!(
-                "condition key {key} is given both by --require/--expires and by the intent's context"
-            ));
+            return Err(ConditionError::GivenTwice(key.clone()));
         }
         out.insert(key.clone(), clause.clone());
     }
@@ -185,7 +244,7 @@ mod tests {
         assert!(clause_for("acs:SecureTransport", &s(&["yes"])).is_err());
         assert!(clause_for("acs:CurrentTime", &s(&["2099-01-01T00:00:00Z"])).is_err());
         let e = clause_for("acs:SourceIP4", &s(&["1.2.3.4"])).unwrap_err();
-        assert!(e.contains("did you mean `acs:SourceIp`"), "{e}");
+        assert!(e.to_string().contains("did you mean `acs:SourceIp`"), "{e}");
         assert!(clause_for("imm:Whatever", &s(&["x"])).is_err());
     }
 

@@ -75,6 +75,12 @@ pub enum FromErrorError {
     /// Synthesis or its proof failed.
     #[error(transparent)]
     Generate(#[from] GenerateError),
+    /// The `--into` merge failed its own proof: a bug (exit status 3).
+    #[error(
+        "internal error: the merged policy failed its check and was not printed: {0} \
+         (this is a bug in ramcheck; please report it with the input)"
+    )]
+    Check(String),
 }
 
 impl FromErrorError {
@@ -84,6 +90,7 @@ impl FromErrorError {
         match self {
             FromErrorError::NotFixable(_) => 1,
             FromErrorError::Generate(e) => e.exit_code(),
+            FromErrorError::Check(_) => 3,
             _ => 2,
         }
     }
@@ -663,7 +670,7 @@ fn target(
     resources: &[String],
     notes: &mut Vec<String>,
 ) -> Result<(String, Vec<String>), FromErrorError> {
-    let checked = |action: &str| intent::check_action(action).map_err(usage);
+    let checked = |action: &str| intent::check_action(action).map_err(|e| usage(e.to_string()));
     if let Some(api) = &call.api {
         let mut pairs = Vec::with_capacity(call.params.len());
         for entry in &call.params {
@@ -762,7 +769,7 @@ fn target(
     };
     let mut out = Vec::with_capacity(given.len());
     for r in &given {
-        out.push(intent::check_resource(info, r).map_err(usage)?);
+        out.push(intent::check_resource(info, r).map_err(|e| usage(e.to_string()))?);
     }
     Ok((info.action.clone(), out))
 }
@@ -816,7 +823,7 @@ pub fn generate_from_error(
     options: &Options,
 ) -> Result<Generated, FromErrorError> {
     let name = options.name.as_deref().unwrap_or(DEFAULT_NAME);
-    super::check_name(name).map_err(usage)?;
+    super::check_name(name)?;
     let bytes = read_limited(path, MAX_ERROR_BYTES, "an error response")?;
     let shown = display_name(path);
     let text = String::from_utf8(bytes).map_err(|_| FromErrorError::Input {
@@ -828,12 +835,12 @@ pub fn generate_from_error(
     let mut notes = fixable(&denial)?;
     let (action, resources) = target(&denial, call, &options.resources, &mut notes)?;
     notes.extend(attach_note(&denial));
-    let global = conditions::parse_require(&options.require).map_err(usage)?;
+    let global = conditions::parse_require(&options.require).map_err(|e| usage(e.to_string()))?;
     let global = match &options.expires {
         Some(t) => {
             let mut g = global;
-            let (k, c) =
-                conditions::expires_clause(t, time::OffsetDateTime::now_utc()).map_err(usage)?;
+            let (k, c) = conditions::expires_clause(t, time::OffsetDateTime::now_utc())
+                .map_err(|e| usage(e.to_string()))?;
             g.insert(k, c);
             g
         }
@@ -873,9 +880,9 @@ fn merge_into(
         .map_err(crate::store::StoreError::from)?;
     let shown = old.origin.clone();
     let [document] = generated.documents.as_slice() else {
-        return Err(
-            GenerateError::Check("--into: the statement did not fit one document".into()).into(),
-        );
+        return Err(FromErrorError::Check(
+            "--into: the statement did not fit one document".into(),
+        ));
     };
     let old_text = source.text.clone();
     let root = json::parse(&old_text).map_err(|e| FromErrorError::Input {
@@ -899,7 +906,7 @@ fn merge_into(
     })?;
     let new = Policy::parse(&merged, &old.name, &shown, PolicyKind::Identity)
         .map(Arc::new)
-        .map_err(|e| GenerateError::Check(format!("the merged policy does not parse: {e}")))?;
+        .map_err(|e| FromErrorError::Check(format!("the merged policy does not parse: {e}")))?;
 
     // Already allowed: the denial came from elsewhere; nothing to add.
     // The decision on every request of the call: the first one not
@@ -913,7 +920,7 @@ fn merge_into(
             let resource = super::proof::witness_resource(&p.resource);
             let context = proof_context(p)?;
             let request = Request::new(&p.action, &resource, Principal::AdHoc, context)
-                .map_err(|e| GenerateError::Check(format!("proof request: {e}")))?;
+                .map_err(|e| FromErrorError::Check(format!("proof request: {e}")))?;
             let decision = evaluate(&set, &request).decision;
             if !decision.is_allowed() {
                 return Ok(decision);
@@ -966,11 +973,10 @@ fn merge_into(
         });
     }
     if !call_allowed(&new)? {
-        return Err(GenerateError::Check(format!(
+        return Err(FromErrorError::Check(format!(
             "the merged policy does not allow {}",
             inputs[0].0.action
-        ))
-        .into());
+        )));
     }
     let findings = |text: &str| -> BTreeMap<String, usize> {
         let mut by_rule = BTreeMap::new();
@@ -984,10 +990,9 @@ fn merge_into(
     let (before, after) = (findings(&old_text), findings(&merged));
     for (rule, n) in &after {
         if before.get(rule).copied().unwrap_or(0) < *n {
-            return Err(GenerateError::Check(format!(
+            return Err(FromErrorError::Check(format!(
                 "the merge adds a lint finding {rule} to {shown}"
-            ))
-            .into());
+            )));
         }
     }
     let report = analysis::diff_policies(
@@ -999,7 +1004,7 @@ fn merge_into(
             max: 20,
         },
     )
-    .map_err(|e| GenerateError::Check(format!("diff of the merge: {e}")))?;
+    .map_err(|e| FromErrorError::Check(format!("diff of the merge: {e}")))?;
     let added_sid = sid_of(&statement_text);
     for w in &report.new_access {
         if !w
@@ -1007,11 +1012,10 @@ fn merge_into(
             .iter()
             .any(|s| s.sid.as_deref() == added_sid.as_deref())
         {
-            return Err(GenerateError::Check(format!(
+            return Err(FromErrorError::Check(format!(
                 "the merge adds access not granted by the new statement: {}",
                 w.description
-            ))
-            .into());
+            )));
         }
     }
     notes.push(format!(
@@ -1047,14 +1051,14 @@ fn proof_context(p: &Pair) -> Result<Context, FromErrorError> {
         return Ok(Context::new());
     }
     super::proof::satisfying_context(&p.conditions)
-        .map_err(|e| FromErrorError::Generate(GenerateError::Check(e)))
+        .map_err(|e| FromErrorError::Check(e.to_string()))
 }
 
 /// The text of the only statement of a generated document, its lines
 /// after the first without the document's indentation.
 fn only_statement(document: &str) -> Result<String, FromErrorError> {
     let root = json::parse(document)
-        .map_err(|e| GenerateError::Check(format!("generated document: {e}")))?;
+        .map_err(|e| FromErrorError::Check(format!("generated document: {e}")))?;
     let stmt = root
         .get("Statement")
         .and_then(|m| match &m.value.value {
@@ -1062,7 +1066,7 @@ fn only_statement(document: &str) -> Result<String, FromErrorError> {
             _ => None,
         })
         .ok_or_else(|| {
-            GenerateError::Check("the generated document has not one statement".into())
+            FromErrorError::Check("the generated document has not one statement".into())
         })?;
     let text = &document[stmt.start.offset..stmt.end.offset];
     let strip = (stmt.start.column as usize).saturating_sub(1);

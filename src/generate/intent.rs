@@ -6,43 +6,133 @@ use crate::arn::{Arn, Template};
 use crate::catalog::{ActionInfo, ActionResource, Catalog};
 use crate::json::{Node, Value};
 
-use super::conditions::{ConditionSet, clause_for};
+use super::conditions::{ConditionError, ConditionSet, clause_for};
+
+/// Why an intent (`--request`, or an intent record) is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntentError {
+    /// `--request` that is not two words.
+    #[error(
+        "expected \"<ACTION> <RESOURCE>\", e.g. \"imm:GetProject \
+         acs:imm:cn-hangzhou:1234567890123456:project/immtest\", got {0:?}"
+    )]
+    NotActionAndResource(String),
+    /// A wildcard action: only `--collapse actions` writes those.
+    #[error("action {0:?}: name one action; wildcards are only made by --collapse actions")]
+    WildcardAction(String),
+    /// An action without `<ram-code>:`.
+    #[error("action {action:?}: expected <ram-code>:<action-name>, e.g. imm:AttachOSSBucket{hint}")]
+    NoServiceCode {
+        /// The action as given.
+        action: String,
+        /// ` (did you mean ...?)`, or empty.
+        hint: String,
+    },
+    /// A service without an action table.
+    #[error(
+        "action {action:?}: service {code:?} is not in the catalogue (known: {known}), so its \
+         resources cannot be checked"
+    )]
+    UnknownService {
+        /// The action as given.
+        action: String,
+        /// Its RAM code.
+        code: String,
+        /// The catalogued codes, comma-separated.
+        known: String,
+    },
+    /// An action the service does not have.
+    #[error("unknown action {action:?}{hint}")]
+    UnknownAction {
+        /// The action as given.
+        action: String,
+        /// ` (did you mean ...?)`, or empty.
+        hint: String,
+    },
+    /// Neither `*` nor an ARN.
+    #[error("resource {0:?}: expected `*` or acs:<ram-code>:<region>:<account-id>:<relative-id>")]
+    NotAnArn(String),
+    /// A region that is not a region id.
+    #[error("resource {resource:?}: region {region:?} is not a region id such as cn-hangzhou")]
+    BadRegion {
+        /// The resource.
+        resource: String,
+        /// Its region part.
+        region: String,
+    },
+    /// An account that is not digits.
+    #[error("resource {resource:?}: account {account:?} is not an account id (digits)")]
+    BadAccount {
+        /// The resource.
+        resource: String,
+        /// Its account part.
+        account: String,
+    },
+    /// A resource of another type than the action's.
+    #[error("resource {resource:?} does not fit {action}, which is authorised on {expected}")]
+    ResourceMismatch {
+        /// The resource.
+        resource: String,
+        /// The action, in the catalogue's spelling.
+        action: String,
+        /// The action's templates and resource types.
+        expected: String,
+    },
+    /// An intent record that is not an object.
+    #[error("an intent must be a JSON object")]
+    NotAnObject,
+    /// `context` that is not an object.
+    #[error("\"context\" must be an object of condition keys")]
+    ContextNotAnObject,
+    /// A context key twice (in two spellings).
+    #[error("context key {0} given twice")]
+    ContextKeyTwice(String),
+    /// A field an intent does not have.
+    #[error("unknown intent field {0:?} (expected \"action\", \"resource\", \"context\")")]
+    UnknownField(String),
+    /// `action` or `resource` missing, or not strings.
+    #[error("an intent needs string fields \"action\" and \"resource\"")]
+    MissingFields,
+    /// A condition of the context.
+    #[error(transparent)]
+    Condition(#[from] ConditionError),
+}
+
+/// ` (did you mean ...?)` for the catalogued action closest to `action`.
+fn action_hint(action: &str) -> String {
+    Catalog::builtin()
+        .suggest_action(action)
+        .map(|a| crate::suggest::hint(Some(&a.action)))
+        .unwrap_or_default()
+}
 
 /// An action checked against the catalogue, in the catalogue's spelling.
-pub fn check_action(action: &str) -> Result<&'static ActionInfo, String> {
+pub fn check_action(action: &str) -> Result<&'static ActionInfo, IntentError> {
     let catalog = Catalog::builtin();
     let action = action.trim();
     if action.contains(['*', '?']) {
-        return Err(format!(
-            "action {action:?}: name one action; wildcards are only made by --collapse actions"
-        ));
+        return Err(IntentError::WildcardAction(action.to_string()));
     }
     let Some((code, _)) = action.split_once(':') else {
-        return Err(format!(
-            "action {action:?}: expected <ram-code>:<action-name>, e.g. imm:AttachOSSBucket{}",
-            catalog
-                .suggest_action(action)
-                .map(|a| crate::suggest::hint(Some(&a.action)))
-                .unwrap_or_default()
-        ));
+        return Err(IntentError::NoServiceCode {
+            action: action.to_string(),
+            hint: action_hint(action),
+        });
     };
     if catalog.service(code).is_none() {
         let known: Vec<&str> = catalog.services().map(|s| s.ram_code.as_str()).collect();
-        return Err(format!(
-            "action {action:?}: service {code:?} is not in the catalogue (known: {}), so its \
-             resources cannot be checked",
-            known.join(", ")
-        ));
+        return Err(IntentError::UnknownService {
+            action: action.to_string(),
+            code: code.to_string(),
+            known: known.join(", "),
+        });
     }
-    catalog.action(action).ok_or_else(|| {
-        format!(
-            "unknown action {action:?}{}",
-            catalog
-                .suggest_action(action)
-                .map(|a| crate::suggest::hint(Some(&a.action)))
-                .unwrap_or_default()
-        )
-    })
+    catalog
+        .action(action)
+        .ok_or_else(|| IntentError::UnknownAction {
+            action: action.to_string(),
+            hint: action_hint(action),
+        })
 }
 
 /// Whether `resource` is an ARN the action is authorised against under
@@ -85,36 +175,36 @@ pub(crate) fn fits_action(info: &ActionInfo, resource: &str) -> bool {
 /// `*`, or an ARN with a plausible region and a numeric account: what
 /// every resource of a generated policy must be, before its shape is
 /// compared with the action's templates.
-pub fn check_arn_parts(resource: &str) -> Result<(), String> {
+pub fn check_arn_parts(resource: &str) -> Result<(), IntentError> {
     if resource == "*" {
         return Ok(());
     }
     let Some(arn) = Arn::split(resource) else {
-        return Err(format!(
-            "resource {resource:?}: expected `*` or acs:<ram-code>:<region>:<account-id>:<relative-id>"
-        ));
+        return Err(IntentError::NotAnArn(resource.to_string()));
     };
     let region = arn.region();
     if !region
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
-        return Err(format!(
-            "resource {resource:?}: region {region:?} is not a region id such as cn-hangzhou"
-        ));
+        return Err(IntentError::BadRegion {
+            resource: resource.to_string(),
+            region: region.to_string(),
+        });
     }
     let account = arn.account();
     if account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "resource {resource:?}: account {account:?} is not an account id (digits)"
-        ));
+        return Err(IntentError::BadAccount {
+            resource: resource.to_string(),
+            account: account.to_string(),
+        });
     }
     Ok(())
 }
 
 /// Checks a resource for an action: `*` or an ARN that fits one of the
 /// action's resource types, with a plausible region and a numeric account.
-pub fn check_resource(info: &ActionInfo, resource: &str) -> Result<String, String> {
+pub fn check_resource(info: &ActionInfo, resource: &str) -> Result<String, IntentError> {
     let resource = resource.trim();
     check_arn_parts(resource)?;
     if fits_action(info, resource) {
@@ -125,11 +215,11 @@ pub fn check_resource(info: &ActionInfo, resource: &str) -> Result<String, Strin
         .iter()
         .map(|r| format!("{} ({})", r.arn_template, r.resource_type))
         .collect();
-    Err(format!(
-        "resource {resource:?} does not fit {}, which is authorised on {}",
-        info.action,
-        expected.join(" or ")
-    ))
+    Err(IntentError::ResourceMismatch {
+        resource: resource.to_string(),
+        action: info.action.clone(),
+        expected: expected.join(" or "),
+    })
 }
 
 /// One requested (action, resource) with the conditions of its context and
@@ -147,16 +237,13 @@ pub struct Intent {
 }
 
 /// Reads one `--request "<ACTION> <RESOURCE>"`.
-pub fn parse_request_flag(text: &str, origin: String) -> Result<Intent, String> {
+pub fn parse_request_flag(text: &str, origin: String) -> Result<Intent, IntentError> {
     let parts: Vec<&str> = text.split_whitespace().collect();
     let [action, resource] = parts.as_slice() else {
-        return Err(format!(
-            "{origin}: expected \"<ACTION> <RESOURCE>\", e.g. \"imm:GetProject \
-             acs:imm:cn-hangzhou:1234567890123456:project/immtest\", got {text:?}"
-        ));
+        return Err(IntentError::NotActionAndResource(text.to_string()));
     };
-    let info = check_action(action).map_err(|e| format!("{origin}: {e}"))?;
-    let resource = check_resource(info, resource).map_err(|e| format!("{origin}: {e}"))?;
+    let info = check_action(action)?;
+    let resource = check_resource(info, resource)?;
     Ok(Intent {
         action: info.action.clone(),
         resource,
@@ -176,10 +263,8 @@ pub fn scalar_text(node: &Node) -> Option<String> {
 }
 
 /// Reads an intent record `{"action": ..., "resource": ..., "context": {...}}`.
-pub fn intent_from_node(node: &Node, origin: String) -> Result<Intent, String> {
-    let members = node
-        .as_object()
-        .ok_or_else(|| format!("{origin}: an intent must be a JSON object"))?;
+pub fn intent_from_node(node: &Node, origin: String) -> Result<Intent, IntentError> {
+    let members = node.as_object().ok_or(IntentError::NotAnObject)?;
     let mut action = None;
     let mut resource = None;
     let mut conditions = ConditionSet::new();
@@ -188,35 +273,26 @@ pub fn intent_from_node(node: &Node, origin: String) -> Result<Intent, String> {
             "action" => action = m.value.as_str(),
             "resource" => resource = m.value.as_str(),
             "context" => {
-                let entries = m.value.as_object().ok_or_else(|| {
-                    format!("{origin}: \"context\" must be an object of condition keys")
-                })?;
+                let entries = m.value.as_object().ok_or(IntentError::ContextNotAnObject)?;
                 for e in entries {
                     let values: Vec<String> = match &e.value.value {
                         Value::Array(items) => items.iter().filter_map(scalar_text).collect(),
                         _ => scalar_text(&e.value).into_iter().collect(),
                     };
-                    let (key, clause) =
-                        clause_for(&e.key, &values).map_err(|err| format!("{origin}: {err}"))?;
+                    let (key, clause) = clause_for(&e.key, &values)?;
                     if conditions.insert(key.clone(), clause).is_some() {
-                        return Err(format!("{origin}: context key {key} given twice"));
+                        return Err(IntentError::ContextKeyTwice(key));
                     }
                 }
             }
-            other => {
-                return Err(format!(
-                    "{origin}: unknown intent field {other:?} (expected \"action\", \"resource\", \"context\")"
-                ));
-            }
+            other => return Err(IntentError::UnknownField(other.to_string())),
         }
     }
     let (Some(action), Some(resource)) = (action, resource) else {
-        return Err(format!(
-            "{origin}: an intent needs string fields \"action\" and \"resource\""
-        ));
+        return Err(IntentError::MissingFields);
     };
-    let info = check_action(action).map_err(|e| format!("{origin}: {e}"))?;
-    let resource = check_resource(info, resource).map_err(|e| format!("{origin}: {e}"))?;
+    let info = check_action(action)?;
+    let resource = check_resource(info, resource)?;
     Ok(Intent {
         action: info.action.clone(),
         resource,
@@ -238,13 +314,15 @@ mod tests {
             "imm:AttachOSSBucket"
         );
         let e = check_action("imm:AttachOssBuckets").unwrap_err();
-        assert!(e.contains("did you mean `imm:AttachOSSBucket`"), "{e}");
-        assert!(check_action("imm:Get*").is_err());
         assert!(
-            check_action("nosuchservice:GetThing")
-                .unwrap_err()
-                .contains("not in the catalogue")
+            e.to_string().contains("did you mean `imm:AttachOSSBucket`"),
+            "{e}"
         );
+        assert!(check_action("imm:Get*").is_err());
+        assert!(matches!(
+            check_action("nosuchservice:GetThing"),
+            Err(IntentError::UnknownService { .. })
+        ));
         assert!(check_action("GetProject").is_err());
     }
 

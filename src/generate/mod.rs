@@ -22,6 +22,8 @@ pub mod template;
 
 mod reader;
 
+pub use reader::FileError;
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -34,9 +36,9 @@ use crate::policy::PolicyKind;
 use crate::values::parse_date;
 
 use actiontrail::{Filter, PrincipalFilter, Tally};
-use conditions::ConditionSet;
-use intent::Intent;
-use proof::{Document, Grant};
+use conditions::{ConditionError, ConditionSet};
+use intent::{Intent, IntentError};
+use proof::{Document, Grant, ProofError};
 use synth::{Collapse, Pair, Statement};
 
 /// A `generate` run as given on the command line.
@@ -88,26 +90,82 @@ pub struct Progress {
     pub elapsed: Duration,
 }
 
-/// Why nothing was generated.
+/// Why nothing was generated. Every variant but [`GenerateError::Check`]
+/// is bad input (exit status 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GenerateError {
-    /// Bad input: exit status 2.
+    /// Other bad input, said in words.
     #[error("{0}")]
     Input(String),
+    /// `--name` that is not a RAM policy name.
+    #[error(
+        "invalid --name {0:?}: a RAM policy name is letters, digits and '-' \
+         (at most 120 here, leaving room for a -N suffix)"
+    )]
+    InvalidName(String),
+    /// `--since`/`--until` that is not an RFC 3339 time.
+    #[error("invalid {flag} {value:?}: {reason}")]
+    InvalidTime {
+        /// The flag.
+        flag: &'static str,
+        /// The value as given.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `--principal` that is not `user/<name>` or `role/<name>`.
+    #[error("invalid --principal {0:?}: expected user/<name> or role/<name>")]
+    InvalidPrincipal(String),
+    /// `--require` or `--expires`.
+    #[error(transparent)]
+    Condition(#[from] ConditionError),
+    /// An intent refused, with where it came from (`--request 1`,
+    /// `file:line`).
+    #[error("{origin}: {error}")]
+    Intent {
+        /// Where the intent came from.
+        origin: String,
+        /// Why it is refused.
+        error: IntentError,
+    },
+    /// A `--from` file that cannot be read as records.
+    #[error(transparent)]
+    Read(#[from] FileError),
+    /// Neither a request nor an event that maps; `report` is the
+    /// ActionTrail summary when events were read.
+    #[error("nothing to grant: {}", match .report {
+        None => "give --request \"<ACTION> <RESOURCE>\" or --from FILE".to_string(),
+        Some(report) => format!("no event was mapped to an action and resource\n{report}"),
+    })]
+    NothingToGrant {
+        /// The ActionTrail summary, when events were read.
+        report: Option<String>,
+    },
+    /// One action on one resource does not fit in a policy.
+    #[error(transparent)]
+    TooLarge(#[from] synth::TooLarge),
+    /// An output file that cannot be written.
+    #[error("cannot write {path}: {reason}")]
+    Write {
+        /// The file.
+        path: String,
+        /// The operating system's error.
+        reason: String,
+    },
     /// The generated policy failed its own check: exit status 3.
     #[error(
         "internal error: the generated policy failed its check and was not printed: {0} \
          (this is a bug in ramcheck; please report it with the input)"
     )]
-    Check(String),
+    Check(#[from] ProofError),
 }
 
 impl GenerateError {
     /// The CLI's exit status: 2 for bad input, 3 for a failed proof.
     pub fn exit_code(&self) -> u8 {
         match self {
-            GenerateError::Input(_) => 2,
             GenerateError::Check(_) => 3,
+            _ => 2,
         }
     }
 }
@@ -161,30 +219,32 @@ impl Generated {
     pub fn write(&self, output: &Path) -> Result<Vec<PathBuf>, GenerateError> {
         let paths = self.output_paths(output);
         for (path, doc) in paths.iter().zip(&self.documents) {
-            std::fs::write(path, &doc.text).map_err(|e| {
-                GenerateError::Input(format!("cannot write {}: {e}", path.display()))
+            std::fs::write(path, &doc.text).map_err(|e| GenerateError::Write {
+                path: path.display().to_string(),
+                reason: e.to_string(),
             })?;
         }
         Ok(paths)
     }
 }
 
-fn input<T>(r: Result<T, String>) -> Result<T, GenerateError> {
-    r.map_err(GenerateError::Input)
-}
-
 /// RAM policy names: 1–128 characters of letters, digits and `-`.
-pub(crate) fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), GenerateError> {
     if name.is_empty()
         || name.chars().count() > 120
         || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
-        return Err(format!(
-            "invalid --name {name:?}: a RAM policy name is letters, digits and '-' \
-             (at most 120 here, leaving room for a -N suffix)"
-        ));
+        return Err(GenerateError::InvalidName(name.to_string()));
     }
     Ok(())
+}
+
+/// An intent's error, with where the intent came from.
+fn at(origin: &str) -> impl Fn(IntentError) -> GenerateError + '_ {
+    move |error| GenerateError::Intent {
+        origin: origin.to_string(),
+        error,
+    }
 }
 
 /// The distinct inputs, in the order first seen: memory grows with the
@@ -237,21 +297,26 @@ impl Inputs {
 
 /// The `--since`/`--until`/`--principal`/`--include-failed` filter.
 fn event_filter(options: &Options) -> Result<Filter, GenerateError> {
-    let time = |flag: &str, t: &Option<String>| -> Result<Option<OffsetDateTime>, GenerateError> {
-        t.as_deref()
-            .map(|t| {
-                parse_date(t.trim())
-                    .map_err(|e| GenerateError::Input(format!("invalid {flag} {t:?}: {e}")))
-            })
-            .transpose()
-    };
+    let time =
+        |flag: &'static str, t: &Option<String>| -> Result<Option<OffsetDateTime>, GenerateError> {
+            t.as_deref()
+                .map(|t| {
+                    parse_date(t.trim()).map_err(|e| GenerateError::InvalidTime {
+                        flag,
+                        value: t.to_string(),
+                        reason: e.to_string(),
+                    })
+                })
+                .transpose()
+        };
     Ok(Filter {
         principal: options
             .principal
             .as_deref()
-            .map(PrincipalFilter::parse)
-            .transpose()
-            .map_err(GenerateError::Input)?,
+            .map(|p| {
+                PrincipalFilter::parse(p).map_err(|_| GenerateError::InvalidPrincipal(p.into()))
+            })
+            .transpose()?,
         since: time("--since", &options.since)?,
         until: time("--until", &options.until)?,
         include_failed: options.include_failed,
@@ -260,9 +325,9 @@ fn event_filter(options: &Options) -> Result<Filter, GenerateError> {
 
 /// `--require` and `--expires`: the conditions of every statement.
 fn global_conditions(options: &Options) -> Result<ConditionSet, GenerateError> {
-    let mut global = input(conditions::parse_require(&options.require))?;
+    let mut global = conditions::parse_require(&options.require)?;
     if let Some(t) = &options.expires {
-        let (key, clause) = input(conditions::expires_clause(t, OffsetDateTime::now_utc()))?;
+        let (key, clause) = conditions::expires_clause(t, OffsetDateTime::now_utc())?;
         global.insert(key, clause);
     }
     Ok(global)
@@ -272,16 +337,14 @@ fn global_conditions(options: &Options) -> Result<ConditionSet, GenerateError> {
 /// returns the documents with the notes for stderr.
 pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
     let name = options.name.as_deref().unwrap_or(DEFAULT_NAME);
-    input(check_name(name))?;
+    check_name(name)?;
     let global = global_conditions(options)?;
     let filter = event_filter(options)?;
 
     let mut inputs = Inputs::default();
     for (i, r) in options.requests.iter().enumerate() {
-        let intent = input(intent::parse_request_flag(
-            r,
-            format!("--request {}", i + 1),
-        ))?;
+        let origin = format!("--request {}", i + 1);
+        let intent = intent::parse_request_flag(r, origin.clone()).map_err(at(&origin))?;
         inputs.add(
             &intent.action,
             &intent.resource,
@@ -292,7 +355,8 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
     let mut template_notes = Vec::new();
     match &options.template {
         Some(t) => {
-            let (more, notes) = input(template::intents(t, &options.resources))?;
+            let (more, notes) =
+                template::intents(t, &options.resources).map_err(GenerateError::Input)?;
             for i in more {
                 inputs.add(&i.action, &i.resource, i.conditions, &i.origin);
             }
@@ -309,8 +373,22 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
     let mut progress = reader::Ticker::new(options.progress);
     let mut mapper = actiontrail::Mapper::default();
     for path in &options.from {
-        reader::read_file(path, &mut |node, origin| {
-            record(node, origin, &filter, &mut tally, &mut mapper, &mut inputs)?;
+        reader::read_file(path, &mut |r, origin| {
+            match r {
+                reader::Record::Node(node) => {
+                    record(node, origin, &filter, &mut tally, &mut mapper, &mut inputs)?;
+                }
+                reader::Record::Event(event) => {
+                    let mapped = actiontrail::read_fast_event(
+                        event,
+                        origin,
+                        &filter,
+                        &mut tally,
+                        &mut mapper,
+                    );
+                    add_mapped(mapped, &mut inputs);
+                }
+            }
             progress.tick(tally.read.max(1), tally.mapped, inputs.len());
             Ok(())
         })?;
@@ -320,20 +398,14 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
         notes.push(tally.report().trim_end().to_string());
     }
     if inputs.list.is_empty() {
-        return Err(GenerateError::Input(if tally.is_empty() {
-            "nothing to grant: give --request \"<ACTION> <RESOURCE>\" or --from FILE".into()
-        } else {
-            format!(
-                "nothing to grant: no event was mapped to an action and resource\n{}",
-                tally.report().trim_end()
-            )
-        }));
+        return Err(GenerateError::NothingToGrant {
+            report: (!tally.is_empty()).then(|| tally.report().trim_end().to_string()),
+        });
     }
     let mut pairs: Vec<(Pair, String)> = Vec::with_capacity(inputs.len());
     for (i, count) in inputs.list {
-        let conditions = input(
-            conditions::merge(&global, &i.conditions).map_err(|e| format!("{}: {e}", i.origin)),
-        )?;
+        let conditions = conditions::merge(&global, &i.conditions)
+            .map_err(|e| at(&i.origin)(IntentError::Condition(e)))?;
         let origin = match count {
             1 => i.origin,
             n => format!(
@@ -366,7 +438,7 @@ fn record(
     inputs: &mut Inputs,
 ) -> Result<(), GenerateError> {
     if node.get("action").is_some() {
-        let intent = input(intent::intent_from_node(node, origin.to_string()))?;
+        let intent = intent::intent_from_node(node, origin.to_string()).map_err(at(origin))?;
         inputs.add(
             &intent.action,
             &intent.resource,
@@ -383,12 +455,19 @@ fn record(
         );
         return Ok(());
     }
-    if let Some(m) = actiontrail::read_event_with(node, origin, filter, tally, mapper) {
+    add_mapped(
+        actiontrail::read_event_with(node, origin, filter, tally, mapper),
+        inputs,
+    );
+    Ok(())
+}
+
+fn add_mapped(mapped: Option<actiontrail::MappedEvent>, inputs: &mut Inputs) {
+    if let Some(m) = mapped {
         for resource in &m.resources {
             inputs.add(&m.action, resource, ConditionSet::new(), &m.origin);
         }
     }
-    Ok(())
 }
 
 /// The note for a collapse that found nothing to widen.
@@ -533,13 +612,13 @@ pub(crate) fn finish(
     mut notes: Vec<String>,
 ) -> Result<Generated, GenerateError> {
     let limit = PolicyKind::Identity.size_limit();
-    let packed = synth::pack(statements, limit).map_err(GenerateError::Input)?;
+    let packed = synth::pack(statements, limit)?;
     let documents = name_documents(&packed, name);
     if documents.len() > 1 {
         notes.push(split_note(&documents, &packed, limit));
     }
     let pairs: Vec<Pair> = inputs.iter().map(|(p, _)| p.clone()).collect();
-    let coverage = proof::prove(&documents, &pairs, grants, limit).map_err(GenerateError::Check)?;
+    let coverage = proof::prove(&documents, &pairs, grants, limit)?;
     let explanation = explanation(&documents, &packed, &coverage, inputs);
     Ok(Generated {
         documents,

@@ -27,6 +27,87 @@ use super::conditions::{CURRENT_TIME, Clause, ConditionSet};
 use super::intent::fits_resource;
 use super::synth::{self, Pair};
 
+/// Why a generated policy failed its proof: a bug in the generator
+/// (exit status 3; docs/generate.md, "The proof").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProofError {
+    /// A document over RAM's size limit.
+    #[error("{name} is {size} characters, over the {limit}-character limit")]
+    TooLarge {
+        /// The document.
+        name: String,
+        /// Its size in characters.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A document the parser refuses.
+    #[error("{name} does not parse: {reason}")]
+    Unparsable {
+        /// The document.
+        name: String,
+        /// The parser's message.
+        reason: String,
+    },
+    /// A lint finding at warning or above.
+    #[error("{name}: lint {code} ({severity}) at {path}: {message}")]
+    Lint {
+        /// The document.
+        name: String,
+        /// The rule's code.
+        code: String,
+        /// Its severity.
+        severity: String,
+        /// Where in the document.
+        path: String,
+        /// The finding.
+        message: String,
+    },
+    /// A request or context the proof could not build.
+    #[error("cannot build the proof request {action} {resource}: {reason}")]
+    Request {
+        /// The action.
+        action: String,
+        /// The resource.
+        resource: String,
+        /// Why.
+        reason: String,
+    },
+    /// A context value the proof could not build.
+    #[error("proof context: {0}")]
+    Context(String),
+    /// No value satisfies (or violates) a condition.
+    #[error("no witness value for {0}")]
+    NoWitness(String),
+    /// A key conditioned twice in one statement.
+    #[error("key {0} is conditioned twice")]
+    ConditionedTwice(String),
+    /// An input the documents do not allow.
+    #[error("requested {action} on {resource} is {decision} (expected Allow)")]
+    NotAllowed {
+        /// The action.
+        action: String,
+        /// The resource.
+        resource: String,
+        /// The evaluator's decision.
+        decision: String,
+    },
+    /// A decision other than the grants say.
+    #[error("{action} on {resource} (context keys: {context}) is {decision}, expected {expected}")]
+    Wrong {
+        /// The action.
+        action: String,
+        /// The resource.
+        resource: String,
+        /// The context's keys, or `none`.
+        context: String,
+        /// The evaluator's decision.
+        decision: String,
+        /// `Allow` or `not Allow`.
+        expected: &'static str,
+    },
+}
+
 /// A generated document, named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
@@ -90,6 +171,10 @@ type Spec = BTreeMap<String, Witness>;
 /// is; should a request ever refuse it, any name in place of the `*` is
 /// matched by the same patterns.
 pub fn witness_resource(resource: &str) -> String {
+    if !resource.contains('*') {
+        // Nothing to stand in for; a request refuses it or not as it is.
+        return resource.to_string();
+    }
     if Request::new(
         "ramcheck:Witness",
         resource,
@@ -163,34 +248,34 @@ fn violating_value(clause: &Clause) -> Option<String> {
     }
 }
 
-fn context_for(spec: &Spec) -> Result<Context, String> {
+fn context_for(spec: &Spec) -> Result<Context, ProofError> {
     let mut context = Context::new();
     for (key, witness) in spec {
         let value = match witness {
             Witness::Satisfies(c) => satisfying_value(c),
             Witness::Violates(c) => violating_value(c),
         }
-        .ok_or_else(|| format!("no witness value for {key}"))?;
+        .ok_or_else(|| ProofError::NoWitness(key.clone()))?;
         context
             .insert(key, &value)
-            .map_err(|e| format!("proof context: {e}"))?;
+            .map_err(|e| ProofError::Context(e.to_string()))?;
     }
     // The time `Request::new` would fill in, once per context rather than
     // once per request.
     if !context.contains(CURRENT_TIME) {
         let now = OffsetDateTime::now_utc()
             .format(&Rfc3339)
-            .map_err(|e| format!("proof context: {e}"))?;
+            .map_err(|e| ProofError::Context(e.to_string()))?;
         context
             .insert(CURRENT_TIME, &now)
-            .map_err(|e| format!("proof context: {e}"))?;
+            .map_err(|e| ProofError::Context(e.to_string()))?;
     }
     Ok(context)
 }
 
 /// A context in which every clause of `conditions` holds (for proofs
 /// outside this module, e.g. `--from-error --into`).
-pub(crate) fn satisfying_context(conditions: &ConditionSet) -> Result<Context, String> {
+pub(crate) fn satisfying_context(conditions: &ConditionSet) -> Result<Context, ProofError> {
     context_for(&satisfying(conditions))
 }
 
@@ -423,24 +508,33 @@ impl<'p> StatementIndex<'p> {
 }
 
 /// Parses every document, checks its size and lints it.
-fn parse_and_lint(documents: &[Document], limit: usize) -> Result<PolicySet, String> {
+fn parse_and_lint(documents: &[Document], limit: usize) -> Result<PolicySet, ProofError> {
     let mut policies = PolicySet::default();
     for d in documents {
         let size = d.text.chars().count();
         if size > limit {
-            return Err(format!(
-                "{} is {size} characters, over the {limit}-character limit",
-                d.name
-            ));
+            return Err(ProofError::TooLarge {
+                name: d.name.clone(),
+                size,
+                limit,
+            });
         }
-        let policy = Policy::parse(&d.text, &d.name, &d.name, PolicyKind::Identity)
-            .map_err(|e| format!("{} does not parse: {e}", d.name))?;
+        let policy =
+            Policy::parse(&d.text, &d.name, &d.name, PolicyKind::Identity).map_err(|e| {
+                ProofError::Unparsable {
+                    name: d.name.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
         for diag in lint::lint_text(&d.text, PolicyKind::Identity) {
             if diag.rule.severity >= Severity::Warning {
-                return Err(format!(
-                    "{}: lint {} ({}) at {}: {}",
-                    d.name, diag.rule.code, diag.rule.severity, diag.path, diag.message
-                ));
+                return Err(ProofError::Lint {
+                    name: d.name.clone(),
+                    code: diag.rule.code.to_string(),
+                    severity: diag.rule.severity.to_string(),
+                    path: diag.path.to_string(),
+                    message: diag.message.to_string(),
+                });
             }
         }
         policies.identity.push(Arc::new(policy));
@@ -456,9 +550,12 @@ struct Prover<'g> {
 }
 
 impl Prover<'_> {
-    fn request(action: &str, resource: &str, context: Context) -> Result<Request, String> {
-        Request::new(action, resource, Principal::AdHoc, context)
-            .map_err(|e| format!("cannot build the proof request {action} {resource}: {e}"))
+    fn request(action: &str, resource: &str, context: Context) -> Result<Request, ProofError> {
+        Request::new(action, resource, Principal::AdHoc, context).map_err(|e| ProofError::Request {
+            action: action.to_string(),
+            resource: resource.to_string(),
+            reason: e.to_string(),
+        })
     }
 
     /// `action` on `resource` under `spec` must be allowed exactly when the
@@ -469,7 +566,7 @@ impl Prover<'_> {
         resource: &str,
         spec: &Spec,
         context: &Context,
-    ) -> Result<(), String> {
+    ) -> Result<(), ProofError> {
         let Some(expect) = self.grants.expected(action, resource, spec) else {
             return Ok(());
         };
@@ -477,15 +574,17 @@ impl Prover<'_> {
         let (decision, _) = self.compiled.decide(&request);
         if decision.is_allowed() != expect {
             let context: Vec<String> = spec.keys().cloned().collect();
-            return Err(format!(
-                "{action} on {resource} (context keys: {}) is {decision}, expected {}",
-                if context.is_empty() {
+            return Err(ProofError::Wrong {
+                action: action.to_string(),
+                resource: resource.to_string(),
+                context: if context.is_empty() {
                     "none".to_string()
                 } else {
                     context.join(", ")
                 },
-                if expect { "Allow" } else { "not Allow" }
-            ));
+                decision: decision.to_string(),
+                expected: if expect { "Allow" } else { "not Allow" },
+            });
         }
         Ok(())
     }
@@ -504,7 +603,7 @@ pub fn prove(
     pairs: &[Pair],
     grants: &[Grant],
     limit: usize,
-) -> Result<Coverage, String> {
+) -> Result<Coverage, ProofError> {
     let policies = parse_and_lint(documents, limit)?;
     let prover = Prover {
         compiled: CompiledPolicySet::new(&policies),
@@ -543,15 +642,16 @@ fn prove_input(
     context: &Context,
     i: usize,
     coverage: &mut Coverage,
-) -> Result<(), String> {
+) -> Result<(), ProofError> {
     let resource = witness_resource(&p.resource);
     let request = Prover::request(&p.action, &resource, context.clone())?;
     let (decision, _) = prover.compiled.decide(&request);
     if !decision.is_allowed() {
-        return Err(format!(
-            "requested {} on {} is {decision} (expected Allow)",
-            p.action, p.resource
-        ));
+        return Err(ProofError::NotAllowed {
+            action: p.action.clone(),
+            resource: p.resource.clone(),
+            decision: decision.to_string(),
+        });
     }
     for key in statements.applying(&request) {
         coverage.entry(key).or_default().push(i);
@@ -574,7 +674,7 @@ fn prove_near_misses(
     p: &Pair,
     spec: &Spec,
     context: &Context,
-) -> Result<(), String> {
+) -> Result<(), ProofError> {
     let resource = witness_resource(&p.resource);
     for near in near_resources(&resource)
         .iter()
@@ -592,7 +692,11 @@ fn prove_near_misses(
 /// for such statements it is complete: nothing else can match them.
 /// Wildcard entries are checked as their literal text (what a collapse
 /// declared).
-fn prove_statements(prover: &Prover, policies: &[PolicyRef], pairs: &[Pair]) -> Result<(), String> {
+fn prove_statements(
+    prover: &Prover,
+    policies: &[PolicyRef],
+    pairs: &[Pair],
+) -> Result<(), ProofError> {
     let catalog = Catalog::builtin();
     // The inputs themselves were decided in step 1.
     let mut inputs: HashMap<(&str, &str), Vec<&ConditionSet>> = HashMap::new();
@@ -649,7 +753,7 @@ fn prove_statements(prover: &Prover, policies: &[PolicyRef], pairs: &[Pair]) -> 
 
 /// A parsed statement's `Condition` as the generator writes it: one
 /// operator and key per clause.
-fn statement_clauses(s: &Statement) -> Result<ConditionSet, String> {
+fn statement_clauses(s: &Statement) -> Result<ConditionSet, ProofError> {
     let mut set = ConditionSet::new();
     let Some(condition) = &s.condition else {
         return Ok(set);
@@ -662,7 +766,7 @@ fn statement_clauses(s: &Statement) -> Result<ConditionSet, String> {
                 values: entry.raw_values.clone(),
             };
             if set.insert(entry.key.clone(), clause).is_some() {
-                return Err(format!("key {} is conditioned twice", entry.key));
+                return Err(ProofError::ConditionedTwice(entry.key.clone()));
             }
         }
     }
@@ -681,7 +785,7 @@ fn prove_other_actions(
     pairs: &[Pair],
     policies: &[PolicyRef],
     contexts: &HashMap<&ConditionSet, (Spec, Context)>,
-) -> Result<(), String> {
+) -> Result<(), ProofError> {
     let catalog = Catalog::builtin();
     let named = NamedActions::new(policies);
     let mut by_template: HashMap<&str, Vec<(&ActionResource, Vec<&str>)>> = HashMap::new();

@@ -603,6 +603,28 @@ fn size_alone(s: &Statement) -> usize {
     document_size(&[size(&render_statement(&probe))])
 }
 
+/// One action on one resource that does not fit in a policy on its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the statement for {actions} on {resources} alone exceeds {limit} characters")]
+pub struct TooLarge {
+    /// The statement's actions, comma-separated.
+    pub actions: String,
+    /// Its resources, comma-separated.
+    pub resources: String,
+    /// RAM's limit.
+    pub limit: usize,
+}
+
+impl TooLarge {
+    fn of(s: &Statement, limit: usize) -> Self {
+        TooLarge {
+            actions: s.actions.join(", "),
+            resources: s.resources.join(", "),
+            limit,
+        }
+    }
+}
+
 /// `items` cut into `k` contiguous runs whose lengths differ by one at
 /// most.
 fn even_chunks(items: &[String], k: usize) -> Vec<Vec<String>> {
@@ -620,7 +642,7 @@ fn even_chunks(items: &[String], k: usize) -> Vec<Vec<String>> {
 /// A statement too large for one document, cut evenly into as few
 /// statements as fit: by its resources, else by its actions. Each part is
 /// still exact (a product of a subset of one list with the other).
-fn split_to_fit(s: Statement, limit: usize) -> Result<Vec<Statement>, String> {
+fn split_to_fit(s: Statement, limit: usize) -> Result<Vec<Statement>, TooLarge> {
     let alone = size_alone(&s);
     if alone <= limit {
         return Ok(vec![s]);
@@ -632,11 +654,7 @@ fn split_to_fit(s: Statement, limit: usize) -> Result<Vec<Statement>, String> {
         &s.actions
     };
     if list.len() < 2 {
-        return Err(format!(
-            "the statement for {} on {} alone exceeds {limit} characters",
-            s.actions.join(", "),
-            s.resources.join(", ")
-        ));
+        return Err(TooLarge::of(&s, limit));
     }
     // Start from the share of the limit the statement needs, and cut
     // finer until every part fits; parts of one entry are split further
@@ -670,11 +688,7 @@ fn split_to_fit(s: Statement, limit: usize) -> Result<Vec<Statement>, String> {
                 } else if size_alone(&p) <= limit {
                     out.push(p);
                 } else {
-                    return Err(format!(
-                        "the statement for {} on {} alone exceeds {limit} characters",
-                        p.actions.join(", "),
-                        p.resources.join(", ")
-                    ));
+                    return Err(TooLarge::of(&p, limit));
                 }
             }
             return Ok(out);
@@ -706,7 +720,7 @@ fn pack_greedy(sizes: &[usize], capacity: usize) -> Vec<usize> {
 /// then packs them in order into as few documents as fit, of about the
 /// same size: the smallest capacity that needs no more documents than
 /// packing to the limit does (docs/generate.md, "Synthesis").
-pub fn pack(statements: Vec<Statement>, limit: usize) -> Result<Vec<Vec<Statement>>, String> {
+pub fn pack(statements: Vec<Statement>, limit: usize) -> Result<Vec<Vec<Statement>>, TooLarge> {
     let mut fitting = Vec::with_capacity(statements.len());
     for s in statements {
         fitting.extend(split_to_fit(s, limit)?);
@@ -923,5 +937,84 @@ mod tests {
         let (min, max) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
         assert!(max - min < 600, "{sizes:?}");
         assert_eq!(docs.iter().map(Vec::len).sum::<usize>(), 200);
+    }
+
+    #[test]
+    fn an_oversized_statement_is_cut_evenly() {
+        let resources: Vec<String> = (0..300)
+            .map(|i| format!("acs:imm:cn-hangzhou:1234567890123456:project/p{i:03}"))
+            .collect();
+        let s = Statement {
+            sid: String::new(),
+            actions: vec!["imm:GetProject".into(), "imm:UpdateProject".into()],
+            resources: resources.clone(),
+            conditions: ConditionSet::new(),
+        };
+        let parts = split_to_fit(s, 6144).unwrap();
+        assert!(parts.len() >= 4, "{}", parts.len());
+        let lens: Vec<usize> = parts.iter().map(|p| p.resources.len()).collect();
+        let (min, max) = (lens.iter().min().unwrap(), lens.iter().max().unwrap());
+        // Even: not halves of halves (e.g. 150, 75, 38, 37).
+        assert!(max - min <= 1, "{lens:?}");
+        for p in &parts {
+            assert!(size_alone(p) <= 6144);
+            assert_eq!(p.actions.len(), 2);
+        }
+        let back: Vec<String> = parts.into_iter().flat_map(|p| p.resources).collect();
+        assert_eq!(back, resources);
+        // One action on one resource that cannot fit is an error, not a loop.
+        let huge = Statement {
+            sid: String::new(),
+            actions: vec!["imm:GetProject".into()],
+            resources: vec![format!(
+                "acs:imm:cn-hangzhou:1234567890123456:project/{}",
+                "p".repeat(7000)
+            )],
+            conditions: ConditionSet::new(),
+        };
+        assert!(split_to_fit(huge, 6144).is_err());
+    }
+
+    #[test]
+    fn a_document_is_the_sum_of_its_statements() {
+        let statements: Vec<Statement> = (0..3)
+            .map(|i| Statement {
+                sid: format!("S{i}"),
+                actions: vec!["imm:GetProject".into()],
+                resources: vec![format!("acs:imm:cn-hangzhou:1:project/p{i}")],
+                conditions: ConditionSet::new(),
+            })
+            .collect();
+        let text = render(&statements);
+        let sizes: Vec<usize> = statements
+            .iter()
+            .map(|s| size(&render_statement(s)))
+            .collect();
+        assert_eq!(size(&text), document_size(&sizes));
+        // The same bytes as serde's pretty printer gives for the whole
+        // document (how it was rendered before).
+        #[derive(Serialize)]
+        struct DocumentOut<'a> {
+            #[serde(rename = "Version")]
+            version: &'static str,
+            #[serde(rename = "Statement")]
+            statement: Vec<StatementOut<'a>>,
+        }
+        let doc = DocumentOut {
+            version: "1",
+            statement: statements
+                .iter()
+                .map(|s| StatementOut {
+                    sid: &s.sid,
+                    effect: "Allow",
+                    action: &s.actions,
+                    resource: &s.resources,
+                    condition: BTreeMap::new(),
+                })
+                .collect(),
+        };
+        let mut pretty = serde_json::to_string_pretty(&doc).unwrap();
+        pretty.push('\n');
+        assert_eq!(text, pretty);
     }
 }
