@@ -144,6 +144,9 @@ pub enum GenerateError {
     /// One action on one resource does not fit in a policy.
     #[error(transparent)]
     TooLarge(#[from] synth::TooLarge),
+    /// A `--service`/`--access` template that cannot be written.
+    #[error(transparent)]
+    Template(#[from] template::TemplateError),
     /// An output file that cannot be written.
     #[error("cannot write {path}: {reason}")]
     Write {
@@ -355,8 +358,7 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
     let mut template_notes = Vec::new();
     match &options.template {
         Some(t) => {
-            let (more, notes) =
-                template::intents(t, &options.resources).map_err(GenerateError::Input)?;
+            let (more, notes) = template::intents(t, &options.resources)?;
             for i in more {
                 inputs.add(&i.action, &i.resource, i.conditions, &i.origin);
             }

@@ -70,6 +70,52 @@ pub struct Template {
     pub access: Access,
 }
 
+/// Why a template cannot be written (exit status 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// `--service` is not a RAM code of the catalogue.
+    #[error("--service {service:?} is not a RAM code of the catalogue{}", crate::suggest::hint(.suggestion.as_ref()))]
+    UnknownService {
+        /// As given.
+        service: String,
+        /// The closest code.
+        suggestion: Option<String>,
+    },
+    /// No `--resource`.
+    #[error(
+        "--service {service} --access {access} needs --resource ARN (or --resource '*' for \
+         actions on all resources)"
+    )]
+    NoResource {
+        /// The RAM code.
+        service: String,
+        /// The level.
+        access: Access,
+    },
+    /// The service has no action of the level.
+    #[error("{service} has no action of access level {access}")]
+    NoAction {
+        /// The RAM code.
+        service: String,
+        /// The level.
+        access: Access,
+    },
+    /// A resource no action of the level is authorised on.
+    #[error(
+        "--resource {resource:?} fits no {access} action of {service}: they are authorised on {forms}"
+    )]
+    ResourceFitsNone {
+        /// As given.
+        resource: String,
+        /// The RAM code.
+        service: String,
+        /// The level.
+        access: Access,
+        /// The ARN forms of the level's actions.
+        forms: String,
+    },
+}
+
 /// Verbs that read: an action named so is never `permissions` or
 /// `tagging`, whatever its name mentions.
 const READ_VERBS: &[&str] = &[
@@ -140,21 +186,21 @@ pub fn access_of(info: &ActionInfo) -> Access {
 pub fn intents(
     template: &Template,
     resources: &[String],
-) -> Result<(Vec<Intent>, Vec<String>), String> {
+) -> Result<(Vec<Intent>, Vec<String>), TemplateError> {
     let catalog = Catalog::builtin();
     let Some(service) = catalog.service(template.service.trim()) else {
-        return Err(format!(
-            "--service {:?} is not a RAM code of the catalogue{}",
-            template.service,
-            crate::suggest::hint(catalog.suggest_code(template.service.trim()))
-        ));
+        return Err(TemplateError::UnknownService {
+            service: template.service.clone(),
+            suggestion: catalog
+                .suggest_code(template.service.trim())
+                .map(str::to_string),
+        });
     };
     if resources.is_empty() {
-        return Err(format!(
-            "--service {} --access {} needs --resource ARN (or --resource '*' for actions on \
-             all resources)",
-            service.ram_code, template.access
-        ));
+        return Err(TemplateError::NoResource {
+            service: service.ram_code.clone(),
+            access: template.access,
+        });
     }
     let actions: Vec<&ActionInfo> = service
         .actions
@@ -162,10 +208,10 @@ pub fn intents(
         .filter(|a| access_of(a) == template.access)
         .collect();
     if actions.is_empty() {
-        return Err(format!(
-            "{} has no action of access level {}",
-            service.ram_code, template.access
-        ));
+        return Err(TemplateError::NoAction {
+            service: service.ram_code.clone(),
+            access: template.access,
+        });
     }
     let mut intents = Vec::new();
     let mut notes = Vec::new();
@@ -178,12 +224,12 @@ pub fn intents(
                 .collect();
             types.sort();
             types.dedup();
-            return Err(format!(
-                "--resource {r:?} fits no {} action of {}: they are authorised on {}",
-                template.access,
-                service.ram_code,
-                types.join(", ")
-            ));
+            return Err(TemplateError::ResourceFitsNone {
+                resource: r.to_string(),
+                service: service.ram_code.clone(),
+                access: template.access,
+                forms: types.join(", "),
+            });
         }
     }
     let mut left_out = Vec::new();
@@ -341,11 +387,12 @@ mod tests {
                 &[project]
             )
             .unwrap_err()
+            .to_string()
             .contains("did you mean")
         );
     }
 
     fn intents_err(t: &Template, r: &str) -> String {
-        intents(t, &[r.to_string()]).unwrap_err()
+        intents(t, &[r.to_string()]).unwrap_err().to_string()
     }
 }
