@@ -297,6 +297,29 @@ impl Coded for GenerateError {
     }
 }
 
+impl Coded for crate::generate::from_error::FromErrorError {
+    fn report(&self) -> ErrorReport {
+        use crate::generate::from_error::FromErrorError;
+        match self {
+            FromErrorError::Input { file, position, .. } => {
+                let mut r = report("invalid-input", self);
+                if let Some(f) = file {
+                    r = r.in_file(f);
+                }
+                if let Some(p) = position {
+                    r = r.at(p.line, p.column);
+                }
+                r
+            }
+            FromErrorError::Read(e) => e.report(),
+            FromErrorError::Policy(e) => e.report(),
+            FromErrorError::NotFixable(_) => report("invalid-input", self),
+            FromErrorError::Generate(e) => e.report(),
+            FromErrorError::Check(_) => report("internal", self),
+        }
+    }
+}
+
 impl Coded for crate::analysis::AnalysisError {
     fn report(&self) -> ErrorReport {
         use crate::analysis::AnalysisError;

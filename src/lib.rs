@@ -10,7 +10,7 @@
 //! | the request | [`principal`] (who asks), [`request`] (action, resource, context) |
 //! | deciding | [`eval`] (the evaluation steps, the decision and why), [`store`] (principals and their policies, from a directory), [`authorizer`] (the store compiled for a gateway, and its hot-swappable [`authorizer::SharedAuthorizer`]) |
 //! | knowing the services | [`catalog`] (every RAM code, and per service its actions, resource types and API parameters), [`api_call`] (an API call's parameters to the RAM action and resource it needs) |
-//! | beside the evaluator | [`lint`] (pre-deploy checks with stable codes), [`generate`] (least-privilege policies from intents or ActionTrail, proven with the evaluator), [`analysis`] (exact `diff`, `check`, `who-can`, `can-i --list`, with witness requests re-checked by the evaluator) |
+//! | beside the evaluator | [`lint`] (pre-deploy checks with stable codes), [`generate`] (least-privilege policies from intents, ActionTrail, catalogue templates or a denial, proven with the evaluator), [`analysis`] (exact `diff`, `check`, `who-can`, `can-i --list`, with witness requests re-checked by the evaluator) |
 //! | the command line | [`can_i`] (`ramcheck can-i`, one question or a batch), [`errors`] (stable error codes and places, exit statuses), [`terminal`] (text safe to print, colour), [`http`] (HTTP serving with limits against hostile clients; feature `serve`) |
 //! | the decision service | `serve` (`ramcheck serve`: the authorizer over HTTP for gateways, with metrics and a decision log; feature `serve`) |
 //!

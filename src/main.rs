@@ -111,12 +111,13 @@ enum Command {
     ///   ramcheck rules RC203
     #[command(verbatim_doc_comment)]
     Rules(RulesArgs),
-    /// Write a least-privilege policy from intents or ActionTrail events, proven before it is printed.
+    /// Write a least-privilege policy from intents, ActionTrail events or a denial, proven before it is printed.
     ///
-    /// Exit status: 0 the policy was written; 2 bad input (unknown action,
-    /// resource that does not fit it, unreadable file, nothing to grant);
-    /// 3 internal error: the generated policy failed its own check and was
-    /// not printed.
+    /// Exit status: 0 the policy was written; 1 --from-error: the denial is
+    /// one no Allow can fix (explicit deny, control policy, trust policy);
+    /// 2 bad input (unknown action, resource that does not fit it,
+    /// unreadable file, nothing to grant); 3 internal error: the generated
+    /// policy failed its own check and was not printed.
     ///
     /// Examples:
     ///
@@ -126,6 +127,14 @@ enum Command {
     ///
     ///   ramcheck generate --from actiontrail-events.json --principal role/media-worker \
     ///       --since 2025-01-01T00:00:00Z --explain --output media-worker.json
+    ///
+    ///   ramcheck generate --from-error error.json --api GetProject --param ProjectName=immtest \
+    ///       --region cn-hangzhou --into alice.json
+    ///
+    ///   ramcheck generate --service oss --access read \
+    ///       --resource acs:oss:cn-hangzhou:1234567890123456:examplebucket
+    ///
+    ///   ramcheck generate --from actiontrail-events.json --max-policies 2
     #[command(verbatim_doc_comment)]
     Generate(Box<GenerateArgs>),
     /// Show what the built-in catalogue knows: every RAM code, one service's
@@ -374,9 +383,67 @@ struct GenerateArgs {
     /// Print, per statement, which inputs it covers (on stderr).
     #[arg(long)]
     explain: bool,
+    /// RAM's error response (Code NoPermission, AccessDeniedDetail; OSS's XML
+    /// AccessDenied), a DecodeDiagnosticMessage answer or a failed ActionTrail event: write
+    /// the statement that allows the denied call; - reads standard input.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["requests", "from", "principal", "since", "until", "include_failed", "collapse"]
+    )]
+    from_error: Option<PathBuf>,
+    /// The denied call's API, e.g. GetProject (with --from-error).
+    #[arg(long, value_name = "API", requires_all = ["from_error", "region"])]
+    api: Option<String>,
+    /// A parameter of the denied call as NAME=VALUE (with --api); repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE", requires = "api")]
+    params: Vec<String>,
+    /// The region of the denied call, e.g. cn-hangzhou (with --api).
+    #[arg(long, value_name = "REGION", requires = "api")]
+    region: Option<String>,
+    /// The account that owns the resource (with --api; default: the denied principal's).
+    #[arg(long, value_name = "ACCOUNT", requires = "api")]
+    account: Option<String>,
+    /// Add the statement to this policy and print the result, with what the merge adds
+    /// (with --from-error).
+    #[arg(
+        long,
+        value_name = "POLICY",
+        requires = "from_error",
+        conflicts_with = "output"
+    )]
+    into: Option<PathBuf>,
+    /// A resource ARN: of a --from-error denial whose call is not given, or of a
+    /// --service template; repeatable.
+    #[arg(long = "resource", value_name = "ARN")]
+    resources: Vec<String>,
+    /// A template: every catalogued action of --access on --resource, for this RAM code.
+    #[arg(
+        long,
+        value_name = "CODE",
+        requires = "access",
+        conflicts_with = "from_error"
+    )]
+    service: Option<String>,
+    /// At most N policies: broaden as little as possible to fit, and say what each step
+    /// adds (default: RAM's limit of 10 custom policies per principal, when exceeded).
+    #[arg(long, value_name = "N")]
+    max_policies: Option<usize>,
+    /// The template's access level (policy_sentry's CRUD levels).
+    #[arg(long, value_enum, value_name = "LEVEL", requires = "service")]
+    access: Option<AccessArg>,
     /// No progress and no notes on stderr (errors are still printed).
     #[arg(long, short)]
     quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AccessArg {
+    List,
+    Read,
+    Write,
+    Permissions,
+    Tagging,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -818,16 +885,47 @@ fn run_generate(args: GenerateArgs, out: &mut Output) -> u8 {
         require: args.require,
         expires: args.expires,
         name: args.name,
+        resources: args.resources,
+        max_policies: args.max_policies,
+        template: args.service.map(|service| {
+            use generate::template::{Access, Template};
+            Template {
+                service,
+                access: match args.access {
+                    Some(AccessArg::List) => Access::List,
+                    Some(AccessArg::Read) | None => Access::Read,
+                    Some(AccessArg::Write) => Access::Write,
+                    Some(AccessArg::Permissions) => Access::Permissions,
+                    Some(AccessArg::Tagging) => Access::Tagging,
+                },
+            }
+        }),
         // Progress only where someone watches: a terminal's stderr.
         progress: (!args.quiet && std::io::stderr().is_terminal()).then_some(show_progress),
     };
-    let result = generate::generate(&options);
+    let result = match &args.from_error {
+        Some(path) => {
+            let call = generate::from_error::CallFlags {
+                api: args.api,
+                params: args.params,
+                region: args.region,
+                account: args.account,
+            };
+            generate::from_error::generate_from_error(path, &call, args.into.as_deref(), &options)
+        }
+        None => generate::generate(&options).map_err(Into::into),
+    };
     if PROGRESS_SHOWN.load(std::sync::atomic::Ordering::Relaxed) {
         // Clear the progress line before anything else is written.
         out.write(std::io::stderr().lock(), "\r\x1b[K");
     }
     let generated = match result {
         Ok(g) => g,
+        // Not an error: a negative answer, like `can-i`'s "no" (exit 1).
+        Err(e @ generate::from_error::FromErrorError::NotFixable(_)) => {
+            out.note(&e.to_string());
+            return e.exit_code();
+        }
         Err(e) => {
             out.fail(&e, ErrorFormat::Text);
             return e.exit_code();

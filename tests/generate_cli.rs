@@ -1,10 +1,11 @@
 //! `ramcheck generate` as a command: exit statuses, stdout/stderr, files,
 //! and the end-to-end path of docs/generate.md (events → policy → can-i).
 //!
-//! Exit status 3 (the generated policy failed its own check) cannot be
-//! provoked from the command line without a test hook in the binary; the
-//! library test `a_wrong_policy_fails_the_proof` (tests/generate.rs) covers
-//! the check that leads to it.
+//! Exit status 3 (the generated policy failed its own check) is only
+//! reachable through a bug, and the binary has no test hook to fake one:
+//! tests/generate_exit3.rs pins the one real input found to reach it (now
+//! fixed); the library test `a_wrong_policy_fails_the_proof`
+//! (tests/generate.rs) covers the check that leads to it.
 
 mod common;
 

@@ -166,6 +166,12 @@ pub fn fits_resource(r: &ActionResource, resource: &str) -> bool {
     r.template().fits(resource)
 }
 
+/// Whether `resource` is one `info` is authorised on (any of its resource
+/// types, by [`fits_resource`]).
+pub(crate) fn fits_action(info: &ActionInfo, resource: &str) -> bool {
+    info.resources.iter().any(|r| fits_resource(r, resource))
+}
+
 /// `*`, or an ARN with a plausible region and a numeric account: what
 /// every resource of a generated policy must be, before its shape is
 /// compared with the action's templates.
@@ -201,7 +207,7 @@ pub fn check_arn_parts(resource: &str) -> Result<(), IntentError> {
 pub fn check_resource(info: &ActionInfo, resource: &str) -> Result<String, IntentError> {
     let resource = resource.trim();
     check_arn_parts(resource)?;
-    if info.resources.iter().any(|r| fits_resource(r, resource)) {
+    if fits_action(info, resource) {
         return Ok(resource.to_string());
     }
     let expected: Vec<String> = info

@@ -11,10 +11,14 @@
 //! printed: that is an internal error (exit status 3).
 
 pub mod actiontrail;
+pub mod budget;
 pub mod conditions;
+pub mod from_error;
 pub mod intent;
+mod oss_error;
 pub mod proof;
 pub mod synth;
+pub mod template;
 
 mod reader;
 
@@ -60,6 +64,14 @@ pub struct Options {
     pub expires: Option<String>,
     /// `--name NAME`: the policy name (split policies get `-1`, `-2`, …).
     pub name: Option<String>,
+    /// `--resource ARN` entries: the resources of `--service`/`--access`
+    /// templates and of `--from-error` denials.
+    pub resources: Vec<String>,
+    /// `--service CODE --access LEVEL`: a template (template.rs).
+    pub template: Option<template::Template>,
+    /// `--max-policies N`: at most N documents, broadening as little as
+    /// possible to fit (budget.rs); `None`: RAM's limit.
+    pub max_policies: Option<usize>,
     /// Called now and then while a long input is read (the CLI shows it on
     /// a terminal's stderr); `None` for silence.
     pub progress: Option<fn(&Progress)>,
@@ -132,6 +144,9 @@ pub enum GenerateError {
     /// One action on one resource does not fit in a policy.
     #[error(transparent)]
     TooLarge(#[from] synth::TooLarge),
+    /// A `--service`/`--access` template that cannot be written.
+    #[error(transparent)]
+    Template(#[from] template::TemplateError),
     /// An output file that cannot be written.
     #[error("cannot write {path}: {reason}")]
     Write {
@@ -217,7 +232,7 @@ impl Generated {
 }
 
 /// RAM policy names: 1–128 characters of letters, digits and `-`.
-fn check_name(name: &str) -> Result<(), GenerateError> {
+pub(crate) fn check_name(name: &str) -> Result<(), GenerateError> {
     if name.is_empty()
         || name.chars().count() > 120
         || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -340,6 +355,22 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
             &intent.origin,
         );
     }
+    let mut template_notes = Vec::new();
+    match &options.template {
+        Some(t) => {
+            let (more, notes) = template::intents(t, &options.resources)?;
+            for i in more {
+                inputs.add(&i.action, &i.resource, i.conditions, &i.origin);
+            }
+            template_notes = notes;
+        }
+        None if !options.resources.is_empty() => {
+            return Err(GenerateError::Input(
+                "--resource needs --service and --access (a template) or --from-error".into(),
+            ));
+        }
+        None => {}
+    }
     let mut tally = Tally::default();
     let mut progress = reader::Ticker::new(options.progress);
     let mut mapper = actiontrail::Mapper::default();
@@ -364,7 +395,7 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
             Ok(())
         })?;
     }
-    let mut notes = Vec::new();
+    let mut notes = template_notes;
     if !tally.is_empty() {
         notes.push(tally.report().trim_end().to_string());
     }
@@ -395,7 +426,7 @@ pub fn generate(options: &Options) -> Result<Generated, GenerateError> {
             origin,
         ));
     }
-    synthesize(&pairs, options.collapse, name, notes)
+    synthesize_with_budget(&pairs, options.collapse, options.max_policies, name, notes)
 }
 
 /// One record of a `--from` file: an intent, an ActionTrail event (or an
@@ -539,9 +570,21 @@ pub fn synthesize(
     inputs: &[(Pair, String)],
     collapse: Option<Collapse>,
     name: &str,
+    notes: Vec<String>,
+) -> Result<Generated, GenerateError> {
+    synthesize_with_budget(inputs, collapse, None, name, notes)
+}
+
+/// [`synthesize`] within `--max-policies` documents (`None`: RAM's limit,
+/// [`budget::RAM_MAX_POLICIES`]), broadening as little as possible when the
+/// exact statements need more (budget.rs).
+pub fn synthesize_with_budget(
+    inputs: &[(Pair, String)],
+    collapse: Option<Collapse>,
+    max_policies: Option<usize>,
+    name: &str,
     mut notes: Vec<String>,
 ) -> Result<Generated, GenerateError> {
-    let limit = PolicyKind::Identity.size_limit();
     let exact = synth::minimal_pairs(inputs.iter().map(|(p, _)| p.clone()));
     let mut statements = synth::group(&exact);
     let mut grants: Vec<Grant> = exact.iter().map(Grant::from_pair).collect();
@@ -554,13 +597,30 @@ pub fn synthesize(
         grants.extend(declared.iter().map(Grant::from_statement));
         statements = synth::tidy(widened);
     }
+    if collapse == Some(Collapse::Resources) {
+        statements = budget::collapse_resources(statements, &mut grants, &mut notes)?;
+    }
+    let statements = budget::fit(statements, max_policies, &mut grants, &mut notes)?;
+    finish(inputs, statements, &grants, name, notes)
+}
+
+/// Packs, renders, proves and explains statements that allow `inputs`
+/// (exactly, or as `grants` declare): the end of every synthesis.
+pub(crate) fn finish(
+    inputs: &[(Pair, String)],
+    statements: Vec<synth::Statement>,
+    grants: &[Grant],
+    name: &str,
+    mut notes: Vec<String>,
+) -> Result<Generated, GenerateError> {
+    let limit = PolicyKind::Identity.size_limit();
     let packed = synth::pack(statements, limit)?;
     let documents = name_documents(&packed, name);
     if documents.len() > 1 {
         notes.push(split_note(&documents, &packed, limit));
     }
     let pairs: Vec<Pair> = inputs.iter().map(|(p, _)| p.clone()).collect();
-    let coverage = proof::prove(&documents, &pairs, &grants, limit)?;
+    let coverage = proof::prove(&documents, &pairs, grants, limit)?;
     let explanation = explanation(&documents, &packed, &coverage, inputs);
     Ok(Generated {
         documents,

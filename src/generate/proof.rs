@@ -222,11 +222,12 @@ fn violating_value(clause: &Clause) -> Option<String> {
                 "192.0.2.77",
                 "10.255.0.77",
                 "2001:db8:ffff::77",
+                "ffff:ffff::77",
             ]
             .into_iter()
             .find(|c| {
                 let ip: std::net::IpAddr = c.parse().expect("valid literal");
-                !nets.iter().any(|n| n.contains(&ip))
+                !nets.iter().any(|n| crate::values::network_contains(n, ip))
             })
             .map(str::to_string)
         }
@@ -270,6 +271,12 @@ fn context_for(spec: &Spec) -> Result<Context, ProofError> {
             .map_err(|e| ProofError::Context(e.to_string()))?;
     }
     Ok(context)
+}
+
+/// A context in which every clause of `conditions` holds (for proofs
+/// outside this module, e.g. `--from-error --into`).
+pub(crate) fn satisfying_context(conditions: &ConditionSet) -> Result<Context, ProofError> {
+    context_for(&satisfying(conditions))
 }
 
 fn satisfying(conditions: &ConditionSet) -> Spec {
@@ -899,6 +906,19 @@ mod tests {
             values: vec!["0.0.0.0/0".into(), "::/0".into()],
         };
         assert!(violating_value(&all).is_none());
+        // The model reads addresses as the evaluator does: an IPv4 address
+        // is in an IPv6 block when its mapped form is (docs/semantics.md,
+        // "Request values"), so it never violates ::/1.
+        let low_half = Clause {
+            operator: Operator::IpAddress,
+            values: vec!["::/1".into()],
+        };
+        assert_eq!(violating_value(&low_half).unwrap(), "ffff:ffff::77");
+        let every_v6 = Clause {
+            operator: Operator::IpAddress,
+            values: vec!["::/0".into()],
+        };
+        assert!(violating_value(&every_v6).is_none());
         let near = near_resources("acs:imm:cn-hangzhou:1234567890123456:project/p/dataset/d");
         assert!(near.contains(&"acs:imm:cn-shanghai:1234567890123456:project/p/dataset/d".into()));
         assert!(near.contains(&"acs:imm:cn-hangzhou:1000000000000001:project/p/dataset/d".into()));

@@ -430,8 +430,13 @@ fn drop_covered(mut entries: Vec<String>, case: Case) -> Vec<String> {
     let patterns: Vec<Pattern> = entries.iter().map(|e| Pattern::glob(e, case)).collect();
     let budget = Budget::new(DOCUMENT_BUDGET);
     let mut keep = vec![true; entries.len()];
+    // After the dedup, an entry without a wildcard covers no other one: only
+    // patterns need comparing (linear, not quadratic, in plain ARNs).
+    let wild: Vec<usize> = (0..entries.len())
+        .filter(|&j| entries[j].contains(['*', '?']))
+        .collect();
     for i in 0..entries.len() {
-        for j in 0..entries.len() {
+        for &j in &wild {
             if i != j && keep[j] && covers(&patterns[j], &patterns[i], &budget) == Some(true) {
                 keep[i] = false;
                 break;
