@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use crate::analysis::{self, DiffOptions};
 use crate::policy::{Policy, PolicyKind};
+use crate::wildcard::{Case, Wildcard};
 
 use super::GenerateError;
 use super::proof::Grant;
@@ -187,6 +188,36 @@ fn examples(before: &Statement, after: &Statement) -> String {
     }
 }
 
+/// Up to [`EXAMPLES`] requests a resource broadening adds: `pattern` with
+/// its wildcards filled in, kept when none of the statement's resources
+/// before the step matches it. The statement is otherwise unchanged (same
+/// actions, same conditions), so such a resource is exactly new access;
+/// the matcher is the evaluator's (docs/generate.md, "Size budget"). This
+/// costs a few matches per step where [`examples`] costs an analysis: a
+/// large log takes hundreds of steps.
+fn resource_examples(before: &Statement, pattern: &str) -> String {
+    let Some(action) = before.actions.first() else {
+        return String::new();
+    };
+    let old: Vec<Wildcard> = before
+        .resources
+        .iter()
+        .map(|r| Wildcard::new(r, Case::Sensitive))
+        .collect();
+    let found: Vec<String> = ["example", "other-example"]
+        .iter()
+        .map(|filler| pattern.replace('*', filler).replace('?', "x"))
+        .filter(|r| !old.iter().any(|w| w.matches(r)))
+        .take(EXAMPLES)
+        .map(|r| format!("{action} on {r}"))
+        .collect();
+    if found.is_empty() {
+        String::new()
+    } else {
+        format!("; e.g. it adds {}", found.join(", and "))
+    }
+}
+
 fn summary(members: &[String]) -> String {
     match members {
         [] => "nothing".into(),
@@ -236,7 +267,7 @@ fn broaden_resources(
                     c.pattern,
                     summary(&c.members),
                     after.actions.join(", "),
-                    examples(&before, &after)
+                    resource_examples(&before, &c.pattern)
                 ));
                 broadened.push(after);
                 // Each resource line is the ARN, two quotes, a comma, a

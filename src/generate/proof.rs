@@ -6,7 +6,7 @@
 //! requested pairs, or a widening `--collapse` declared, allow it. A
 //! failure means the generator is wrong, and nothing is printed.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use time::format_description::well_known::Rfc3339;
@@ -344,8 +344,10 @@ struct GrantIndex<'g> {
     /// Grants of one literal action on one literal resource, by lower-case
     /// action, then resource (looked up by `&str`, allocating nothing).
     exact: HashMap<String, HashMap<String, Vec<&'g Grant>>>,
-    /// Other grants of literal actions, by lower-case action.
-    by_action: HashMap<String, Vec<&'g Grant>>,
+    /// Other grants of literal actions, by lower-case action, then by the
+    /// literal prefix of each of their resources (a broadened statement
+    /// holds hundreds: only those whose prefix begins a resource are tried).
+    by_action: HashMap<String, PrefixIndex<'g>>,
     /// Grants with an action pattern.
     patterns: Vec<&'g Grant>,
 }
@@ -372,7 +374,12 @@ impl<'g> GrantIndex<'g> {
                         .entry(r.as_str().to_string())
                         .or_default()
                         .push(g),
-                    _ => index.by_action.entry(action).or_default().push(g),
+                    _ => {
+                        let entry = index.by_action.entry(action).or_default();
+                        for (i, r) in g.resources.iter().enumerate() {
+                            entry.insert(r.as_str(), g, i);
+                        }
+                    }
                 }
             }
         }
@@ -391,12 +398,21 @@ impl<'g> GrantIndex<'g> {
             .and_then(|by_resource| by_resource.get(resource))
             .into_iter()
             .flatten();
-        let by_action = self.by_action.get(&lower).into_iter().flatten();
+        // Candidates: a grant, and the one resource to try (`None`: all).
+        let by_action = self
+            .by_action
+            .get(&lower)
+            .into_iter()
+            .flat_map(|index| index.candidates(resource))
+            .map(|(g, i)| (g, Some(i)));
+        let others = exact.chain(self.patterns.iter()).map(|g| (*g, None));
         let mut unknown = false;
-        for g in exact.chain(by_action).chain(self.patterns.iter()) {
-            if !g.actions.iter().any(|a| a.matches(action))
-                || !g.resources.iter().any(|r| r.matches(resource))
-            {
+        for (g, only) in by_action.chain(others) {
+            let resource_matches = match only {
+                Some(i) => g.resources[i].matches(resource),
+                None => g.resources.iter().any(|r| r.matches(resource)),
+            };
+            if !resource_matches || !g.actions.iter().any(|a| a.matches(action)) {
                 continue;
             }
             match conditions_hold(&g.conditions, spec) {
@@ -406,6 +422,39 @@ impl<'g> GrantIndex<'g> {
             }
         }
         if unknown { None } else { Some(false) }
+    }
+}
+
+/// Grants by the literal prefix (up to the first wildcard) of one of their
+/// resources: a pattern can match a resource only if its prefix begins it.
+#[derive(Default)]
+struct PrefixIndex<'g> {
+    by_prefix: HashMap<&'g str, Vec<(&'g Grant, usize)>>,
+    lengths: BTreeSet<usize>,
+}
+
+impl<'g> PrefixIndex<'g> {
+    fn insert(&mut self, pattern: &'g str, grant: &'g Grant, resource: usize) {
+        let prefix = &pattern[..pattern.find(['*', '?']).unwrap_or(pattern.len())];
+        self.by_prefix
+            .entry(prefix)
+            .or_default()
+            .push((grant, resource));
+        self.lengths.insert(prefix.len());
+    }
+
+    /// The (grant, resource index) pairs whose pattern's prefix begins
+    /// `resource`.
+    fn candidates<'a>(
+        &'a self,
+        resource: &'a str,
+    ) -> impl Iterator<Item = (&'g Grant, usize)> + 'a {
+        self.lengths
+            .iter()
+            .take_while(move |&&l| l <= resource.len())
+            .filter_map(move |&l| resource.get(..l).and_then(|p| self.by_prefix.get(p)))
+            .flatten()
+            .copied()
     }
 }
 

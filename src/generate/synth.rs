@@ -8,7 +8,7 @@
 //! actions requested on different resources never share a statement, so
 //! the policy is never the cross product of what was asked.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -364,6 +364,29 @@ pub fn tidy(mut statements: Vec<Statement>) -> Vec<Statement> {
             )
         })
         .collect();
+    // Literal prefixes (up to the first wildcard; actions folded): a list
+    // can cover an entry only if one of its prefixes begins the entry's,
+    // since past its own prefix the entry can take a character no longer
+    // prefix expects. Checked first, this spares the pattern comparisons
+    // on almost every pair (a large log's statements are hundreds).
+    let prefixes: Vec<(Vec<String>, Vec<String>)> = statements
+        .iter()
+        .map(|s| {
+            let lit = |e: &String| e[..e.find(['*', '?']).unwrap_or(e.len())].to_string();
+            (
+                s.actions
+                    .iter()
+                    .map(|a| lit(a).to_ascii_lowercase())
+                    .collect(),
+                s.resources.iter().map(lit).collect(),
+            )
+        })
+        .collect();
+    let may_cover = |wide: &[String], narrow: &[String]| {
+        narrow
+            .iter()
+            .all(|n| wide.iter().any(|w| n.starts_with(w.as_str())))
+    };
     // Comparisons past the budget answer "not covered": a statement is
     // then kept, never widened.
     let budget = Budget::new(DOCUMENT_BUDGET);
@@ -377,6 +400,8 @@ pub fn tidy(mut statements: Vec<Statement>) -> Vec<Statement> {
             let narrow = &statements[i];
             let conditions_ok = wide.conditions.is_empty() || wide.conditions == narrow.conditions;
             if conditions_ok
+                && may_cover(&prefixes[j].0, &prefixes[i].0)
+                && may_cover(&prefixes[j].1, &prefixes[i].1)
                 && list_covers(false, &patterns[j].0, false, &patterns[i].0, &budget) == Some(true)
                 && list_covers(false, &patterns[j].1, false, &patterns[i].1, &budget) == Some(true)
             {
@@ -435,12 +460,36 @@ fn drop_covered(mut entries: Vec<String>, case: Case) -> Vec<String> {
     let wild: Vec<usize> = (0..entries.len())
         .filter(|&j| entries[j].contains(['*', '?']))
         .collect();
+    // A pattern covers an entry only if its literal prefix begins the
+    // entry's (see `tidy`). Patterns are looked up by prefix, one lookup per
+    // distinct prefix length, so a statement of thousands of resources is
+    // not compared pairwise.
+    let folded: Vec<String> = entries
+        .iter()
+        .map(|e| match case {
+            Case::Insensitive => e.to_ascii_lowercase(),
+            Case::Sensitive => e.clone(),
+        })
+        .collect();
+    let mut by_prefix: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut lengths: BTreeSet<usize> = BTreeSet::new();
+    for &j in &wild {
+        let prefix = &folded[j][..folded[j].find(['*', '?']).unwrap_or(folded[j].len())];
+        by_prefix.entry(prefix).or_default().push(j);
+        lengths.insert(prefix.len());
+    }
     for i in 0..entries.len() {
-        for &j in &wild {
-            if i != j && keep[j] && covers(&patterns[j], &patterns[i], &budget) == Some(true) {
-                keep[i] = false;
-                break;
-            }
+        let entry = folded[i].as_str();
+        let covered = lengths
+            .iter()
+            .take_while(|&&l| l <= entry.len())
+            .filter_map(|&l| entry.get(..l).and_then(|p| by_prefix.get(p)))
+            .flatten()
+            .any(|&j| {
+                i != j && keep[j] && covers(&patterns[j], &patterns[i], &budget) == Some(true)
+            });
+        if covered {
+            keep[i] = false;
         }
     }
     entries
