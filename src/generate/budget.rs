@@ -142,13 +142,12 @@ fn candidates(statements: &[Statement], cut: usize) -> Vec<Candidate> {
     out
 }
 
-fn apply(statements: &mut [Statement], c: &Candidate) -> Statement {
+fn apply(statements: &mut [Statement], c: &Candidate) {
     let s = &mut statements[c.statement];
     s.resources.retain(|r| !c.members.contains(r));
     s.resources.push(c.pattern.clone());
     s.resources.sort();
     s.resources.dedup();
-    s.clone()
 }
 
 /// Up to [`EXAMPLES`] requests `after` allows and `before` does not, found
@@ -260,16 +259,26 @@ fn broaden_resources(
                 break;
             }
             for c in &list {
-                let before = statements[c.statement].clone();
-                let after = apply(statements, c);
+                // The step's declared grant is what it adds: the statement's
+                // actions and conditions on the new pattern (its old
+                // resources are granted already). Not the whole statement,
+                // which a large log broadens hundreds of times.
+                let before = &statements[c.statement];
+                let added = Statement {
+                    sid: String::new(),
+                    actions: before.actions.clone(),
+                    resources: vec![c.pattern.clone()],
+                    conditions: before.conditions.clone(),
+                };
                 notes.push(format!(
                     "budget: {} replaces {} for {}{}",
                     c.pattern,
                     summary(&c.members),
-                    after.actions.join(", "),
-                    resource_examples(&before, &c.pattern)
+                    added.actions.join(", "),
+                    resource_examples(before, &c.pattern)
                 ));
-                broadened.push(after);
+                apply(statements, c);
+                broadened.push(added);
                 // Each resource line is the ARN, two quotes, a comma, a
                 // newline and the indentation.
                 let saved = c.members.iter().map(|m| m.len() + 12).sum::<usize>();
