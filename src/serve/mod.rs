@@ -319,8 +319,7 @@ impl Service {
             Ok(r) => r,
             Err(e) => return request_error(&e),
         };
-        let response = current.authorize(&request).explain();
-        let id = self.ids.next_id();
+        let (response, id) = self.decide(Endpoint::Authorize, &current, &request, started);
         let decided = Decided {
             id: &id,
             request: &request,
@@ -328,12 +327,34 @@ impl Service {
             revision: current.revision(),
             api: None,
         };
-        let latency = started.elapsed();
-        self.metrics.latency(Endpoint::Authorize, latency);
-        self.record(Endpoint::Authorize, &decided, latency);
         let mut body = decided.to_json();
         body["revision"] = current.revision().into();
         Reply::decision(StatusCode::OK, body, response.decision, id)
+    }
+
+    /// Decides one request against `current`, timing it from `started`
+    /// and logging it: the shared tail of `/v1/authorize` and
+    /// `/v1/auth-request`. Returns the explained response and its id.
+    fn decide(
+        &self,
+        endpoint: Endpoint,
+        current: &crate::authorizer::Snapshot,
+        request: &Request,
+        started: Instant,
+    ) -> (eval::Response, String) {
+        let response = current.authorize(request).explain();
+        let id = self.ids.next_id();
+        let decided = Decided {
+            id: &id,
+            request,
+            response: &response,
+            revision: current.revision(),
+            api: None,
+        };
+        let latency = started.elapsed();
+        self.metrics.latency(endpoint, latency);
+        self.record(endpoint, &decided, latency);
+        (response, id)
     }
 
     /// `POST /v1/authorize/api` once the body is read.
@@ -452,18 +473,7 @@ impl Service {
             Ok(request) => request,
             Err(reply) => return reply,
         };
-        let response = current.authorize(&request).explain();
-        let id = self.ids.next_id();
-        let decided = Decided {
-            id: &id,
-            request: &request,
-            response: &response,
-            revision: current.revision(),
-            api: None,
-        };
-        let latency = started.elapsed();
-        self.metrics.latency(Endpoint::AuthRequest, latency);
-        self.record(Endpoint::AuthRequest, &decided, latency);
+        let (response, id) = self.decide(Endpoint::AuthRequest, &current, &request, started);
         let status = if response.decision.is_allowed() {
             StatusCode::OK
         } else {
