@@ -338,6 +338,10 @@ impl ApiCall {
                 } => ApiCallError::MissingParameter {
                     param: param.unwrap_or(placeholder),
                 },
+                ArnError::Conflict { param, other } => ApiCallError::InvalidParameter {
+                    param: other,
+                    reason: format!("it names the same value as {param}, differently"),
+                },
                 ArnError::Invalid {
                     placeholder, param, ..
                 } => ApiCallError::InvalidParameter {
@@ -533,6 +537,30 @@ mod tests {
         assert_eq!(
             access.resources,
             ["acs:oss:cn-hangzhou:1234567890123456:b/reports/q1.csv"]
+        );
+        // The same value given twice, differently, is refused.
+        let err = call(
+            "oss:GetObject",
+            &[
+                ("BucketName", "b"),
+                ("ObjectPath", "a"),
+                ("ObjectName", "x"),
+            ],
+        )
+        .required_access()
+        .unwrap_err();
+        assert_eq!(err.code(), "InvalidObjectName");
+        assert!(
+            call(
+                "oss:GetObject",
+                &[
+                    ("BucketName", "b"),
+                    ("ObjectPath", "a"),
+                    ("ObjectName", "a")
+                ],
+            )
+            .required_access()
+            .is_ok()
         );
         let err = call("ecs:StartInstance", &[])
             .required_access()

@@ -86,6 +86,15 @@ pub enum ArnError {
         /// account.
         param: Option<String>,
     },
+    /// Two request parameters fill the same placeholder with different
+    /// values (`ObjectPath` and its alias `ObjectName`).
+    #[error("request parameters {param} and {other} fill the same value differently")]
+    Conflict {
+        /// The parameter of the placeholder's own name.
+        param: String,
+        /// The other parameter the catalogue lets fill it.
+        other: String,
+    },
 }
 
 fn describe(placeholder: &str, param: &Option<String>) -> String {
@@ -480,9 +489,25 @@ impl ActionInfo {
                 .filter_map(|r| service.resource_type(&r.resource_type))
                 .filter_map(|t| t.request_params.get(name))
                 .flatten()
-                .find_map(|alias| params(alias))
+                .find_map(|alias| params(alias).map(|value| (alias.as_str(), value)))
         };
-        self.resource_arn_for_call(region, account, |name| params(name).or_else(|| alias(name)))
+        // Two parameters that fill one placeholder with different values
+        // are refused, never "first wins": the service might act on the
+        // one not authorized.
+        let conflict = std::cell::RefCell::new(None);
+        let arns =
+            self.resource_arn_for_call(region, account, |name| match (params(name), alias(name)) {
+                (Some(own), Some((other, value))) if own != value => {
+                    *conflict.borrow_mut() = Some((name.to_string(), other.to_string()));
+                    None
+                }
+                (Some(own), _) => Some(own),
+                (None, aliased) => aliased.map(|(_, value)| value),
+            });
+        match conflict.into_inner() {
+            Some((param, other)) => Err(ArnError::Conflict { param, other }),
+            None => arns,
+        }
     }
 
     /// The ARNs RAM checks for one call: what a gateway must authorize
